@@ -1,0 +1,3 @@
+module github.com/custodyhq/custody/certs
+
+go 1.26.0

@@ -1,0 +1,28 @@
+module github.com/custodyhq/custody/e2e
+
+go 1.26.0
+
+require (
+	github.com/custodyhq/custody/certs v0.0.0
+	github.com/custodyhq/custody/handheld v0.0.0
+	github.com/custodyhq/custody/server v0.0.0
+	github.com/custodyhq/custody/shared v0.0.0
+	github.com/custodyhq/custody/sync v0.0.0
+)
+
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.22.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
+)
+
+replace github.com/custodyhq/custody/shared => ../shared
+
+replace github.com/custodyhq/custody/sync => ../sync
+
+replace github.com/custodyhq/custody/server => ../server
+
+replace github.com/custodyhq/custody/handheld => ../handheld
+
+replace github.com/custodyhq/custody/certs => ../certs

@@ -1,0 +1,90 @@
+// Command custodyctl is the operator's tool for a Custody site: GS1 and
+// EPCIS checks that need no server, and cluster administration against a
+// running site.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one top-level verb. It returns the process exit code.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *env, args []string) int
+}
+
+// env is what every command gets: its streams and the global options.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	server string // --server URL
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"gs1":     {"parse and check GS1 scan data", runGS1},
+		"epcis":   {"validate and convert EPCIS documents", runEPCIS},
+		"cluster": {"cluster status, join, remove, transfer-leadership", runCluster},
+		"backup":  {"write a backup of the site state to a file", runBackup},
+		"restore": {"restore a backup into a fresh data directory", runRestore},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, server: os.Getenv("CUSTODY_SERVER")}
+	if e.server == "" {
+		e.server = "http://127.0.0.1:8081"
+	}
+	for len(args) > 0 {
+		switch {
+		case args[0] == "--server" && len(args) > 1:
+			e.server, args = args[1], args[2:]
+			continue
+		case len(args[0]) > len("--server=") && args[0][:len("--server=")] == "--server=":
+			e.server, args = args[0][len("--server="):], args[1:]
+			continue
+		}
+		break
+	}
+	cmds := commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr, cmds)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "custodyctl: unknown command %q\n", args[0])
+		usage(stderr, cmds)
+		return 2
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: custodyctl [--server URL] COMMAND [ARGS]")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+	}
+}

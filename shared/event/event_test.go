@@ -1,0 +1,246 @@
+package event
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custodyhq/custody/shared/hlc"
+)
+
+var t0 = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+
+func sample() Event {
+	id, _ := NewID(t0, bytes.NewReader(bytes.Repeat([]byte{7}, 16)))
+	return Event{ID: id, Device: "DEV-ABC", Epoch: 2, Seq: 41, HLC: hlc.New(t0.UnixMilli(), 3), User: "maria", Site: "0614141000005",
+		Client: "acme", Kind: KindPack, Subjects: []Subject{{Key: SGTIN("00300010123455", "SN1"), BaseVersion: 4}, {Key: SGTIN("00300010123455", "SN2")}},
+		Ctx: Context{Order: "SO-118", Line: "2", Parent: SSCC("003000101234567897"), Reason: "r", Hold: HoldDamaged, Inferred: true}}
+}
+
+func TestKeys(t *testing.T) {
+	tests := []struct {
+		key       Key
+		ok        bool
+		container bool
+	}{
+		{SGTIN("00300010123455", "SN1"), true, false},
+		{SGTIN("10300010123452", "C1"), true, true},
+		{SGTIN("90300010123458", "C1"), true, false}, // indicator 9: variable measure, not a case
+		{SSCC("003000101234567897"), true, true},
+		{SSCC("0030001"), false, true},
+		{SGTIN("0030001012345", "S"), false, false},
+		{SGTIN("00300010123455", ""), false, false},
+		{SGTIN("00300010123455", strings.Repeat("x", 21)), false, false},
+		{Key("9912345"), false, false},
+	}
+	for _, tc := range tests {
+		err := tc.key.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: err = %v", tc.key, err)
+		}
+		if err != nil && !errors.Is(err, ErrKey) {
+			t.Errorf("%q: err %v is not ErrKey", tc.key, err)
+		}
+		if tc.ok && tc.key.IsContainer() != tc.container {
+			t.Errorf("%q: container = %v", tc.key, !tc.container)
+		}
+	}
+	k := SGTIN("00300010123455", "SN1")
+	if k.GTIN() != "00300010123455" || k.Serial() != "SN1" || k.String() != "(01)00300010123455(21)SN1" {
+		t.Fatalf("parts of %q", k)
+	}
+	if s := SSCC("003000101234567897"); s.SSCCValue() != "003000101234567897" || s.String() != "(00)003000101234567897" {
+		t.Fatalf("sscc parts")
+	}
+}
+
+func TestIDs(t *testing.T) {
+	id, err := NewID(t0, bytes.NewReader(make([]byte, 16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id[6]>>4 != 7 || id[8]>>6 != 2 {
+		t.Fatalf("not a v7 uuid: %s", id)
+	}
+	back, err := ParseID(id.String())
+	if err != nil || back != id {
+		t.Fatalf("ParseID: %v %v", back, err)
+	}
+	later, _ := NewID(t0.Add(time.Millisecond), bytes.NewReader(make([]byte, 16)))
+	if bytes.Compare(later[:], id[:]) <= 0 {
+		t.Fatal("ids do not sort by time")
+	}
+	if _, err := NewID(t0, bytes.NewReader(nil)); err == nil {
+		t.Fatal("short randomness accepted")
+	}
+	if _, err := ParseID("nope"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("ParseID(nope) = %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Event)
+		want string // "" = valid
+	}{
+		{"ok", func(*Event) {}, ""},
+		{"no id", func(e *Event) { e.ID = ID{} }, "no id"},
+		{"no device", func(e *Event) { e.Device = "" }, "no device"},
+		{"seq zero", func(e *Event) { e.Seq = 0 }, "sequence"},
+		{"no hlc", func(e *Event) { e.HLC = 0 }, "hlc"},
+		{"no user", func(e *Event) { e.User = "" }, "user"},
+		{"no client", func(e *Event) { e.Client = "" }, "client"},
+		{"bad kind", func(e *Event) { e.Kind = 99 }, "unknown kind"},
+		{"no subjects", func(e *Event) { e.Subjects = nil }, "no subject"},
+		{"dup subject", func(e *Event) { e.Subjects[1] = e.Subjects[0] }, "twice"},
+		{"bad key", func(e *Event) { e.Subjects[0].Key = "01abc" }, "malformed"},
+		{"pack no parent", func(e *Event) { e.Ctx.Parent = "" }, "container"},
+		{"pack into itself", func(e *Event) { e.Ctx.Parent = e.Subjects[0].Key }, "itself"},
+		{"pick no order", func(e *Event) { e.Kind = KindPick; e.Ctx.Order = "" }, "order"},
+		{"ship no shipment", func(e *Event) { e.Kind = KindShip }, "shipment"},
+		{"hold no reason", func(e *Event) { e.Kind = KindHold; e.Ctx.Hold = 0 }, "reason"},
+		{"two reasons", func(e *Event) { e.Ctx.Hold = HoldDamaged | HoldRecall }, "not one reason"},
+		{"move nowhere", func(e *Event) { e.Kind = KindMove }, "destination"},
+		{"long field", func(e *Event) { e.Ctx.Reason = strings.Repeat("x", MaxField+1) }, "longer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := sample()
+			tc.mod(&e)
+			err := e.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBinaryRoundTrip(t *testing.T) {
+	e := sample()
+	b, _ := e.MarshalBinary()
+	var got Event
+	if err := got.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, e) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, e)
+	}
+	// A sequence decodes event by event.
+	two := e.AppendBinary(e.AppendBinary(nil))
+	var a, c Event
+	rest, err := a.DecodeBinary(two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rest, err = c.DecodeBinary(rest); err != nil || len(rest) != 0 {
+		t.Fatalf("second: %v, %d left", err, len(rest))
+	}
+	// Every truncation is an error, never a panic.
+	for i := range b {
+		if err := new(Event).UnmarshalBinary(b[:i]); !errors.Is(err, ErrEncoding) {
+			t.Fatalf("truncated at %d: err = %v", i, err)
+		}
+	}
+	if err := new(Event).UnmarshalBinary(append(b, 0)); !errors.Is(err, ErrEncoding) {
+		t.Fatal("trailing byte accepted")
+	}
+}
+
+func TestKindNamesRoundTrip(t *testing.T) {
+	for _, k := range Kinds() {
+		b, err := k.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Kind
+		if err := back.UnmarshalText(b); err != nil || back != k {
+			t.Fatalf("%s: %v %v", k, back, err)
+		}
+		if f := (&Event{Kind: k}).EPCIS(); k != KindExpect && (f.Type == "" || f.BizStep == "" || f.Disposition == "" || f.Action == "") {
+			t.Errorf("%s has no EPCIS form", k)
+		}
+	}
+	if _, err := ParseKind("teleport"); !errors.Is(err, ErrUnknownKind) {
+		t.Fatal("unknown kind accepted")
+	}
+	if f := (&Event{Kind: KindExpect}).EPCIS(); f != (EPCISForm{}) {
+		t.Fatal("expect is internal")
+	}
+	if f := (&Event{Kind: KindHold, Ctx: Context{Hold: HoldRecall}}).EPCIS(); f.Disposition != "recalled" || f.BizStep != "holding" {
+		t.Fatalf("recall hold: %+v", f)
+	}
+	if f := (&Event{Kind: KindReceive, Ctx: Context{Inferred: true}}).EPCIS(); f.Disposition != "completeness_inferred" || f.Type != AggregationEvent {
+		t.Fatalf("inferred receive: %+v", f)
+	}
+}
+
+func TestHolds(t *testing.T) {
+	h := Holds(0).With(HoldRecall).With(HoldDamaged)
+	if !h.Has(HoldRecall) || h.Has(HoldSuspect) || h.String() != "recall,damaged" {
+		t.Fatalf("holds %s", h)
+	}
+	if h.Without(HoldRecall).String() != "damaged" {
+		t.Fatal("without")
+	}
+	for _, r := range h.Reasons() {
+		back, err := ParseHoldReason(r.String())
+		if err != nil || back != r {
+			t.Fatal(r, err)
+		}
+	}
+	if _, err := ParseHoldReason("bored"); err == nil {
+		t.Fatal("bad reason accepted")
+	}
+}
+
+func FuzzDecodeBinary(f *testing.F) {
+	e := sample()
+	b, _ := e.MarshalBinary()
+	f.Add(b)
+	f.Add([]byte{codecVersion})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got Event
+		if err := got.UnmarshalBinary(data); err != nil {
+			return
+		}
+		again, _ := got.MarshalBinary()
+		var back Event
+		if err := back.UnmarshalBinary(again); err != nil {
+			t.Fatalf("re-decode: %v", err)
+		}
+		if !reflect.DeepEqual(back, got) {
+			t.Fatal("decode → encode → decode changed the event")
+		}
+	})
+}
+
+func BenchmarkEncode(b *testing.B) {
+	e := sample()
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = e.AppendBinary(buf[:0])
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	e := sample()
+	data, _ := e.MarshalBinary()
+	b.ReportAllocs()
+	for b.Loop() {
+		var got Event
+		if err := got.UnmarshalBinary(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

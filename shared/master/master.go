@@ -1,0 +1,361 @@
+// Package master is the site's master data and plans, as the site keeps
+// them and as it sends them down to handhelds: clients and their
+// policies, products, locations, partners, users, inbound ASNs, outbound
+// orders and shipments, and holds on lots and products. Plain data with
+// validation; no I/O.
+package master
+
+import (
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/hlc"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+// Errors returned by this package.
+var (
+	// ErrInvalid reports a record that breaks a rule of its type.
+	ErrInvalid = errors.New("master: invalid")
+	// ErrPIN reports a PIN that does not match the user's verifier.
+	ErrPIN = errors.New("master: wrong PIN")
+)
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// Site is the warehouse a cluster serves.
+type Site struct {
+	ID   string `json:"id"`   // usually the site GLN
+	Name string `json:"name"` // for people
+	GLN  string `json:"gln"`
+	// GS1 company prefix and extension digit used to number the SSCCs
+	// the site creates when it packs.
+	SSCCPrefix    string `json:"ssccPrefix"`
+	SSCCExtension byte   `json:"ssccExtension"`
+}
+
+// FEFO is how strictly first-expiry-first-out is enforced at the pick.
+type FEFO string
+
+// FEFO modes.
+const (
+	FEFOOff   FEFO = "off"
+	FEFOWarn  FEFO = "warn"
+	FEFOBlock FEFO = "block"
+)
+
+// Mixing is what may share one outbound container.
+type Mixing string
+
+// Mixing policies.
+const (
+	MixSameLot     Mixing = "same_lot"     // one product, one lot
+	MixSameProduct Mixing = "same_product" // one product, lots mixed
+	MixAny         Mixing = "mixed"        // anything of the client's
+)
+
+// Policy is a client's rules for its stock.
+type Policy struct {
+	RequireLot    bool   `json:"requireLot"`
+	RequireExpiry bool   `json:"requireExpiry"`
+	FEFO          FEFO   `json:"fefo"`
+	Mixing        Mixing `json:"mixing"`
+	// MinShelfDays refuses picks of units expiring sooner (0: no rule).
+	MinShelfDays int `json:"minShelfDays,omitempty"`
+}
+
+// Client is a pharma company whose stock the site holds.
+type Client struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Policy Policy `json:"policy"`
+}
+
+// Validate checks the record.
+func (c *Client) Validate() error {
+	switch {
+	case c.ID == "":
+		return invalid("client without id")
+	case c.Policy.FEFO != "" && c.Policy.FEFO != FEFOOff && c.Policy.FEFO != FEFOWarn && c.Policy.FEFO != FEFOBlock:
+		return invalid("client %s: fefo %q (want off, warn or block)", c.ID, c.Policy.FEFO)
+	case c.Policy.Mixing != "" && c.Policy.Mixing != MixSameLot && c.Policy.Mixing != MixSameProduct && c.Policy.Mixing != MixAny:
+		return invalid("client %s: mixing %q", c.ID, c.Policy.Mixing)
+	}
+	return nil
+}
+
+// Product is one trade item (a GTIN) of one client.
+type Product struct {
+	GTIN             string `json:"gtin"`
+	Client           string `json:"client"`
+	NDC              string `json:"ndc,omitempty"`
+	Name             string `json:"name"`
+	Strength         string `json:"strength,omitempty"`
+	Form             string `json:"form,omitempty"`
+	PackSize         int    `json:"packSize,omitempty"` // units of use in one pack
+	CompanyPrefixLen int    `json:"companyPrefixLen"`   // 6–12, for EPC URIs
+	// UnitsPerCase is set on case-level GTINs: how many unit packs a full
+	// case holds, and of which unit GTIN.
+	UnitsPerCase int    `json:"unitsPerCase,omitempty"`
+	UnitGTIN     string `json:"unitGtin,omitempty"`
+}
+
+// Validate checks the record's shape.
+func (p *Product) Validate() error {
+	switch {
+	case len(p.GTIN) != 14 || !digits(p.GTIN):
+		return invalid("product gtin %q is not 14 digits", p.GTIN)
+	case p.Client == "":
+		return invalid("product %s has no client", p.GTIN)
+	case p.CompanyPrefixLen != 0 && (p.CompanyPrefixLen < 6 || p.CompanyPrefixLen > 12):
+		return invalid("product %s: company prefix length %d (want 6–12)", p.GTIN, p.CompanyPrefixLen)
+	}
+	return nil
+}
+
+// Location is a place in the site: zone and bin.
+type Location struct {
+	ID         string `json:"id"` // e.g. "A-01-03"
+	Zone       string `json:"zone"`
+	Bin        string `json:"bin,omitempty"`
+	Quarantine bool   `json:"quarantine,omitempty"`
+	Dock       bool   `json:"dock,omitempty"`
+}
+
+// Partner is a supplier or customer.
+type Partner struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	GLN  string `json:"gln,omitempty"`
+}
+
+// Role is what a user may do.
+type Role string
+
+// Roles.
+const (
+	RoleOperator Role = "operator" // receive, pick, pack, ship, hold
+	RoleLead     Role = "lead"     // also release, revert, resolve exceptions
+	RoleAdmin    Role = "admin"    // also users, devices, master data
+)
+
+// CanRelease reports whether the role may release holds and make
+// authorized corrections.
+func (r Role) CanRelease() bool { return r == RoleLead || r == RoleAdmin }
+
+// User is a person who works at the site.
+type User struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Role    Role     `json:"role"`
+	Clients []string `json:"clients"` // the clients whose data the user sees; "*" for all
+	// PIN is an offline verifier: handhelds check it with no network.
+	PIN *PINVerifier `json:"pin,omitempty"`
+}
+
+// Sees reports whether the user is granted client c.
+func (u *User) Sees(c string) bool {
+	for _, g := range u.Clients {
+		if g == c || g == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// PINVerifier is a salted PBKDF2-SHA256 hash of a user's PIN.
+type PINVerifier struct {
+	Salt []byte `json:"salt"`
+	Iter int    `json:"iter"`
+	Hash []byte `json:"hash"`
+}
+
+// PINIterations is the PBKDF2 work factor: a few milliseconds on a
+// handheld, so a stolen device's verifiers are slow to brute force.
+const PINIterations = 20000
+
+// NewPINVerifier derives a verifier; salt must be at least 16 random bytes.
+func NewPINVerifier(pin string, salt []byte) (*PINVerifier, error) {
+	if len(pin) < 4 {
+		return nil, invalid("a PIN has at least 4 digits")
+	}
+	if len(salt) < 16 {
+		return nil, invalid("PIN salt shorter than 16 bytes")
+	}
+	h, err := pbkdf2.Key(sha256.New, pin, salt, PINIterations, 32)
+	if err != nil {
+		return nil, fmt.Errorf("pin verifier: %w", err)
+	}
+	return &PINVerifier{Salt: append([]byte(nil), salt...), Iter: PINIterations, Hash: h}, nil
+}
+
+// Check compares pin with the verifier in constant time.
+func (v *PINVerifier) Check(pin string) error {
+	if v == nil || v.Iter <= 0 {
+		return ErrPIN
+	}
+	h, err := pbkdf2.Key(sha256.New, pin, v.Salt, v.Iter, len(v.Hash))
+	if err != nil || !hmac.Equal(h, v.Hash) {
+		return ErrPIN
+	}
+	return nil
+}
+
+// ASNItem is one thing an inbound shipment announces.
+type ASNItem struct {
+	Key    event.Key `json:"key"`
+	Parent event.Key `json:"parent,omitempty"`
+	Lot    string    `json:"lot,omitempty"`
+	Expiry string    `json:"expiry,omitempty"` // YYMMDD
+}
+
+// ASN is an advance ship notice: what a supplier says it sent.
+type ASN struct {
+	ID       string    `json:"id"`
+	Client   string    `json:"client"`
+	Supplier string    `json:"supplier"`
+	Items    []ASNItem `json:"items"` // containers before their contents
+	Closed   bool      `json:"closed,omitempty"`
+}
+
+// Validate checks that every item is well formed and that parents come
+// before their children.
+func (a *ASN) Validate() error {
+	if a.ID == "" || a.Client == "" {
+		return invalid("ASN without id or client")
+	}
+	seen := make(map[event.Key]bool, len(a.Items))
+	for i, it := range a.Items {
+		if err := it.Key.Validate(); err != nil {
+			return invalid("ASN %s item %d: %v", a.ID, i, err)
+		}
+		if seen[it.Key] {
+			return invalid("ASN %s lists %s twice", a.ID, it.Key)
+		}
+		if it.Parent != "" && !seen[it.Parent] {
+			return invalid("ASN %s: %s is inside %s, which is not listed before it", a.ID, it.Key, it.Parent)
+		}
+		seen[it.Key] = true
+	}
+	return nil
+}
+
+// OrderLine asks for a quantity of one product, optionally of one lot.
+type OrderLine struct {
+	ID   string `json:"id"`
+	GTIN string `json:"gtin"`
+	Qty  int    `json:"qty"`
+	Lot  string `json:"lot,omitempty"`
+}
+
+// Order is an outbound order of one client.
+type Order struct {
+	ID       string      `json:"id"`
+	Client   string      `json:"client"`
+	Customer string      `json:"customer"`
+	Lines    []OrderLine `json:"lines"`
+}
+
+// Validate checks the order.
+func (o *Order) Validate() error {
+	if o.ID == "" || o.Client == "" || len(o.Lines) == 0 {
+		return invalid("order needs an id, a client and at least one line")
+	}
+	ids := map[string]bool{}
+	for _, l := range o.Lines {
+		if l.ID == "" || ids[l.ID] || len(l.GTIN) != 14 || !digits(l.GTIN) || l.Qty <= 0 {
+			return invalid("order %s: line %q needs a unique id, a GTIN-14 and a positive quantity", o.ID, l.ID)
+		}
+		ids[l.ID] = true
+	}
+	return nil
+}
+
+// Shipment is outbound containers going to one destination.
+type Shipment struct {
+	ID          string      `json:"id"`
+	Client      string      `json:"client"`
+	Destination string      `json:"destination"`
+	Orders      []string    `json:"orders,omitempty"`
+	Containers  []event.Key `json:"containers,omitempty"`
+	Departed    bool        `json:"departed,omitempty"`
+}
+
+// HoldScope is what a hold record covers.
+type HoldScope string
+
+// Hold scopes.
+const (
+	ScopeLot     HoldScope = "lot"     // every unit of GTIN + lot
+	ScopeProduct HoldScope = "product" // every unit of the GTIN
+)
+
+// Hold is a hold on a lot or a product, such as a recall. Holds on single
+// units and containers are events on those units.
+type Hold struct {
+	ID     string           `json:"id"`
+	Client string           `json:"client"`
+	Scope  HoldScope        `json:"scope"`
+	GTIN   string           `json:"gtin"`
+	Lot    string           `json:"lot,omitempty"`
+	Reason event.HoldReason `json:"reason"`
+	Note   string           `json:"note,omitempty"`
+	Active bool             `json:"active"`
+	By     string           `json:"by"`
+	At     hlc.Timestamp    `json:"at"`
+}
+
+// Validate checks the hold.
+func (h *Hold) Validate() error {
+	switch {
+	case h.ID == "" || h.Client == "":
+		return invalid("hold without id or client")
+	case len(h.GTIN) != 14 || !digits(h.GTIN):
+		return invalid("hold %s: gtin %q is not 14 digits", h.ID, h.GTIN)
+	case h.Scope == ScopeLot && h.Lot == "":
+		return invalid("hold %s on a lot names no lot", h.ID)
+	case h.Scope != ScopeLot && h.Scope != ScopeProduct:
+		return invalid("hold %s: scope %q (want lot or product)", h.ID, h.Scope)
+	case h.Reason == 0:
+		return invalid("hold %s has no reason", h.ID)
+	}
+	return nil
+}
+
+// Covers reports whether the hold reaches a unit of gtin and lot.
+func (h *Hold) Covers(gtin, lot string) bool {
+	return h.Active && h.GTIN == gtin && (h.Scope == ScopeProduct || h.Lot == lot)
+}
+
+// Snapshot is everything a handheld's replica holds, as the site sends
+// it at a (re)sync or as a file for offline use.
+type Snapshot struct {
+	Cursor    string           `json:"cursor,omitempty"` // opaque: where the down-feed resumes
+	Site      Site             `json:"site"`
+	Clients   []Client         `json:"clients"`
+	Products  []Product        `json:"products"`
+	Locations []Location       `json:"locations"`
+	Partners  []Partner        `json:"partners,omitempty"`
+	Users     []User           `json:"users"`
+	ASNs      []ASN            `json:"asns,omitempty"`
+	Orders    []Order          `json:"orders,omitempty"`
+	Shipments []Shipment       `json:"shipments,omitempty"`
+	Holds     []Hold           `json:"holds,omitempty"`
+	Units     []unit.State     `json:"units,omitempty"`
+	Open      []unit.Exception `json:"exceptions,omitempty"`
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
