@@ -57,10 +57,12 @@ func (e *Event) EPCIS() EPCISForm {
 	case KindRevert:
 		return EPCISForm{ObjectEvent, ActionObserve, "inspecting", "active"}
 	case KindReturn:
+		// CBV 2.0 has no "returning" step: a return is received back,
+		// with disposition returned (or the hold's, when quarantined).
 		if e.Ctx.Hold != 0 {
-			return EPCISForm{ObjectEvent, ActionObserve, "returning", holdDisposition(e.Ctx.Hold)}
+			return EPCISForm{ObjectEvent, ActionObserve, "receiving", holdDisposition(e.Ctx.Hold)}
 		}
-		return EPCISForm{ObjectEvent, ActionObserve, "returning", "returned"}
+		return EPCISForm{ObjectEvent, ActionObserve, "receiving", "returned"}
 	case KindCount:
 		return EPCISForm{ObjectEvent, ActionObserve, "cycle_counting", "active"}
 	}
