@@ -24,14 +24,16 @@ func (e *Event) EPCIS() EPCISForm {
 	switch e.Kind {
 	case KindReceive:
 		if e.Ctx.Inferred {
-			return EPCISForm{AggregationEvent, ActionObserve, "receiving", "completeness_inferred"}
+			// A container received by its label: its contents are
+			// inferred from the ASN, not seen.
+			return EPCISForm{ObjectEvent, ActionObserve, "receiving", "completeness_inferred"}
 		}
 		if e.Ctx.Hold != 0 {
 			return EPCISForm{ObjectEvent, ActionObserve, "receiving", holdDisposition(e.Ctx.Hold)}
 		}
 		return EPCISForm{ObjectEvent, ActionObserve, "receiving", "in_progress"}
 	case KindVerify:
-		return EPCISForm{AggregationEvent, ActionObserve, "inspecting", "completeness_verified"}
+		return EPCISForm{ObjectEvent, ActionObserve, "inspecting", "completeness_verified"}
 	case KindUnpack:
 		return EPCISForm{AggregationEvent, ActionDelete, "unpacking", "in_progress"}
 	case KindMove:

@@ -179,7 +179,7 @@ func TestKindNamesRoundTrip(t *testing.T) {
 	if f := (&Event{Kind: KindHold, Ctx: Context{Hold: HoldRecall}}).EPCIS(); f.Disposition != "recalled" || f.BizStep != "holding" {
 		t.Fatalf("recall hold: %+v", f)
 	}
-	if f := (&Event{Kind: KindReceive, Ctx: Context{Inferred: true}}).EPCIS(); f.Disposition != "completeness_inferred" || f.Type != AggregationEvent {
+	if f := (&Event{Kind: KindReceive, Ctx: Context{Inferred: true}}).EPCIS(); f.Disposition != "completeness_inferred" || f.Type != ObjectEvent {
 		t.Fatalf("inferred receive: %+v", f)
 	}
 }
