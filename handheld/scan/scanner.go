@@ -1,0 +1,475 @@
+// Package scan reads GS1 DataMatrix symbols from camera frames. Its own
+// detector finds candidate symbols anywhere in the frame, recovers rotation
+// and perspective from the solid finder L and the dashed timing edges,
+// samples the module grid with a threshold fitted to the border, and hands
+// the bit matrix to gozxing's DataMatrix decoder (Reed-Solomon and
+// bit-stream decoding). gozxing's own detector is the last fallback.
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/common"
+	"github.com/makiuchi-d/gozxing/datamatrix"
+	"github.com/makiuchi-d/gozxing/datamatrix/decoder"
+)
+
+var (
+	// ErrNotFound reports a frame in which no symbol could be read.
+	ErrNotFound = errors.New("scan: no DataMatrix found")
+	// ErrFrame reports an unusable frame (bad dimensions or buffer).
+	ErrFrame = errors.New("scan: invalid frame")
+)
+
+// Result is one decoded symbol.
+type Result struct {
+	// Text is the decoded data. For GS1 symbols the leading FNC1 (the
+	// symbology flag) is removed and separators are GS (0x1D).
+	Text string
+	// Symbology is the AIM identifier: "]d2" for GS1 DataMatrix, "]d1"
+	// for plain DataMatrix.
+	Symbology string
+	// Corners are the symbol corners in the frame: top-left, top-right,
+	// bottom-right, bottom-left in symbol orientation (bottom-left is the
+	// corner of the solid L).
+	Corners [4]image.Point
+	// Cols, Rows are the symbol size in modules.
+	Cols, Rows int
+	// Fallback is set when gozxing's own detector found the symbol.
+	Fallback bool
+}
+
+// GS1 reports whether the result is a GS1 DataMatrix.
+func (r Result) GS1() bool { return r.Symbology == "]d2" }
+
+// Options tune a Scanner. The zero value is usable.
+type Options struct {
+	// Budget bounds the time spent on one frame; 0 means 40 ms.
+	Budget time.Duration
+	// NoFallback disables gozxing's own detector as the last resort.
+	NoFallback bool
+	// NoTracking disables searching the last symbol's region first.
+	NoTracking bool
+}
+
+// Scanner decodes frames. It owns its scratch buffers, so one Scanner
+// must not be used by two goroutines at once; use one per worker.
+type Scanner struct {
+	opt    Options
+	dec    *decoder.Decoder
+	down   []uint8
+	thr    thresholder
+	bf     blobFinder
+	cands  []sizeCandidate
+	buf    []float64
+	vals   []float64
+	order  []int
+	hull   []pt
+	chain  []pt
+	es     edgeScratch
+	padBuf []uint8
+	bits   map[[2]int]*gozxing.BitMatrix
+	last   image.Rectangle // region of the last read, for tracking
+}
+
+// New returns a Scanner.
+func New(opt Options) *Scanner {
+	if opt.Budget <= 0 {
+		opt.Budget = 40 * time.Millisecond
+	}
+	return &Scanner{opt: opt, dec: decoder.NewDecoder(), bits: map[[2]int]*gozxing.BitMatrix{}}
+}
+
+// DecodeImage decodes any image, converting it to grayscale first.
+func (s *Scanner) DecodeImage(img image.Image) (Result, error) {
+	return s.DecodeGray(ToGray(img))
+}
+
+// DecodeGray decodes a grayscale frame.
+func (s *Scanner) DecodeGray(g *image.Gray) (Result, error) {
+	b := g.Bounds()
+	return s.DecodeY(g.Pix[g.PixOffset(b.Min.X, b.Min.Y):], b.Dx(), b.Dy(), g.Stride)
+}
+
+// DecodeY decodes a raw luminance plane (e.g. the Y plane of a camera's
+// YUV frame) of w x h pixels with the given row stride.
+func (s *Scanner) DecodeY(y []byte, w, h, stride int) (Result, error) {
+	if w < 16 || h < 16 || stride < w || len(y) < (h-1)*stride+w {
+		return Result{}, fmt.Errorf("%w: %dx%d stride %d, %d bytes", ErrFrame, w, h, stride, len(y))
+	}
+	g := &grayView{pix: y, w: w, h: h, stride: stride}
+	deadline := time.Now().Add(s.opt.Budget)
+
+	full := image.Rect(0, 0, w, h)
+	// centre region: the aimed symbol is near the frame centre
+	cw, ch := w/2+h/3, h*3/4
+	centre := image.Rect((w-cw)/2, (h-ch)/2, (w+cw)/2, (h+ch)/2).Intersect(full)
+	type pass struct {
+		r image.Rectangle
+		f int
+	}
+	var passes []pass
+	if tr := s.last.Intersect(full); !s.opt.NoTracking && !tr.Empty() {
+		passes = append(passes, pass{tr, 1})
+	}
+	// the half-resolution pass first: four times fewer pixels, sensor
+	// noise halved; full resolution catches modules under 2 pixels
+	f0 := 2
+	if w*h < 160_000 {
+		f0 = 1
+	}
+	passes = append(passes, pass{centre, f0}, pass{centre, 3 - f0}, pass{full, f0}, pass{full, 3 - f0})
+	for i, p := range passes {
+		if i > 0 && time.Now().After(deadline) {
+			break
+		}
+		limit := maxBlobs
+		if p.r == full {
+			limit = 3 * maxBlobs
+		}
+		if r, ok := s.search(g, p.r, p.f, limit, deadline); ok {
+			s.track(r, full)
+			return r, nil
+		}
+	}
+	if w*h <= smallFrame && time.Now().Before(deadline) {
+		// a tightly cropped symbol touches the frame edge: give it a
+		// quiet zone and look again
+		pg := s.pad(g)
+		for _, f := range []int{1, 2} {
+			if r, ok := s.search(pg, pg.bounds(), f, 3*maxBlobs, deadline); ok {
+				for k := range r.Corners {
+					r.Corners[k] = r.Corners[k].Sub(image.Pt(padding, padding))
+				}
+				return r, nil
+			}
+		}
+	}
+	if !s.opt.NoFallback && (w*h <= smallFrame || time.Now().Before(deadline)) {
+		if r, ok := s.fallback(g); ok {
+			s.track(r, full)
+			return r, nil
+		}
+	}
+	s.last = image.Rectangle{}
+	return Result{}, ErrNotFound
+}
+
+const (
+	maxBlobs   = 12        // candidates examined per pass, nearest first
+	smallFrame = 512 * 512 // frames up to this size may be tight crops
+	padding    = 16
+)
+
+// pad copies g into a larger view with a white border.
+func (s *Scanner) pad(g *grayView) *grayView {
+	w, h := g.w+2*padding, g.h+2*padding
+	s.padBuf = grow(s.padBuf, w*h)
+	var hi uint8
+	for y := 0; y < g.h; y++ {
+		for _, v := range g.pix[y*g.stride : y*g.stride+g.w] {
+			hi = max(hi, v)
+		}
+	}
+	for i := range s.padBuf {
+		s.padBuf[i] = hi
+	}
+	for y := 0; y < g.h; y++ {
+		copy(s.padBuf[(y+padding)*w+padding:], g.pix[y*g.stride:y*g.stride+g.w])
+	}
+	return &grayView{pix: s.padBuf, w: w, h: h, stride: w}
+}
+
+func (s *Scanner) track(r Result, full image.Rectangle) {
+	b := image.Rectangle{Min: r.Corners[0], Max: r.Corners[0].Add(image.Pt(1, 1))}
+	for _, c := range r.Corners[1:] {
+		b = b.Union(image.Rectangle{Min: c, Max: c.Add(image.Pt(1, 1))})
+	}
+	m := max(b.Dx(), b.Dy())/2 + 8
+	s.last = b.Inset(-m).Intersect(full)
+}
+
+// search looks for symbols in region r at finder scale f.
+func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline time.Time) (Result, bool) {
+	rw, rh := r.Dx()/f*f, r.Dy()/f*f
+	if rw < 16 || rh < 16 {
+		return Result{}, false
+	}
+	var dw, dh int
+	s.down, dw, dh = downsample(g, r.Min.X, r.Min.Y, rw, rh, f, s.down)
+	s.thr.compute(s.down, dw, dh, 10)
+	s.bf.label(s.down, dw, dh, &s.thr)
+
+	whole := r == g.bounds()
+	// candidate blobs, nearest to the frame centre first
+	minSide := max(5, 14/f)
+	maxSide := max(dw, dh)
+	s.order = s.order[:0]
+	for i := range s.bf.blobs {
+		b := &s.bf.blobs[i]
+		bw, bh := b.maxX-b.minX+1, b.maxY-b.minY+1
+		if bw < minSide || bh < minSide || bw > maxSide || bh > maxSide {
+			continue
+		}
+		fill := float64(b.count) / float64(bw*bh)
+		if fill < 0.12 || fill > 0.95 {
+			continue
+		}
+		if b.count < minSide*minSide/2 {
+			continue
+		}
+		if !whole && (b.minX == 0 || b.minY == 0 || b.maxX == dw-1 || b.maxY == dh-1) {
+			continue // cut by the region: the full-frame pass sees it whole
+		}
+		s.order = append(s.order, i)
+	}
+	cx, cy := float64(g.w)/2, float64(g.h)/2
+	key := func(i int) float64 {
+		b := &s.bf.blobs[i]
+		x := float64(r.Min.X) + f64(f)*b.sx/float64(b.count)
+		y := float64(r.Min.Y) + f64(f)*b.sy/float64(b.count)
+		return math.Hypot(x-cx, y-cy) / math.Sqrt(float64(b.count*f*f))
+	}
+	for i := 1; i < len(s.order); i++ {
+		for j := i; j > 0 && key(s.order[j]) < key(s.order[j-1]); j-- {
+			s.order[j], s.order[j-1] = s.order[j-1], s.order[j]
+		}
+	}
+	for n, i := range s.order {
+		if n >= limit || n > 0 && time.Now().After(deadline) {
+			break
+		}
+		b := &s.bf.blobs[i]
+		hull := s.bf.hullOf(b)
+		q, ok := hullQuad(hull)
+		if !ok {
+			continue
+		}
+		ha := hullArea(hull)
+		if ha <= 0 || quadArea(q) < 0.75*ha || float64(b.count) > 0.97*ha {
+			continue
+		}
+		for k := range q {
+			q[k] = pt{float64(r.Min.X) + q[k].X*f64(f), float64(r.Min.Y) + q[k].Y*f64(f)}
+		}
+		s.hull = s.hull[:0]
+		for _, p := range hull {
+			s.hull = append(s.hull, pt{float64(r.Min.X) + p.X*f64(f), float64(r.Min.Y) + p.Y*f64(f)})
+		}
+		if res, ok := s.tryQuad(g, q, s.hull, 0.8*f64(f)); ok {
+			return res, true
+		}
+	}
+	return Result{}, false
+}
+
+func f64(i int) float64 { return float64(i) }
+
+func hullArea(h []pt) float64 {
+	var a float64
+	for i := range h {
+		j := (i + 1) % len(h)
+		a += h[i].X*h[j].Y - h[j].X*h[i].Y
+	}
+	return math.Abs(a) / 2
+}
+
+// tryQuad decodes the symbol whose outline is approximately q (clockwise).
+func (s *Scanner) tryQuad(g *grayView, q [4]pt, hull []pt, tol float64) (Result, bool) {
+	for k := 0; k < 4; k++ {
+		if q[k].dist(q[(k+1)%4]) < 10 {
+			return Result{}, false
+		}
+	}
+	oq, lconf, ok := orient(g, q)
+	if !ok {
+		return Result{}, false
+	}
+	var hyp [3][4]pt
+	nh := 0
+	hyp[nh] = oq
+	nh++
+	if hull != nil {
+		hyp[nh], s.chain = fixOpenCorner(hull, oq, tol, s.chain)
+		nh++
+	}
+	// parallelogram completion from the solid L
+	hyp[nh] = oq
+	hyp[nh][1] = oq[0].add(oq[2]).sub(oq[3])
+	nh++
+	if res, ok, best := s.tryHypotheses(g, hyp[:nh]); ok {
+		return res, true
+	} else if best < 0.35 || lconf < 0.25 {
+		// nothing like a timing pattern or a solid L: not a symbol, not
+		// worth the slower steps below
+		return Result{}, false
+	}
+	// re-fit each outline to the edges at full resolution (twice: the
+	// first pass fixes the L, the second the timing sides)
+	var ref [4][4]pt
+	nr := 0
+	for i, h := range hyp[:nh] {
+		e1 := refineEdges(g, h, &s.es)
+		if i == 0 && e1 != h {
+			// the first pass fits the solid L well; complete it as a
+			// parallelogram (exact without perspective)
+			ref[nr] = e1
+			ref[nr][1] = e1[0].add(e1[2]).sub(e1[3])
+			nr++
+		}
+		e := refineEdges(g, e1, &s.es)
+		if e != h {
+			ref[nr] = e
+			nr++
+		}
+	}
+	if res, ok, _ := s.tryHypotheses(g, ref[:nr]); ok {
+		return res, true
+	}
+	// last resort: trust the re-fitted L and search the open corner
+	if nr > 0 {
+		sq, c := searchOpenCorner(g, ref[0])
+		if c.score > 0.5 {
+			rq, score := refine(g, sq, c.cols, c.rows)
+			if score >= 8 {
+				if res, ok := s.decodeAt(g, rq, c.cols, c.rows); ok {
+					return res, true
+				}
+			}
+		}
+	}
+	return Result{}, false
+}
+
+// tryHypotheses scores symbol sizes for each outline hypothesis and tries
+// to decode the best few; it also returns the best timing score seen.
+func (s *Scanner) tryHypotheses(g *grayView, hyp [][4]pt) (Result, bool, float64) {
+	type cand struct {
+		sizeCandidate
+		q [4]pt
+	}
+	var best [4]cand
+	nb := 0
+	for _, q := range hyp {
+		s.cands = timingScores(g, q, s.cands, s.buf)
+		for ci, c := range s.cands {
+			if ci >= 3 {
+				break
+			}
+			dup := false
+			for i := 0; i < nb; i++ {
+				if best[i].cols == c.cols && best[i].rows == c.rows {
+					dup = true
+					if c.score > best[i].score {
+						best[i] = cand{c, q}
+					}
+				}
+			}
+			if dup {
+				continue
+			}
+			if nb < len(best) {
+				best[nb] = cand{c, q}
+				nb++
+			} else if c.score > best[nb-1].score {
+				best[nb-1] = cand{c, q}
+			}
+			for i := nb - 1; i > 0 && best[i].score > best[i-1].score; i-- {
+				best[i], best[i-1] = best[i-1], best[i]
+			}
+		}
+	}
+	for i := 1; i < nb; i++ {
+		for j := i; j > 0 && best[j].score > best[j-1].score; j-- {
+			best[j], best[j-1] = best[j-1], best[j]
+		}
+	}
+	top := 0.0
+	if nb > 0 {
+		top = best[0].score
+	}
+	for _, c := range best[:nb] {
+		if c.score < 0.2 {
+			break
+		}
+		rq, score := refine(g, c.q, c.cols, c.rows)
+		if score < 8 {
+			continue
+		}
+		if res, ok := s.decodeAt(g, rq, c.cols, c.rows); ok {
+			return res, true, top
+		}
+	}
+	return Result{}, false, top
+}
+
+// decodeAt samples the grid and runs gozxing's decoder.
+func (s *Scanner) decodeAt(g *grayView, q [4]pt, c, r int) (Result, bool) {
+	h, ok := gridHomography(q, c, r)
+	if !ok {
+		return Result{}, false
+	}
+	s.vals = sampleGrid(g, &h, c, r, s.vals)
+	dark, light := borderPlanes(s.vals, c, r)
+	bm := s.bits[[2]int{c, r}]
+	if bm == nil {
+		bm, _ = gozxing.NewBitMatrix(c, r)
+		s.bits[[2]int{c, r}] = bm
+	}
+	for _, bias := range [...]float64{0, -0.12, 0.12} {
+		bitsFrom(s.vals, c, r, dark, light, bias, bm)
+		dr, err := s.dec.Decode(bm)
+		if err != nil {
+			continue
+		}
+		res := resultFrom(dr)
+		res.Cols, res.Rows = c, r
+		for k := range q {
+			res.Corners[k] = image.Pt(int(math.Round(q[k].X)), int(math.Round(q[k].Y)))
+		}
+		return res, true
+	}
+	return Result{}, false
+}
+
+func resultFrom(dr *common.DecoderResult) Result {
+	mod := dr.GetSymbologyModifier()
+	text := dr.GetText()
+	if mod == 2 || mod == 5 {
+		// FNC1 in first position is the GS1 flag, not data
+		if len(text) > 0 && text[0] == 0x1D {
+			text = text[1:]
+		}
+	}
+	return Result{Text: text, Symbology: fmt.Sprintf("]d%d", mod)}
+}
+
+// fallback runs gozxing's own detector on the whole frame.
+func (s *Scanner) fallback(g *grayView) (Result, bool) {
+	img := &image.Gray{Pix: g.pix, Stride: g.stride, Rect: image.Rect(0, 0, g.w, g.h)}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return Result{}, false
+	}
+	res, err := datamatrix.NewDataMatrixReader().Decode(bmp, nil)
+	if err != nil {
+		return Result{}, false
+	}
+	sym, _ := res.GetResultMetadata()[gozxing.ResultMetadataType_SYMBOLOGY_IDENTIFIER].(string)
+	text := res.GetText()
+	if sym == "]d2" && len(text) > 0 && text[0] == 0x1D {
+		text = text[1:]
+	}
+	out := Result{Text: text, Symbology: sym, Fallback: true}
+	for k, p := range res.GetResultPoints() {
+		if k < 4 {
+			out.Corners[k] = image.Pt(int(p.GetX()), int(p.GetY()))
+		}
+	}
+	return out, true
+}
