@@ -16,6 +16,7 @@ import (
 
 	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/gs1"
 	"github.com/custodyhq/custody/shared/ident"
 )
 
@@ -67,7 +68,11 @@ func (o *Options) ID(k event.Key) (string, error) {
 			return v, nil
 		}
 	}
-	return o.base() + "/01/" + g + "/21/" + url.PathEscape(serial), nil
+	dl, err := gs1.Data{Elements: []gs1.Element{{AI: "01", Value: g}, {AI: "21", Value: serial}}}.DigitalLink(o.base())
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrRender, k, err)
+	}
+	return dl, nil
 }
 
 func (o *Options) place() *epcis.Location {

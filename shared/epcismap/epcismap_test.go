@@ -75,7 +75,7 @@ func TestIdentifiers(t *testing.T) {
 	}{
 		{event.SGTIN("00300010123455", "SN1"), "urn:epc:id:sgtin:0300010.012345.SN1"},
 		{event.SGTIN("00300010123455", "A/B"), "urn:epc:id:sgtin:0300010.012345.A%2FB"},
-		{event.SGTIN("04150011164140", "X 1"), "https://id.gs1.org/01/04150011164140/21/X%201"},
+		{event.SGTIN("04150011164140", "A&B+C"), "https://id.gs1.org/01/04150011164140/21/A%26B%2BC"},
 		{event.SSCC("003000101234567893"), "urn:epc:id:sscc:0300010.0123456789"},
 		{event.SSCC("106141411234567897"), "https://id.gs1.org/00/106141411234567897"},
 	}
@@ -87,6 +87,9 @@ func TestIdentifiers(t *testing.T) {
 	}
 	if _, err := o.ID("01bad"); err == nil {
 		t.Error("bad key rendered")
+	}
+	if _, err := o.ID(event.SGTIN("04150011164140", "X 1")); err == nil {
+		t.Error("a serial with a space (not GS1 character set 82) rendered")
 	}
 }
 

@@ -157,7 +157,9 @@ func (d *decoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	var canon [binary.MaxVarintLen64]byte
+	if n <= 0 || n != binary.PutUvarint(canon[:], v) {
+		// One value, one encoding: overlong forms are refused.
 		d.fail("bad varint")
 		return 0
 	}

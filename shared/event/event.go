@@ -179,6 +179,10 @@ func (e *Event) Validate() error {
 		if e.Ctx.To == "" {
 			return fail("move without a destination location")
 		}
+	case KindUnpack:
+		if e.Ctx.Parent == "" {
+			return fail("unpack without the container it comes out of")
+		}
 	}
 	if e.Ctx.Hold != 0 && (e.Ctx.Hold >= holdEnd || e.Ctx.Hold&(e.Ctx.Hold-1) != 0) {
 		return fail("hold reason %d is not one reason", e.Ctx.Hold)

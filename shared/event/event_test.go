@@ -105,6 +105,7 @@ func TestValidate(t *testing.T) {
 		{"hold no reason", func(e *Event) { e.Kind = KindHold; e.Ctx.Hold = 0 }, "reason"},
 		{"two reasons", func(e *Event) { e.Ctx.Hold = HoldDamaged | HoldRecall }, "not one reason"},
 		{"move nowhere", func(e *Event) { e.Kind = KindMove }, "destination"},
+		{"unpack from nowhere", func(e *Event) { e.Kind = KindUnpack; e.Ctx.Parent = "" }, "container"},
 		{"long field", func(e *Event) { e.Ctx.Reason = strings.Repeat("x", MaxField+1) }, "longer"},
 	}
 	for _, tc := range tests {
@@ -153,6 +154,13 @@ func TestBinaryRoundTrip(t *testing.T) {
 	}
 	if err := new(Event).UnmarshalBinary(append(b, 0)); !errors.Is(err, ErrEncoding) {
 		t.Fatal("trailing byte accepted")
+	}
+	// An overlong varint (0x80 0x00 for 0) is a second encoding of the
+	// same value: refused.
+	overlong := append([]byte{codecVersion}, e.ID[:]...)
+	overlong = append(overlong, 0x80, 0x00)
+	if err := new(Event).UnmarshalBinary(overlong); !errors.Is(err, ErrEncoding) {
+		t.Fatal("overlong varint accepted")
 	}
 }
 

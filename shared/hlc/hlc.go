@@ -10,6 +10,8 @@ package hlc
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -71,9 +73,11 @@ func Parse(s string) (Timestamp, error) {
 	for i := len(s) - 1; i >= 0; i-- {
 		if s[i] == '/' {
 			wall = s[:i]
-			if _, err := fmt.Sscanf(s[i+1:], "%d", &counter); err != nil {
+			n, err := strconv.ParseUint(s[i+1:], 10, 16)
+			if err != nil {
 				return 0, fmt.Errorf("%w: %q", ErrFormat, s)
 			}
+			counter = uint16(n)
 			break
 		}
 	}
@@ -94,9 +98,17 @@ func (t Timestamp) Clamp(limit Timestamp) Timestamp {
 }
 
 // Ahead is how far t's physical part is ahead of other's (negative when
-// behind).
+// behind), saturating at the largest durations instead of wrapping.
 func (t Timestamp) Ahead(other Timestamp) time.Duration {
-	return time.Duration(t.Millis()-other.Millis()) * time.Millisecond
+	const limit = math.MaxInt64 / int64(time.Millisecond)
+	d := t.Millis() - other.Millis()
+	switch {
+	case d > limit:
+		return math.MaxInt64
+	case d < -limit:
+		return math.MinInt64
+	}
+	return time.Duration(d) * time.Millisecond
 }
 
 // Clock issues timestamps. It is safe for concurrent use.

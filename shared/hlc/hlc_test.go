@@ -29,7 +29,7 @@ func TestTimestampParts(t *testing.T) {
 	if err != nil || back != ts {
 		t.Fatalf("Parse(%q) = %v, %v", ts.String(), back, err)
 	}
-	for _, bad := range []string{"", "x/1", "2026-11-21T08:00:00.000Z", "2026-11-21T08:00:00.000Z/x"} {
+	for _, bad := range []string{"", "x/1", "2026-11-21T08:00:00.000Z", "2026-11-21T08:00:00.000Z/x", "2026-11-21T08:00:00.000Z/5abc", "2026-11-21T08:00:00.000Z/70000"} {
 		if _, err := Parse(bad); !errors.Is(err, ErrFormat) {
 			t.Errorf("Parse(%q) err = %v, want ErrFormat", bad, err)
 		}
@@ -127,5 +127,20 @@ func TestClampAndAhead(t *testing.T) {
 	}
 	if b.Ahead(a) != 2*time.Second || a.Ahead(b) != -2*time.Second {
 		t.Fatal("Ahead")
+	}
+}
+
+func TestAheadSaturates(t *testing.T) {
+	now := New(epoch.UnixMilli(), 0)
+	far := New(epoch.UnixMilli()+(1<<62)/1_000_000*4, 0) // centuries ahead
+	if d := far.Ahead(now); d <= 0 || d < 100*365*24*time.Hour {
+		t.Fatalf("far future Ahead = %v, want a huge positive duration", d)
+	}
+	if d := now.Ahead(far); d >= 0 {
+		t.Fatalf("far past Ahead = %v, want negative", d)
+	}
+	c := NewClock(func() time.Time { return epoch }, time.Minute)
+	if _, err := c.Update(far); !errors.Is(err, ErrSkew) {
+		t.Fatalf("a clock centuries ahead was adopted: %v", err)
 	}
 }

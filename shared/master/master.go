@@ -197,7 +197,9 @@ func NewPINVerifier(pin string, salt []byte) (*PINVerifier, error) {
 
 // Check compares pin with the verifier in constant time.
 func (v *PINVerifier) Check(pin string) error {
-	if v == nil || v.Iter <= 0 {
+	// Bounds on stored parameters: a corrupted or forged verifier must not
+	// make a check free or take minutes.
+	if v == nil || v.Iter < 1000 || v.Iter > 10*PINIterations || len(v.Hash) < 16 || len(v.Salt) < 16 {
 		return ErrPIN
 	}
 	h, err := pbkdf2.Key(sha256.New, pin, v.Salt, v.Iter, len(v.Hash))
@@ -322,8 +324,8 @@ func (h *Hold) Validate() error {
 		return invalid("hold %s on a lot names no lot", h.ID)
 	case h.Scope != ScopeLot && h.Scope != ScopeProduct:
 		return invalid("hold %s: scope %q (want lot or product)", h.ID, h.Scope)
-	case h.Reason == 0:
-		return invalid("hold %s has no reason", h.ID)
+	case h.Reason == 0 || h.Reason&(h.Reason-1) != 0 || event.Holds(0).With(h.Reason).String() != h.Reason.String():
+		return invalid("hold %s needs one known reason", h.ID)
 	}
 	return nil
 }

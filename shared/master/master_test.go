@@ -58,6 +58,7 @@ func TestValidation(t *testing.T) {
 		{"order zero qty", (&Order{ID: "O", Client: "c", Lines: []OrderLine{{ID: "1", GTIN: "00300010123455"}}}).Validate()},
 		{"hold lot without lot", (&Hold{ID: "H", Client: "c", Scope: ScopeLot, GTIN: "00300010123455", Reason: event.HoldRecall}).Validate()},
 		{"hold no reason", (&Hold{ID: "H", Client: "c", Scope: ScopeProduct, GTIN: "00300010123455"}).Validate()},
+		{"hold two reasons", (&Hold{ID: "H", Client: "c", Scope: ScopeProduct, GTIN: "00300010123455", Reason: event.HoldRecall | event.HoldDamaged}).Validate()},
 		{"client fefo", (&Client{ID: "c", Policy: Policy{FEFO: "sometimes"}}).Validate()},
 	}
 	for _, tc := range bad {

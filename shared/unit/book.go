@@ -2,6 +2,7 @@ package unit
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/custodyhq/custody/shared/event"
@@ -63,15 +64,38 @@ const maxDepth = 8
 // and rule. It is deterministic given the store's contents.
 func Evaluate(st Store, ev *event.Event, env Env) (Result, error) {
 	var res Result
+	var skew time.Duration
 	if ev.Kind == event.KindPack {
+		why, err := packTarget(st, ev)
+		if err != nil {
+			return res, err
+		}
+		if why != "" {
+			for _, s := range ev.Subjects {
+				res.Subjects = append(res.Subjects, SubjectResult{Key: s.Key, Verdict: VerdictRefused, Reason: why})
+			}
+			res.Verdict, res.Reason = VerdictRefused, why
+			return res, nil
+		}
+	}
+	for _, s := range ev.Subjects {
+		if err := evalOne(st, ev, env, s, "", 0, &res, &skew); err != nil {
+			return res, err
+		}
+	}
+	if ev.Kind == event.KindPack && res.applied() {
 		if err := ensureContainer(st, ev, env); err != nil {
 			return res, err
 		}
 	}
-	for _, s := range ev.Subjects {
-		if err := evalOne(st, ev, env, s, "", 0, &res); err != nil {
+	if skew > 0 && len(res.Subjects) > 0 {
+		// Device health: one exception per event, on its first subject.
+		f := Finding{Rule: RuleClockSkew, Detail: fmt.Sprintf("device %s's clock is %s ahead of the site's", ev.Device, skew.Round(time.Second))}
+		id, err := raise(st, f, res.Subjects[0].Key, ev, EffectiveTime(ev, env.Received))
+		if err != nil {
 			return res, err
 		}
+		res.Subjects[0].Exceptions = append(res.Subjects[0].Exceptions, id)
 	}
 	res.Verdict = VerdictMerged
 	for _, s := range res.Subjects {
@@ -80,6 +104,35 @@ func Evaluate(st Store, ev *event.Event, env Env) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+func (r *Result) applied() bool {
+	for _, s := range r.Subjects {
+		if s.Verdict == VerdictApplied || s.Verdict == VerdictMerged || s.Verdict == VerdictConflict {
+			return true
+		}
+	}
+	return false
+}
+
+// raise opens an exception for a finding, or joins the open one for the
+// same unit and rule, and returns its id.
+func raise(st Store, f Finding, k event.Key, ev *event.Event, display hlc.Timestamp) (string, error) {
+	x, ok, err := st.ActiveException(k, f.Rule)
+	if err != nil {
+		return "", fmt.Errorf("exceptions of %s: %w", k, err)
+	}
+	if ok {
+		if !x.Join(f, ev, display) {
+			return x.ID, nil
+		}
+	} else {
+		x = Open(f, k, ev, display)
+	}
+	if err := st.PutException(x); err != nil {
+		return "", fmt.Errorf("store exception: %w", err)
+	}
+	return x.ID, nil
 }
 
 func rank(v Verdict) int {
@@ -96,50 +149,42 @@ func rank(v Verdict) int {
 	return -1
 }
 
-func evalOne(st Store, ev *event.Event, env Env, subj event.Subject, via event.Key, depth int, res *Result) error {
+func evalOne(st Store, ev *event.Event, env Env, subj event.Subject, via event.Key, depth int, res *Result, skew *time.Duration) error {
 	cur, err := st.Unit(subj.Key)
 	if err != nil {
 		return fmt.Errorf("unit %s: %w", subj.Key, err)
 	}
-	inh := event.Holds(0)
-	if cur.Known() {
-		if inh, err = st.Inherited(cur); err != nil {
-			return fmt.Errorf("holds of %s: %w", subj.Key, err)
+	inh, err := inherited(st, cur, subj.Key, ev.Ctx.Lot)
+	if err != nil {
+		return err
+	}
+	var contents event.Holds
+	if subj.Key.IsContainer() && (ev.Kind == event.KindPick || ev.Kind == event.KindPack) {
+		if contents, err = contentsHeld(st, subj.Key, 0); err != nil {
+			return err
 		}
 	}
-	out := Apply(Input{Current: cur, Inherited: inh, Event: ev, Subject: subj, Authorized: env.Authorized, Received: env.Received, MaxSkew: env.MaxSkew})
+	out := Apply(Input{Current: cur, Inherited: inh, ContentsHeld: contents, Event: ev, Subject: subj,
+		Authorized: env.Authorized, Received: env.Received, MaxSkew: env.MaxSkew})
+	if out.Skew > *skew {
+		*skew = out.Skew
+	}
 	sr := SubjectResult{Key: subj.Key, Verdict: out.Verdict, Reason: out.Reason, Via: via, Version: out.State.Version}
 	if out.Changed {
 		if err := st.PutUnit(out.State); err != nil {
 			return fmt.Errorf("store %s: %w", subj.Key, err)
 		}
 	}
-	display := ev.HLC
-	if out.Changed {
-		display = out.State.Updated
-	} else if env.Received != 0 {
-		display = ev.HLC.Clamp(env.Received)
-	}
+	display := EffectiveTime(ev, env.Received)
 	for _, f := range out.Findings {
-		x, ok, err := st.ActiveException(subj.Key, f.Rule)
+		id, err := raise(st, f, subj.Key, ev, display)
 		if err != nil {
-			return fmt.Errorf("exceptions of %s: %w", subj.Key, err)
+			return err
 		}
-		if ok {
-			if !x.Join(f, ev, display) {
-				sr.Exceptions = append(sr.Exceptions, x.ID)
-				continue
-			}
-		} else {
-			x = Open(f, subj.Key, ev, display)
-		}
-		if err := st.PutException(x); err != nil {
-			return fmt.Errorf("store exception: %w", err)
-		}
-		sr.Exceptions = append(sr.Exceptions, x.ID)
+		sr.Exceptions = append(sr.Exceptions, id)
 	}
-	if out.Reopen != nil && out.Reopen.Order != "" {
-		res.Reopen = append(res.Reopen, *out.Reopen)
+	if r := out.Reopen; r != nil && r.Order != "" && !slices.Contains(res.Reopen, *r) {
+		res.Reopen = append(res.Reopen, *r)
 	}
 	res.Subjects = append(res.Subjects, sr)
 	if !subj.Key.IsContainer() || !Propagates(ev.Kind) || out.Verdict == VerdictRefused || depth >= maxDepth {
@@ -153,11 +198,94 @@ func evalOne(st Store, ev *event.Event, env Env, subj event.Subject, via event.K
 		return fmt.Errorf("children of %s: %w", subj.Key, err)
 	}
 	for _, k := range kids {
-		if err := evalOne(st, ev, env, event.Subject{Key: k}, subj.Key, depth+1, res); err != nil {
+		if err := evalOne(st, ev, env, event.Subject{Key: k}, subj.Key, depth+1, res, skew); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// inherited is the lot and product holds that reach a unit: through the
+// lot on record and through the lot the event says it carries (which may
+// differ, and is the physical fact), also for units the site does not
+// know yet.
+func inherited(st Store, cur State, k event.Key, scannedLot string) (event.Holds, error) {
+	probe := cur
+	if !probe.Known() {
+		probe = State{Key: k, Lot: scannedLot}
+	}
+	h, err := st.Inherited(probe)
+	if err != nil {
+		return 0, fmt.Errorf("holds of %s: %w", k, err)
+	}
+	if scannedLot != "" && scannedLot != probe.Lot {
+		probe.Lot = scannedLot
+		more, err := st.Inherited(probe)
+		if err != nil {
+			return 0, fmt.Errorf("holds of %s: %w", k, err)
+		}
+		h |= more
+	}
+	return h, nil
+}
+
+// contentsHeld collects the holds of everything inside container k.
+func contentsHeld(st Store, k event.Key, depth int) (event.Holds, error) {
+	if depth >= maxDepth {
+		return 0, nil
+	}
+	kids, err := st.Children(k)
+	if err != nil {
+		return 0, fmt.Errorf("children of %s: %w", k, err)
+	}
+	var h event.Holds
+	for _, c := range kids {
+		s, err := st.Unit(c)
+		if err != nil {
+			return 0, fmt.Errorf("unit %s: %w", c, err)
+		}
+		inh, err := st.Inherited(s)
+		if err != nil {
+			return 0, fmt.Errorf("holds of %s: %w", c, err)
+		}
+		h |= s.Holds | inh
+		if c.IsContainer() {
+			more, err := contentsHeld(st, c, depth+1)
+			if err != nil {
+				return 0, err
+			}
+			h |= more
+		}
+	}
+	return h, nil
+}
+
+// packTarget says why the container a pack event names cannot take
+// anything ("" when it can): it left, it is on hold or out of the supply
+// chain, or it belongs to another client or order.
+func packTarget(st Store, ev *event.Event) (string, error) {
+	c, err := st.Unit(ev.Ctx.Parent)
+	if err != nil {
+		return "", fmt.Errorf("container %s: %w", ev.Ctx.Parent, err)
+	}
+	if !c.Known() {
+		return "", nil
+	}
+	inh, err := st.Inherited(c)
+	if err != nil {
+		return "", fmt.Errorf("holds of %s: %w", c.Key, err)
+	}
+	switch {
+	case c.Status != StatusPacked && c.Status != StatusPicked:
+		return fmt.Sprintf("container %s is %s: pack into another", c.Key, describe(c.Status)), nil
+	case c.Holds|inh != 0:
+		return fmt.Sprintf("container %s is on hold (%s): pack into another", c.Key, c.Holds|inh), nil
+	case c.Client != "" && c.Client != ev.Client:
+		return fmt.Sprintf("container %s holds another client's goods: pack into another", c.Key), nil
+	case c.Order != "" && ev.Ctx.Order != "" && c.Order != ev.Ctx.Order:
+		return fmt.Sprintf("container %s is packed for order %s, not %s: pack into another", c.Key, c.Order, ev.Ctx.Order), nil
+	}
+	return "", nil
 }
 
 // ensureContainer creates the container a pack event packs into when the
@@ -170,10 +298,7 @@ func ensureContainer(st Store, ev *event.Event, env Env) error {
 	if c.Known() {
 		return nil
 	}
-	display := ev.HLC
-	if env.Received != 0 {
-		display = ev.HLC.Clamp(env.Received)
-	}
+	when := EffectiveTime(ev, env.Received)
 	return st.PutUnit(State{Key: ev.Ctx.Parent, Client: ev.Client, Status: StatusPacked, Order: ev.Ctx.Order,
-		Completeness: CompletenessVerified, Version: 1, LastEvent: ev.ID, LastDevice: ev.Device, Updated: display, Since: ev.HLC})
+		Completeness: CompletenessVerified, Version: 1, LastEvent: ev.ID, LastDevice: ev.Device, Updated: when, Since: when})
 }

@@ -67,11 +67,13 @@ func (x *Exception) Join(f Finding, ev *event.Event, display hlc.Timestamp) bool
 	if slices.Contains(x.Events, ev.ID) {
 		return false
 	}
+	// Clip first: never write into spare capacity of a slice the store
+	// may share with another copy.
 	if len(x.Events) < MaxExceptionEvents {
-		x.Events = append(x.Events, ev.ID)
+		x.Events = append(slices.Clip(x.Events), ev.ID)
 	}
 	if !slices.Contains(x.Devices, ev.Device) {
-		x.Devices = append(x.Devices, ev.Device)
+		x.Devices = append(slices.Clip(x.Devices), ev.Device)
 	}
 	x.Detail = f.Detail
 	if display > x.Updated {

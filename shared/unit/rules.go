@@ -56,6 +56,9 @@ type Input struct {
 	Event      *event.Event
 	Subject    event.Subject
 	Authorized bool // the user may release holds and make corrections
+	// ContentsHeld are the holds found on anything inside the subject
+	// (for a container being picked or packed); the caller walks them.
+	ContentsHeld event.Holds
 	// Received is the proposer's clock when the event reached the site
 	// (0 when unknown, as on the handheld).
 	Received hlc.Timestamp
@@ -76,6 +79,9 @@ type Outcome struct {
 	Reason   string    // for people: why refused, what a conflict means
 	Findings []Finding // exceptions to open or join
 	Reopen   *OrderLine
+	// Skew is how far the device clock was ahead of the site's beyond
+	// the bound (0 when within it); the display time was clamped.
+	Skew time.Duration
 }
 
 // Propagates reports whether an event of kind k on a container also acts
@@ -95,8 +101,17 @@ func Propagates(k event.Kind) bool {
 func Apply(in Input) Outcome {
 	a := applier{in: in, ev: in.Event, cur: in.Current, next: in.Current}
 	a.held = in.Current.Holds | in.Inherited
+	a.stale = in.Subject.BaseVersion != in.Current.Version
+	a.when = EffectiveTime(in.Event, in.Received)
 	a.decide()
 	return a.finish()
+}
+
+// EffectiveTime is the time decisions use for ev: the device's clock,
+// but never later than the site's clock when the event arrived, so a
+// device running ahead cannot stretch a window or dodge an expiry.
+func EffectiveTime(ev *event.Event, received hlc.Timestamp) hlc.Timestamp {
+	return ev.HLC.Clamp(received)
 }
 
 type applier struct {
@@ -105,7 +120,12 @@ type applier struct {
 	cur  State
 	next State
 	held event.Holds
-	out  Outcome
+	// stale: the device did not see the state it acted on (its base
+	// version is not the current one). A refusal of a stale event means
+	// the device already did the thing physically: that is an exception.
+	stale bool
+	when  hlc.Timestamp // EffectiveTime
+	out   Outcome
 }
 
 func (a *applier) key() event.Key { return a.in.Subject.Key }
@@ -128,6 +148,25 @@ func (a *applier) conflict(changed bool, rule Rule, format string, args ...any) 
 	if !changed {
 		a.next = a.cur
 	}
+}
+
+// refuseOrConflict refuses an event the device should not have made. If
+// the device acted on a state it had not seen (a stale base version), it
+// has already done it physically: that is a conflict with an exception.
+func (a *applier) refuseOrConflict(rule Rule, format string, args ...any) {
+	if a.stale {
+		a.conflict(false, rule, format, args...)
+		return
+	}
+	a.refuse(format, args...)
+}
+
+// voidPick undoes the unit's pick: its order line reopens.
+func (a *applier) voidPick() {
+	if a.cur.Order != "" && (a.cur.Status == StatusPicked || a.cur.Status == StatusPacked || a.cur.Status == StatusShipped) {
+		a.out.Reopen = &OrderLine{Order: a.cur.Order, Line: a.cur.Line}
+	}
+	a.next.Status, a.next.Order, a.next.Line = StatusInStock, "", ""
 }
 
 func (a *applier) find(rule Rule, detail string) {
@@ -192,12 +231,22 @@ func (a *applier) decide() {
 	case event.KindVoidShip:
 		switch {
 		case cur.Status == StatusShipped && cur.Shipment == ev.Ctx.Shipment:
-			a.next.Status = StatusPicked
-			if cur.Parent != "" {
-				a.next.Status = StatusPacked
-			}
 			a.next.Shipment = ""
-			a.apply()
+			switch {
+			case a.held != 0:
+				// Back in the building and on hold: the hold voids the pick.
+				a.voidPick()
+				a.conflict(true, RuleHoldOverridesPick, "%s came back off shipment %s on hold (%s): the pick is void, take it to quarantine", k, ev.Ctx.Shipment, a.held)
+			case cur.Order == "":
+				a.next.Status = StatusInStock
+				a.apply()
+			case cur.Parent != "":
+				a.next.Status = StatusPacked
+				a.apply()
+			default:
+				a.next.Status = StatusPicked
+				a.apply()
+			}
 		case (cur.Status == StatusPicked || cur.Status == StatusPacked) && cur.Shipment == "":
 			a.merged()
 		default:
@@ -210,7 +259,8 @@ func (a *applier) decide() {
 	case event.KindDecommission:
 		switch cur.Status {
 		case StatusInStock, StatusPicked, StatusPacked:
-			a.next.Status, a.next.Order, a.next.Line = StatusDecommissioned, "", ""
+			a.voidPick()
+			a.next.Status = StatusDecommissioned
 			a.apply()
 		default:
 			a.refuse("%s is %s: it cannot be decommissioned here", k, describe(cur.Status))
@@ -220,7 +270,8 @@ func (a *applier) decide() {
 		case StatusExpected, StatusNone, StatusShipped:
 			a.refuse("%s is %s: it cannot be destroyed here", k, describe(cur.Status))
 		default:
-			a.next.Status, a.next.Order, a.next.Line = StatusDestroyed, "", ""
+			a.voidPick()
+			a.next.Status = StatusDestroyed
 			a.apply()
 		}
 	case event.KindRevert:
@@ -263,7 +314,7 @@ func (a *applier) onInactive() {
 		switch {
 		case !a.in.Authorized:
 			a.refuse("only a shift lead may revert a decommissioned pack")
-		case ev.HLC.Ahead(cur.Since) > RevertWindow:
+		case a.when.Ahead(cur.Since) > RevertWindow:
 			a.refuse("%s was decommissioned more than 10 days ago: it cannot be reverted", k)
 		case a.expired():
 			a.refuse("%s has expired: it cannot be reverted", k)
@@ -300,7 +351,7 @@ func (a *applier) receive() {
 	k, cur, ev := a.key(), a.cur, a.ev
 	switch cur.Status {
 	case StatusInStock:
-		if cur.ASN == ev.Ctx.ASN {
+		if cur.ASN == ev.Ctx.ASN || cur.ASN == "" || ev.Ctx.ASN == "" {
 			a.merged()
 			return
 		}
@@ -321,20 +372,22 @@ func (a *applier) receive() {
 			a.find(RuleOverage, fmt.Sprintf("%s is not on ASN %s: it was expected on ASN %s", k, ev.Ctx.ASN, cur.ASN))
 			n.ASN = ev.Ctx.ASN
 		}
+		// What the pack says is the physical fact; the ASN's data is kept
+		// in the exception.
 		if ev.Ctx.Lot != "" && cur.Lot != "" && ev.Ctx.Lot != cur.Lot {
 			a.find(RuleLotMismatch, fmt.Sprintf("%s carries lot %s; the ASN says %s", k, ev.Ctx.Lot, cur.Lot))
 		}
 		if ev.Ctx.Expiry != "" && cur.Expiry != "" && ev.Ctx.Expiry != cur.Expiry {
 			a.find(RuleExpiryMismatch, fmt.Sprintf("%s carries expiry %s; the ASN says %s", k, ev.Ctx.Expiry, cur.Expiry))
 		}
-		if n.Lot == "" {
+		if ev.Ctx.Lot != "" {
 			n.Lot = ev.Ctx.Lot
 		}
-		if n.Expiry == "" {
+		if ev.Ctx.Expiry != "" {
 			n.Expiry = ev.Ctx.Expiry
 		}
 	}
-	n.Status, n.Location, n.Since = StatusInStock, ev.Ctx.To, ev.HLC
+	n.Status, n.Location, n.Since = StatusInStock, ev.Ctx.To, a.when
 	if ev.Ctx.Inferred && k.IsContainer() {
 		n.Completeness = CompletenessInferred
 	}
@@ -392,15 +445,19 @@ func (a *applier) pick() {
 			a.merged()
 			return
 		}
-		a.conflict(false, RuleDoublePick, "%s was already picked for order %s by device %s: put it back and pick another", k, cur.Order, cur.LastDevice)
+		a.refuseOrConflict(RuleDoublePick, "%s was already picked for order %s (device %s): put it back and pick another", k, cur.Order, cur.LastDevice)
 		return
 	}
 	if a.held != 0 {
-		a.conflict(false, RuleHeldUnitMoved, "%s is on hold (%s): do not pick it, take it to quarantine", k, a.held)
+		a.refuseOrConflict(RuleHeldUnitMoved, "%s is on hold (%s): do not pick it, take it to quarantine", k, a.held)
+		return
+	}
+	if a.in.ContentsHeld != 0 {
+		a.refuseOrConflict(RuleHeldUnitMoved, "%s holds a unit that is on hold (%s): open it and pick the others, or pick another", k, a.in.ContentsHeld)
 		return
 	}
 	if a.expired() {
-		a.conflict(false, RuleExpired, "%s expired (%s): do not pick it, take it to quarantine", k, cur.Expiry)
+		a.refuseOrConflict(RuleExpired, "%s expired (%s): do not pick it, take it to quarantine", k, cur.Expiry)
 		return
 	}
 	a.next.Status, a.next.Order, a.next.Line = StatusPicked, ev.Ctx.Order, ev.Ctx.Line
@@ -409,8 +466,8 @@ func (a *applier) pick() {
 
 func (a *applier) pack() {
 	k, cur, ev := a.key(), a.cur, a.ev
-	if a.held != 0 && !cur.Status.Inactive() && cur.Status != StatusShipped {
-		a.conflict(false, RuleHeldUnitMoved, "%s is on hold (%s): do not pack it, take it to quarantine", k, a.held)
+	if h := a.held | a.in.ContentsHeld; h != 0 && cur.Status != StatusShipped {
+		a.refuseOrConflict(RuleHeldUnitMoved, "%s is on hold or holds a unit on hold (%s): do not pack it, take it to quarantine", k, h)
 		return
 	}
 	switch cur.Status {
@@ -429,7 +486,7 @@ func (a *applier) pack() {
 			a.next.Parent = ev.Ctx.Parent
 			a.apply()
 		default:
-			a.conflict(false, RuleDoublePack, "%s is already packed in %s by device %s: take it out of %s", k, cur.Parent, cur.LastDevice, ev.Ctx.Parent)
+			a.refuseOrConflict(RuleDoublePack, "%s is already packed in %s (device %s): take it out of %s", k, cur.Parent, cur.LastDevice, ev.Ctx.Parent)
 		}
 	default:
 		a.refuse("%s is %s: pick it before packing it", k, describe(cur.Status))
@@ -450,7 +507,7 @@ func (a *applier) ship() {
 		a.refuse("%s has not been received: it cannot be shipped", k)
 		return
 	}
-	a.next.Status, a.next.Shipment, a.next.Location, a.next.Since = StatusShipped, ev.Ctx.Shipment, "", ev.HLC
+	a.next.Status, a.next.Shipment, a.next.Location, a.next.Since = StatusShipped, ev.Ctx.Shipment, "", a.when
 	if a.held != 0 {
 		// A shipment that left the building cannot be undone by data.
 		a.conflict(true, RuleShippedWhileHeld, "%s was shipped on %s while on hold (%s)", k, ev.Ctx.Shipment, a.held)
@@ -473,9 +530,10 @@ func (a *applier) hold() {
 	a.next.Holds = cur.Holds.With(r)
 	switch cur.Status {
 	case StatusPicked, StatusPacked:
-		// Restrictive actions win: the hold voids the pick.
-		a.out.Reopen = &OrderLine{Order: cur.Order, Line: cur.Line}
-		a.next.Status, a.next.Order, a.next.Line, a.next.Parent = StatusInStock, "", "", ""
+		// Restrictive actions win: the hold voids the pick. The unit stays
+		// where it physically is (its container) until someone takes it
+		// out; if that container leaves, SHIPPED_WHILE_HELD says so.
+		a.voidPick()
 		a.conflict(true, RuleHoldOverridesPick, "%s was put on hold (%s) after it was picked for order %s: the pick is void, take it to quarantine", k, r, cur.Order)
 	case StatusShipped:
 		a.conflict(true, RuleShippedWhileHeld, "%s was put on hold (%s) after it left on shipment %s", k, r, cur.Shipment)
@@ -518,7 +576,7 @@ func (a *applier) ret() {
 		return
 	}
 	n := &a.next
-	n.Status, n.Location, n.Shipment, n.Order, n.Line, n.Parent, n.Since = StatusInStock, ev.Ctx.To, "", "", "", "", ev.HLC
+	n.Status, n.Location, n.Shipment, n.Order, n.Line, n.Parent, n.Since = StatusInStock, ev.Ctx.To, "", "", "", "", a.when
 	if ev.Ctx.Hold != 0 {
 		n.Holds = n.Holds.With(ev.Ctx.Hold)
 	}
@@ -539,7 +597,7 @@ func (a *applier) expired() bool {
 	if exp == "" {
 		exp = a.cur.Expiry
 	}
-	day := a.ev.HLC.Time()
+	day := a.when.Time()
 	last, ok := ExpiryDate(exp, day)
 	return ok && day.After(last.Add(24*time.Hour-time.Nanosecond))
 }
@@ -553,9 +611,8 @@ func (a *applier) finish() Outcome {
 	}
 	display := ev.HLC
 	if a.in.Received != 0 && ev.HLC.Ahead(a.in.Received) > maxSkew {
-		display = ev.HLC.Clamp(a.in.Received)
-		o.Findings = append(o.Findings, Finding{Rule: RuleClockSkew,
-			Detail: fmt.Sprintf("device %s's clock is %s ahead of the site's", ev.Device, ev.HLC.Ahead(a.in.Received).Round(time.Second))})
+		display = a.when
+		o.Skew = ev.HLC.Ahead(a.in.Received)
 	}
 	if o.Changed {
 		n := a.next
@@ -566,7 +623,7 @@ func (a *applier) finish() Outcome {
 		n.Version = a.cur.Version + 1
 		n.LastEvent, n.LastDevice, n.Updated = ev.ID, ev.Device, display
 		if n.Status != a.cur.Status && n.Since == a.cur.Since {
-			n.Since = ev.HLC
+			n.Since = a.when
 		}
 		o.State = n
 	} else {

@@ -54,56 +54,69 @@ func TestPrecedenceTable(t *testing.T) {
 	// One row per line of DESIGN.md §5's table, plus the base-version and
 	// merge rules above it.
 	pickB := event.Context{Order: "B", Line: "1"}
+	// Rows act with a stale base version (2, the state is at 3): the
+	// device had not seen what was committed first. current = base 3.
 	tests := []struct {
-		name string
-		cur  State
-		inh  event.Holds
-		ev   *event.Event
-		auth bool
-		want want
+		name    string
+		cur     State
+		inh     event.Holds
+		ev      *event.Event
+		auth    bool
+		want    want
+		current bool
 	}{
 		{"base version equals current: apply", st(StatusInStock), 0, ev(event.KindPick, pickB, 0), false,
-			want{VerdictApplied, true, StatusPicked, nil, ""}},
+			want{VerdictApplied, true, StatusPicked, nil, ""}, true},
+		{"stale base, legal transition: apply", st(StatusInStock), 0, ev(event.KindPick, pickB, 0), false,
+			want{VerdictApplied, true, StatusPicked, nil, ""}, false},
+		{"held, pick with current base: refused at the scan, no exception", st(StatusInStock, withHold(event.HoldSuspect)), 0, ev(event.KindPick, pickB, 0), false,
+			want{VerdictRefused, false, StatusInStock, nil, "on hold"}, true},
+		{"picked for A, pick for B with current base: refused, no exception", st(StatusPicked, withOrder("A", "1")), 0, ev(event.KindPick, pickB, 0), false,
+			want{VerdictRefused, false, StatusPicked, nil, "already picked for order A"}, true},
 		{"same effect already there: merge", st(StatusPicked, withOrder("B", "1")), 0, ev(event.KindPick, pickB, 0), false,
-			want{VerdictMerged, false, StatusPicked, nil, ""}},
+			want{VerdictMerged, false, StatusPicked, nil, ""}, false},
 		{"picked for A, pick for B: first stays", st(StatusPicked, withOrder("A", "1")), 0, ev(event.KindPick, pickB, 0), false,
-			want{VerdictConflict, false, StatusPicked, []Rule{RuleDoublePick}, "already picked for order A by device dev-b: put it back"}},
+			want{VerdictConflict, false, StatusPicked, []Rule{RuleDoublePick}, "already picked for order A (device dev-b): put it back"}, false},
 		{"picked, hold: hold wins, pick void", st(StatusPicked, withOrder("A", "1")), 0, ev(event.KindHold, event.Context{Hold: event.HoldSuspect}, 0), false,
-			want{VerdictConflict, true, StatusInStock, []Rule{RuleHoldOverridesPick}, "pick is void"}},
+			want{VerdictConflict, true, StatusInStock, []Rule{RuleHoldOverridesPick}, "pick is void"}, false},
 		{"packed, hold: hold wins, pick void", st(StatusPacked, withOrder("A", "1"), withParent(caseK)), 0, ev(event.KindHold, event.Context{Hold: event.HoldRecall}, 0), false,
-			want{VerdictConflict, true, StatusInStock, []Rule{RuleHoldOverridesPick}, "order A"}},
+			want{VerdictConflict, true, StatusInStock, []Rule{RuleHoldOverridesPick}, "order A"}, false},
 		{"held, pick: refused", st(StatusInStock, withHold(event.HoldSuspect)), 0, ev(event.KindPick, pickB, 0), false,
-			want{VerdictConflict, false, StatusInStock, []Rule{RuleHeldUnitMoved}, "on hold (suspect)"}},
+			want{VerdictConflict, false, StatusInStock, []Rule{RuleHeldUnitMoved}, "on hold (suspect)"}, false},
 		{"lot held, pick: refused", st(StatusInStock), event.Holds(0).With(event.HoldRecall), ev(event.KindPick, pickB, 0), false,
-			want{VerdictConflict, false, StatusInStock, []Rule{RuleHeldUnitMoved}, "recall"}},
+			want{VerdictConflict, false, StatusInStock, []Rule{RuleHeldUnitMoved}, "recall"}, false},
 		{"held, pack: refused", st(StatusPicked, withOrder("B", "1"), withHold(event.HoldDamaged)), 0, ev(event.KindPack, event.Context{Parent: caseK}, 0), false,
-			want{VerdictConflict, false, StatusPicked, []Rule{RuleHeldUnitMoved}, "do not pack"}},
+			want{VerdictConflict, false, StatusPicked, []Rule{RuleHeldUnitMoved}, "do not pack"}, false},
 		{"shipped, hold: stays shipped, hold attached", st(StatusShipped, withShipment("S1")), 0, ev(event.KindHold, event.Context{Hold: event.HoldRecall}, 0), false,
-			want{VerdictConflict, true, StatusShipped, []Rule{RuleShippedWhileHeld}, "after it left"}},
+			want{VerdictConflict, true, StatusShipped, []Rule{RuleShippedWhileHeld}, "after it left"}, false},
 		{"shipped, damage hold", st(StatusShipped, withShipment("S1")), 0, ev(event.KindHold, event.Context{Hold: event.HoldDamaged}, 0), false,
-			want{VerdictConflict, true, StatusShipped, []Rule{RuleShippedWhileHeld}, "damaged"}},
+			want{VerdictConflict, true, StatusShipped, []Rule{RuleShippedWhileHeld}, "damaged"}, false},
 		{"held, ship offline: shipped, hold attached", st(StatusPacked, withHold(event.HoldSuspect), withParent(caseK)), 0, ev(event.KindShip, event.Context{Shipment: "S2"}, 0), false,
-			want{VerdictConflict, true, StatusShipped, []Rule{RuleShippedWhileHeld}, "while on hold"}},
+			want{VerdictConflict, true, StatusShipped, []Rule{RuleShippedWhileHeld}, "while on hold"}, false},
 		{"destroyed, anything: refused", st(StatusDestroyed), 0, ev(event.KindPick, pickB, 0), false,
-			want{VerdictConflict, false, StatusDestroyed, []Rule{RuleActionOnInactive}, "is destroyed"}},
+			want{VerdictConflict, false, StatusDestroyed, []Rule{RuleActionOnInactive}, "is destroyed"}, false},
 		{"decommissioned, ship: refused", st(StatusDecommissioned), 0, ev(event.KindShip, event.Context{Shipment: "S"}, 0), false,
-			want{VerdictConflict, false, StatusDecommissioned, []Rule{RuleActionOnInactive}, "cannot be shipped"}},
+			want{VerdictConflict, false, StatusDecommissioned, []Rule{RuleActionOnInactive}, "cannot be shipped"}, false},
 		{"decommissioned, authorized revert: active", st(StatusDecommissioned, func(s *State) { s.Since = hlc.FromTime(t0) }), 0, ev(event.KindRevert, event.Context{}, 24*time.Hour), true,
-			want{VerdictApplied, true, StatusInStock, nil, ""}},
+			want{VerdictApplied, true, StatusInStock, nil, ""}, false},
 		{"decommissioned, unauthorized revert: refused", st(StatusDecommissioned, func(s *State) { s.Since = hlc.FromTime(t0) }), 0, ev(event.KindRevert, event.Context{}, time.Hour), false,
-			want{VerdictRefused, false, StatusDecommissioned, nil, "shift lead"}},
+			want{VerdictRefused, false, StatusDecommissioned, nil, "shift lead"}, false},
 		{"decommissioned, revert after 10 days: refused", st(StatusDecommissioned, func(s *State) { s.Since = hlc.FromTime(t0) }), 0, ev(event.KindRevert, event.Context{}, 11*24*time.Hour), true,
-			want{VerdictRefused, false, StatusDecommissioned, nil, "more than 10 days"}},
+			want{VerdictRefused, false, StatusDecommissioned, nil, "more than 10 days"}, false},
 		{"decommissioned, revert of recalled: refused", st(StatusDecommissioned, withHold(event.HoldRecall), func(s *State) { s.Since = hlc.FromTime(t0) }), 0, ev(event.KindRevert, event.Context{}, time.Hour), true,
-			want{VerdictRefused, false, StatusDecommissioned, nil, "recalled"}},
+			want{VerdictRefused, false, StatusDecommissioned, nil, "recalled"}, false},
 		{"decommissioned, revert of expired: refused", st(StatusDecommissioned, withExpiry("260100"), func(s *State) { s.Since = hlc.FromTime(t0) }), 0, ev(event.KindRevert, event.Context{}, time.Hour), true,
-			want{VerdictRefused, false, StatusDecommissioned, nil, "expired"}},
+			want{VerdictRefused, false, StatusDecommissioned, nil, "expired"}, false},
 		{"decommissioned, destroy: destroyed", st(StatusDecommissioned), 0, ev(event.KindDestroy, event.Context{}, 0), false,
-			want{VerdictApplied, true, StatusDestroyed, nil, ""}},
+			want{VerdictApplied, true, StatusDestroyed, nil, ""}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in := Input{Current: tc.cur, Inherited: tc.inh, Event: tc.ev, Subject: event.Subject{Key: unitK, BaseVersion: 2}, Authorized: tc.auth}
+			base := uint64(2)
+			if tc.current {
+				base = tc.cur.Version
+			}
+			in := Input{Current: tc.cur, Inherited: tc.inh, Event: tc.ev, Subject: event.Subject{Key: unitK, BaseVersion: base}, Authorized: tc.auth}
 			check(t, Apply(in), tc.cur, tc.want)
 		})
 	}
@@ -143,7 +156,8 @@ func TestHoldOverridesPickReopensLineAndKeepsHold(t *testing.T) {
 	if out.Reopen == nil || *out.Reopen != (OrderLine{"A", "7"}) {
 		t.Fatalf("reopen = %+v", out.Reopen)
 	}
-	if !out.State.Holds.Has(event.HoldSuspect) || out.State.Order != "" || out.State.Parent != "" {
+	// The pick is void, but the unit is still physically in its case.
+	if !out.State.Holds.Has(event.HoldSuspect) || out.State.Order != "" || out.State.Parent != caseK || out.State.Status != StatusInStock {
 		t.Fatalf("state after hold = %+v", out.State)
 	}
 }
@@ -164,17 +178,24 @@ func TestClockSkewClampsDisplayTime(t *testing.T) {
 	if out.Verdict != VerdictApplied || !out.Changed {
 		t.Fatalf("verdict %s", out.Verdict)
 	}
-	if len(out.Findings) != 1 || out.Findings[0].Rule != RuleClockSkew {
-		t.Fatalf("findings %+v", out.Findings)
+	if out.Skew != 2*time.Hour {
+		t.Fatalf("skew %v, want 2h", out.Skew)
 	}
 	if out.State.Updated != received {
 		t.Fatalf("display time %v, want clamped %v", out.State.Updated, received)
 	}
-	// Within the bound: no finding, event time kept.
+	// Within the bound: no skew, event time kept.
 	e2 := ev(event.KindMove, event.Context{To: "B-03"}, time.Minute)
 	out2 := Apply(Input{Current: out.State, Event: e2, Subject: event.Subject{Key: unitK}, Received: received})
-	if len(out2.Findings) != 0 || out2.State.Updated != e2.HLC {
+	if out2.Skew != 0 || out2.State.Updated != e2.HLC {
 		t.Fatalf("within bound: %+v", out2)
+	}
+	// Centuries ahead does not wrap around into the past.
+	e3 := ev(event.KindMove, event.Context{To: "B-04"}, 0)
+	e3.HLC = hlc.New(t0.UnixMilli()+int64(1)<<46, 0)
+	out3 := Apply(Input{Current: out2.State, Event: e3, Subject: event.Subject{Key: unitK}, Received: received})
+	if out3.Skew <= 0 || out3.State.Updated != received {
+		t.Fatalf("far future: skew %v updated %v", out3.Skew, out3.State.Updated)
 	}
 }
 
@@ -201,6 +222,7 @@ func TestTransitions(t *testing.T) {
 		{"receive expired: to hold", S(StatusExpected, withASN("A"), withExpiry("251000")), event.KindReceive, event.Context{ASN: "A"}, false, want{VerdictConflict, true, StatusInStock, []Rule{RuleExpired}, "expired"}},
 		{"receive twice same asn", S(StatusInStock, withASN("A")), event.KindReceive, event.Context{ASN: "A"}, false, want{VerdictMerged, false, StatusInStock, nil, ""}},
 		{"receive in stock other asn", S(StatusInStock, withASN("A")), event.KindReceive, event.Context{ASN: "B"}, false, want{VerdictConflict, false, StatusInStock, []Rule{RuleDuplicateSerial}, ""}},
+		{"receive in stock, second scan without asn", S(StatusInStock, withASN("A")), event.KindReceive, event.Context{}, false, want{VerdictMerged, false, StatusInStock, nil, ""}},
 		{"receive shipped", S(StatusShipped), event.KindReceive, event.Context{ASN: "B"}, false, want{VerdictConflict, false, StatusShipped, []Rule{RuleDuplicateSerial}, ""}},
 		{"verify expected", S(StatusExpected), event.KindVerify, event.Context{}, false, want{VerdictRefused, false, StatusExpected, nil, "only received"}},
 		{"verify in stock", S(StatusInStock), event.KindVerify, event.Context{}, false, want{VerdictApplied, true, StatusInStock, nil, ""}},
@@ -213,7 +235,7 @@ func TestTransitions(t *testing.T) {
 		{"pick expected", S(StatusExpected), event.KindPick, event.Context{Order: "O"}, false, want{VerdictRefused, false, StatusExpected, nil, "not been received"}},
 		{"pick unknown", State{}, event.KindPick, event.Context{Order: "O"}, false, want{VerdictRefused, false, StatusNone, nil, "unknown"}},
 		{"pick shipped", S(StatusShipped, withShipment("S1")), event.KindPick, event.Context{Order: "O"}, false, want{VerdictConflict, false, StatusShipped, []Rule{RuleDuplicateSerial}, "S1"}},
-		{"pick expired", S(StatusInStock, withExpiry("251031")), event.KindPick, event.Context{Order: "O"}, false, want{VerdictConflict, false, StatusInStock, []Rule{RuleExpired}, "expired"}},
+		{"pick expired", S(StatusInStock, withExpiry("251031")), event.KindPick, event.Context{Order: "O"}, false, want{VerdictRefused, false, StatusInStock, nil, "expired"}},
 		{"pick expiry DD=00 still good in month", S(StatusInStock, withExpiry("261100")), event.KindPick, event.Context{Order: "O"}, false, want{VerdictApplied, true, StatusPicked, nil, ""}},
 		{"unpick picked", S(StatusPicked, withOrder("O", "1")), event.KindUnpick, event.Context{Order: "O"}, false, want{VerdictApplied, true, StatusInStock, nil, ""}},
 		{"unpick other order", S(StatusPicked, withOrder("O", "1")), event.KindUnpick, event.Context{Order: "P"}, false, want{VerdictRefused, false, StatusPicked, nil, "order O"}},
@@ -224,12 +246,15 @@ func TestTransitions(t *testing.T) {
 		{"pack in stock", S(StatusInStock), event.KindPack, event.Context{Parent: caseK}, false, want{VerdictRefused, false, StatusInStock, nil, "pick it before"}},
 		{"pack same parent", S(StatusPacked, withParent(caseK)), event.KindPack, event.Context{Parent: caseK}, false, want{VerdictMerged, false, StatusPacked, nil, ""}},
 		{"pack loose container onto pallet", S(StatusPacked), event.KindPack, event.Context{Parent: otherC}, false, want{VerdictApplied, true, StatusPacked, nil, ""}},
-		{"pack into second container", S(StatusPacked, withParent(caseK)), event.KindPack, event.Context{Parent: otherC}, false, want{VerdictConflict, false, StatusPacked, []Rule{RuleDoublePack}, "already packed"}},
+		{"pack into second container", S(StatusPacked, withParent(caseK)), event.KindPack, event.Context{Parent: otherC}, false, want{VerdictRefused, false, StatusPacked, nil, "already packed"}},
 		{"ship packed", S(StatusPacked, withParent(caseK)), event.KindShip, event.Context{Shipment: "S1"}, false, want{VerdictApplied, true, StatusShipped, nil, ""}},
 		{"ship twice same shipment", S(StatusShipped, withShipment("S1")), event.KindShip, event.Context{Shipment: "S1"}, false, want{VerdictMerged, false, StatusShipped, nil, ""}},
 		{"ship on two shipments", S(StatusShipped, withShipment("S1")), event.KindShip, event.Context{Shipment: "S2"}, false, want{VerdictConflict, false, StatusShipped, []Rule{RuleDuplicateSerial}, "S1"}},
 		{"ship expected", S(StatusExpected), event.KindShip, event.Context{Shipment: "S1"}, false, want{VerdictRefused, false, StatusExpected, nil, "not been received"}},
-		{"void shipment", S(StatusShipped, withShipment("S1"), withParent(caseK)), event.KindVoidShip, event.Context{Shipment: "S1"}, false, want{VerdictApplied, true, StatusPacked, nil, ""}},
+		{"void shipment of packed", S(StatusShipped, withShipment("S1"), withParent(caseK), withOrder("O", "1")), event.KindVoidShip, event.Context{Shipment: "S1"}, false, want{VerdictApplied, true, StatusPacked, nil, ""}},
+		{"void shipment of picked", S(StatusShipped, withShipment("S1"), withOrder("O", "1")), event.KindVoidShip, event.Context{Shipment: "S1"}, false, want{VerdictApplied, true, StatusPicked, nil, ""}},
+		{"void shipment never picked", S(StatusShipped, withShipment("S1"), withParent(caseK)), event.KindVoidShip, event.Context{Shipment: "S1"}, false, want{VerdictApplied, true, StatusInStock, nil, ""}},
+		{"void shipment held meanwhile", S(StatusShipped, withShipment("S1"), withOrder("O", "1"), withHold(event.HoldRecall)), event.KindVoidShip, event.Context{Shipment: "S1"}, false, want{VerdictConflict, true, StatusInStock, []Rule{RuleHoldOverridesPick}, "pick is void"}},
 		{"void other shipment", S(StatusShipped, withShipment("S1")), event.KindVoidShip, event.Context{Shipment: "S2"}, false, want{VerdictRefused, false, StatusShipped, nil, "not on shipment S2"}},
 		{"hold unknown", State{}, event.KindHold, event.Context{Hold: event.HoldSuspect}, false, want{VerdictRefused, false, StatusNone, nil, "hold its lot"}},
 		{"hold in stock", S(StatusInStock), event.KindHold, event.Context{Hold: event.HoldSuspect}, false, want{VerdictApplied, true, StatusInStock, nil, ""}},
@@ -239,6 +264,7 @@ func TestTransitions(t *testing.T) {
 		{"release all", S(StatusInStock, withHold(event.HoldSuspect), withHold(event.HoldDamaged)), event.KindRelease, event.Context{}, true, want{VerdictApplied, true, StatusInStock, nil, ""}},
 		{"release not held", S(StatusInStock), event.KindRelease, event.Context{Hold: event.HoldSuspect}, true, want{VerdictMerged, false, StatusInStock, nil, ""}},
 		{"decommission in stock", S(StatusInStock), event.KindDecommission, event.Context{Reason: "sample"}, false, want{VerdictApplied, true, StatusDecommissioned, nil, ""}},
+		{"decommission picked", S(StatusPicked, withOrder("O", "1")), event.KindDecommission, event.Context{Reason: "damaged"}, false, want{VerdictApplied, true, StatusDecommissioned, nil, ""}},
 		{"decommission shipped", S(StatusShipped), event.KindDecommission, event.Context{}, false, want{VerdictRefused, false, StatusShipped, nil, "cannot be decommissioned"}},
 		{"decommission twice", S(StatusDecommissioned), event.KindDecommission, event.Context{}, false, want{VerdictMerged, false, StatusDecommissioned, nil, ""}},
 		{"destroy held", S(StatusInStock, withHold(event.HoldDamaged)), event.KindDestroy, event.Context{}, false, want{VerdictApplied, true, StatusDestroyed, nil, ""}},
@@ -327,5 +353,36 @@ func TestExceptionJoin(t *testing.T) {
 	}
 	if ExceptionID(RuleDoublePick, unitK, e1.ID) == ExceptionID(RuleDoublePick, unitK, e2.ID) {
 		t.Fatal("exception ids collide")
+	}
+}
+
+func TestVoidingAPickReopensItsLine(t *testing.T) {
+	for _, k := range []event.Kind{event.KindDecommission, event.KindDestroy, event.KindHold} {
+		out := Apply(Input{Current: st(StatusPacked, withOrder("O7", "3"), withParent(caseK)), Event: ev(k, event.Context{Hold: event.HoldDamaged}, 0), Subject: event.Subject{Key: unitK, BaseVersion: 3}})
+		if out.Reopen == nil || *out.Reopen != (OrderLine{"O7", "3"}) {
+			t.Errorf("%s of a packed unit: reopen = %+v", k, out.Reopen)
+		}
+	}
+	out := Apply(Input{Current: st(StatusInStock), Event: ev(event.KindDestroy, event.Context{}, 0), Subject: event.Subject{Key: unitK, BaseVersion: 3}})
+	if out.Reopen != nil {
+		t.Errorf("destroying a unit nobody picked reopened %+v", out.Reopen)
+	}
+}
+
+func TestRevertWindowUsesTheSiteClock(t *testing.T) {
+	// The decommission was recorded at t0; a device whose clock is a year
+	// behind reverts 60 days later by the site's clock: refused.
+	cur := st(StatusDecommissioned, func(s *State) { s.Since = hlc.FromTime(t0) })
+	e := ev(event.KindRevert, event.Context{}, 60*24*time.Hour)
+	received := e.HLC
+	out := Apply(Input{Current: cur, Event: e, Subject: event.Subject{Key: unitK, BaseVersion: 3}, Authorized: true, Received: received})
+	if out.Verdict != VerdictRefused {
+		t.Fatalf("late revert: %s %q", out.Verdict, out.Reason)
+	}
+	// A device clock a year ahead cannot stretch the decommission time.
+	dec := ev(event.KindDecommission, event.Context{}, 365*24*time.Hour)
+	d := Apply(Input{Current: st(StatusInStock), Event: dec, Subject: event.Subject{Key: unitK, BaseVersion: 3}, Received: hlc.FromTime(t0)})
+	if d.State.Since != hlc.FromTime(t0) {
+		t.Fatalf("since = %v, want the site's clock %v", d.State.Since, hlc.FromTime(t0))
 	}
 }

@@ -104,4 +104,4 @@ type State struct {
 }
 
 // Known reports whether the site has any record of the unit.
-func (s *State) Known() bool { return s.Status != StatusNone }
+func (s State) Known() bool { return s.Status != StatusNone }
