@@ -245,7 +245,7 @@ func productGTIN(t tmpl) (string, error) {
 	if t.ndc != "" {
 		return GTINFromNDC(t.ndc)
 	}
-	return withCheck("0" + t.eu[:2] + t.eu[2:] + "00")
+	return GTINFromEU(t.eu)
 }
 
 // euASN is the fixed EU inbound: one pallet of two cases of ten units.

@@ -1,0 +1,90 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+type returnTask struct{}
+
+func (returnTask) name() string { return "return" }
+func (returnTask) policy() bool { return true }
+func (returnTask) scan(e *Engine, it Item) (Step, error) {
+	return e.ret(it)
+}
+
+// StartReturn starts receiving saleable returns.
+func (e *Engine) StartReturn() Step {
+	return e.setTask("return", returnTask{}, "scan each returned pack")
+}
+
+// ret checks a returned pack against the replica — a serial this site
+// shipped, lot and expiry as recorded, not recalled, held or expired —
+// and restocks it, or returns it to quarantine saying why.
+func (e *Engine) ret(it Item) (Step, error) {
+	return e.write("return", it.Key, func(w *writer) (string, error) {
+		tx := w.tx
+		if it.Key.IsContainer() {
+			return "", refuse("scan each returned pack, not its case")
+		}
+		s, err := tx.Unit(it.Key)
+		if err != nil {
+			return "", err
+		}
+		if !s.Known() {
+			return "", alert("%s was never shipped from this site: it cannot be verified; keep it apart as suspect and call a lead", it.Key)
+		}
+		if !e.user.Sees(s.Client) {
+			return "", refuse("%s belongs to a client you are not granted", it.Key)
+		}
+		_, quar, stock, err := places(tx)
+		if err != nil {
+			return "", err
+		}
+		var why []string
+		var extra []finding
+		hold := event.HoldReason(0)
+		if it.Lot != "" && s.Lot != "" && it.Lot != s.Lot {
+			hold = event.HoldSuspect
+			d := fmt.Sprintf("returned %s carries lot %s; it was shipped as lot %s", it.Key, it.Lot, s.Lot)
+			extra = append(extra, finding{it.Key, unit.Finding{Rule: unit.RuleLotMismatch, Detail: d}})
+			why = append(why, "lot does not match")
+		}
+		if it.Expiry != "" && s.Expiry != "" && it.Expiry != s.Expiry {
+			hold = event.HoldSuspect
+			d := fmt.Sprintf("returned %s carries expiry %s; it was shipped with %s", it.Key, it.Expiry, s.Expiry)
+			extra = append(extra, finding{it.Key, unit.Finding{Rule: unit.RuleExpiryMismatch, Detail: d}})
+			why = append(why, "expiry does not match")
+		}
+		inh, err := tx.Inherited(s)
+		if err != nil {
+			return "", err
+		}
+		held := s.Holds | inh
+		if held != 0 {
+			why = append(why, "on hold ("+held.String()+")")
+		}
+		if e.expired(s.Expiry) {
+			why = append(why, "expired")
+		}
+		to := stock
+		if len(why) > 0 {
+			to = quar
+		}
+		if hold != 0 || held.Has(event.HoldRecall) || held.Has(event.HoldSuspect) {
+			w.alert = true
+		}
+		if _, _, err := w.emit(event.KindReturn, s.Client, []event.Key{it.Key}, event.Context{To: to, Hold: hold, Lot: it.Lot, Expiry: it.Expiry},
+			"", extra...); err != nil {
+			return "", err
+		}
+		if len(why) > 0 {
+			w.warnings = append(w.warnings, "quarantined: "+strings.Join(why, ", "))
+			return fmt.Sprintf("returned %s to %s", it.Key, quar), nil
+		}
+		return fmt.Sprintf("returned %s: verified, restock it at %s", it.Key, stock), nil
+	})
+}
