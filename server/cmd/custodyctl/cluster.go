@@ -1,11 +1,125 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
 )
 
+// srvUser is the user custodyctl acts as against the server.
+func srvUser() string {
+	if u := os.Getenv("CUSTODY_USER"); u != "" {
+		return u
+	}
+	return "admin"
+}
+
+// srvCall sends a JSON request to the site and returns the answer body.
+func srvCall(ctx context.Context, e *env, method, path string, in any, timeout time.Duration) ([]byte, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(e.server, "/")+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-Custody-User", srvUser())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	return b, nil
+}
+
+func printJSON(w io.Writer, b []byte) {
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		w.Write(b)
+		return
+	}
+	out, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Fprintln(w, string(out))
+}
+
+const clusterUsage = `usage: custodyctl [--server URL] cluster COMMAND
+  status [--hash]                 leader, and each node's id, address, state and applied index
+  join ID RAFT_ADDR HTTP_ADDR     add a node as a voter (it must be running)
+  remove ID                       take a node out of the cluster
+  transfer-leadership [ID]        hand leadership to ID (or the most up-to-date voter)
+`
+
 func runCluster(ctx context.Context, e *env, args []string) int {
-	fmt.Fprintln(e.stderr, "custodyctl: cluster is not available in this build")
-	return 2
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, clusterUsage)
+		return 2
+	}
+	var (
+		b   []byte
+		err error
+	)
+	switch args[0] {
+	case "status":
+		fs := flag.NewFlagSet("cluster status", flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		hash := fs.Bool("hash", false, "include each node's state hash (a full scan)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return 2
+		}
+		path := "/api/v1/cluster/status"
+		if *hash {
+			path += "?hash=1"
+		}
+		b, err = srvCall(ctx, e, http.MethodGet, path, nil, 2*time.Minute)
+	case "join":
+		if len(args) != 4 {
+			fmt.Fprint(e.stderr, clusterUsage)
+			return 2
+		}
+		b, err = srvCall(ctx, e, http.MethodPost, "/api/v1/cluster/join", map[string]string{"id": args[1], "raft": args[2], "http": args[3]}, time.Minute)
+	case "remove":
+		if len(args) != 2 {
+			fmt.Fprint(e.stderr, clusterUsage)
+			return 2
+		}
+		b, err = srvCall(ctx, e, http.MethodPost, "/api/v1/cluster/remove", map[string]string{"id": args[1]}, time.Minute)
+	case "transfer-leadership":
+		id := ""
+		if len(args) > 1 {
+			id = args[1]
+		}
+		b, err = srvCall(ctx, e, http.MethodPost, "/api/v1/cluster/transfer-leadership", map[string]string{"id": id}, time.Minute)
+	default:
+		fmt.Fprintf(e.stderr, "custodyctl: unknown cluster command %q\n", args[0])
+		fmt.Fprint(e.stderr, clusterUsage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(e.stderr, "custodyctl:", err)
+		return 1
+	}
+	printJSON(e.stdout, b)
+	return 0
 }

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/custodyhq/custody/server/compliance"
+	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/epcis"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+// importASNFromEPCIS reads a supplier's EPCIS document (2.0 JSON-LD or
+// 1.2 XML, told apart by content) into an ASN: ?client= names the client
+// (required), ?id= the ASN id (default: the shipping event's despatch
+// advice or purchase order).
+func (s *Server) importASNFromEPCIS(c *fiber.Ctx) error {
+	client := c.Query("client")
+	if client == "" {
+		return badField("client", "required: the client the shipment is for")
+	}
+	if len(c.Body()) == 0 {
+		return badField("body", "empty: want an EPCIS document")
+	}
+	doc, _, err := epcis.Decode(c.Body())
+	if err != nil {
+		return badField("body", "%v", err)
+	}
+	a, err := compliance.ASNFromEPCIS(doc, client, c.Query("id"))
+	if err != nil {
+		return badField("body", "%v", err)
+	}
+	return s.proposeASN(c, a)
+}
+
+// shipmentEPCIS answers the outbound EPCIS document of a shipment:
+// ?format=jsonld (default, EPCIS 2.0) or xml (EPCIS 1.2).
+func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
+	format := epcis.FormatJSONLD
+	if f := c.Query("format"); f != "" {
+		var err error
+		if format, err = epcis.ParseFormat(f); err != nil {
+			return badField("format", "want jsonld or xml")
+		}
+	}
+	var in compliance.ShipmentInput
+	err := s.read(c, func(r *state.Reader) error {
+		sh, err := r.Shipment(param(c, "id"))
+		if err != nil {
+			return err
+		}
+		if !sees(c)(sh.Client) {
+			return ErrNotFound
+		}
+		site, err := r.Site()
+		if err != nil && !errors.Is(err, state.ErrNotFound) {
+			return err
+		}
+		in = compliance.ShipmentInput{Shipment: sh, Site: site, At: time.Now(), SSCCPrefixLen: len(site.SSCCPrefix)}
+		prefix := map[string]int{}
+		in.PrefixLen = func(g string) int { return prefix[g] }
+		var walk func(k event.Key, depth int) error
+		walk = func(k event.Key, depth int) error {
+			u, err := r.Unit(k)
+			if err != nil {
+				return err
+			}
+			if !u.Known() {
+				u = unit.State{Key: k}
+			}
+			in.Units = append(in.Units, u)
+			if g := k.GTIN(); g != "" {
+				if _, ok := prefix[g]; !ok {
+					p, err := r.Product(g)
+					if err == nil {
+						prefix[g] = p.CompanyPrefixLen
+					} else if !errors.Is(err, state.ErrNotFound) {
+						return err
+					}
+				}
+			}
+			if depth >= 8 {
+				return nil
+			}
+			kids, err := r.Children(k)
+			if err != nil {
+				return err
+			}
+			for _, ch := range kids {
+				if err := walk(ch, depth+1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for _, k := range sh.Containers {
+			if err := walk(k, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == errProxied {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(in.Shipment.Containers) == 0 {
+		return badField("containers", "shipment %s has no containers yet", in.Shipment.ID)
+	}
+	b, err := epcis.Encode(compliance.ShipmentDocument(in), format)
+	if err != nil {
+		return fmt.Errorf("encode EPCIS: %w", err)
+	}
+	ct := "application/ld+json"
+	if format == epcis.FormatXML12 {
+		ct = "application/xml"
+	}
+	c.Set(fiber.HeaderContentType, ct)
+	return c.Send(b)
+}

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/custodyhq/custody/server/cluster"
+	"github.com/custodyhq/custody/server/coalesce"
+	"github.com/custodyhq/custody/server/command"
+	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/master"
+)
+
+// Errors the API raises itself.
+var (
+	// ErrBadInput reports a request that is malformed or breaks a rule.
+	ErrBadInput = errors.New("bad input")
+	// ErrUnauthenticated reports a request that names no known user.
+	ErrUnauthenticated = errors.New("unknown user")
+	// ErrForbidden reports a user without the role or client grant the request needs.
+	ErrForbidden = errors.New("forbidden")
+	// ErrNotFound reports a record that does not exist or that the user may not see.
+	ErrNotFound = errors.New("not found")
+	// ErrUnavailable reports a feature this build cannot serve yet.
+	ErrUnavailable = errors.New("not available")
+	// errProxied tells a handler the response was already written by
+	// forwarding the request to the leader.
+	errProxied = errors.New("proxied to the leader")
+)
+
+// fieldError is a bad input with the field it is about.
+type fieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *fieldError) Error() string { return e.Field + ": " + e.Reason }
+func (e *fieldError) Unwrap() error { return ErrBadInput }
+
+func badField(field, format string, a ...any) error {
+	return &fieldError{Field: field, Reason: fmt.Sprintf(format, a...)}
+}
+
+// errorBody is every error response.
+type errorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+	Field string `json:"field,omitempty"`
+}
+
+// status maps an error to its HTTP status and code: the one place that
+// knows how every package's sentinel errors look on the wire.
+func status(err error) (int, string) {
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		switch fe.Code {
+		case fiber.StatusRequestEntityTooLarge:
+			return fe.Code, "too_large"
+		case fiber.StatusNotFound:
+			return fe.Code, "not_found"
+		case fiber.StatusMethodNotAllowed:
+			return fe.Code, "method_not_allowed"
+		}
+		return fe.Code, "bad_request"
+	case errors.Is(err, ErrBadInput), errors.Is(err, event.ErrInvalid), errors.Is(err, event.ErrKey),
+		errors.Is(err, event.ErrEncoding), errors.Is(err, event.ErrUnknownKind), errors.Is(err, master.ErrInvalid),
+		errors.Is(err, command.ErrRejected), errors.Is(err, cluster.ErrMembership):
+		return fiber.StatusBadRequest, "bad_request"
+	case errors.Is(err, coalesce.ErrTooLarge):
+		return fiber.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, ErrUnauthenticated):
+		return fiber.StatusUnauthorized, "unauthenticated"
+	case errors.Is(err, ErrForbidden):
+		return fiber.StatusForbidden, "forbidden"
+	case errors.Is(err, ErrNotFound), errors.Is(err, state.ErrNotFound), errors.Is(err, command.ErrNotFound):
+		return fiber.StatusNotFound, "not_found"
+	case errors.Is(err, cluster.ErrBusy), errors.Is(err, coalesce.ErrBusy):
+		return fiber.StatusServiceUnavailable, "busy"
+	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader), errors.Is(err, cluster.ErrForward),
+		errors.Is(err, coalesce.ErrStopped):
+		return fiber.StatusServiceUnavailable, "no_leader"
+	case errors.Is(err, ErrUnavailable):
+		return fiber.StatusNotImplemented, "not_available"
+	}
+	return fiber.StatusInternalServerError, "internal"
+}
+
+// errorHandler is Fiber's error handler: JSON bodies, Retry-After on 503.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	code, name := status(err)
+	body := errorBody{Error: err.Error(), Code: name}
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		body.Field = fe.Field
+	}
+	if code == fiber.StatusServiceUnavailable {
+		after := time.Second
+		var re *cluster.RetryError
+		if errors.As(err, &re) && re.After > 0 {
+			after = re.After
+		}
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int((after+time.Second-1)/time.Second))))
+	}
+	if code == fiber.StatusInternalServerError {
+		s.log.Error("request failed", "path", c.Path(), "err", err)
+	}
+	return c.Status(code).JSON(body)
+}
+
+// internalError answers another node in the cluster's own error form.
+func internalError(c *fiber.Ctx, err error) error {
+	code, _ := status(err)
+	body := cluster.ErrorBody{Error: err.Error(), Code: cluster.ErrorCode(err)}
+	var re *cluster.RetryError
+	if errors.As(err, &re) {
+		body.Retry = int(re.After / time.Millisecond)
+	}
+	return c.Status(code).JSON(body)
+}

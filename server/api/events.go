@@ -1,0 +1,166 @@
+package api
+
+import (
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+// MaxSubmit is the most events one request may carry.
+const MaxSubmit = 10000
+
+type submitRequest struct {
+	Events []event.Event `json:"events"`
+}
+
+func (s *Server) submitEvents(c *fiber.Ctx) error {
+	var req submitRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if len(req.Events) == 0 {
+		return badField("events", "no events")
+	}
+	if len(req.Events) > MaxSubmit {
+		return fmt.Errorf("%w: %d events, at most %d per request", fiber.ErrRequestEntityTooLarge, len(req.Events), MaxSubmit)
+	}
+	see := sees(c)
+	for i := range req.Events {
+		if !see(req.Events[i].Client) {
+			return fmt.Errorf("%w: events[%d]: client %q is not granted to you", ErrForbidden, i, req.Events[i].Client)
+		}
+	}
+	vs, err := s.node.SubmitEvents(c.UserContext(), req.Events, false)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"verdicts": toVerdicts(vs)})
+}
+
+func (s *Server) getEvent(c *fiber.Ctx) error {
+	id, err := event.ParseID(param(c, "id"))
+	if err != nil {
+		return badField("id", "not an event id")
+	}
+	var rec state.Record
+	err = s.read(c, func(r *state.Reader) error { var err error; rec, err = r.Event(id); return err })
+	if err == nil && !sees(c)(rec.Event.Client) {
+		err = ErrNotFound
+	}
+	return respond(c, err, func() any { return toRecord(&rec) })
+}
+
+// unitKey reads a unit key from the path: the element string
+// ("01"+GTIN+"21"+serial or "00"+SSCC), URL-escaped when needed.
+func unitKey(c *fiber.Ctx) (event.Key, error) {
+	k, err := event.ParseKey(param(c, "key"))
+	if err != nil {
+		return "", badField("key", "%v", err)
+	}
+	return k, nil
+}
+
+type unitView struct {
+	Unit      unit.State   `json:"unit"`
+	Inherited string       `json:"inheritedHolds,omitempty"`
+	History   []recordWire `json:"history"`
+}
+
+func (s *Server) getUnit(c *fiber.Ctx) error {
+	k, err := unitKey(c)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "history", 1000, 100000)
+	if err != nil {
+		return err
+	}
+	var v unitView
+	err = s.read(c, func(r *state.Reader) error {
+		st, err := r.Unit(k)
+		if err != nil {
+			return err
+		}
+		if !st.Known() || !sees(c)(st.Client) {
+			return ErrNotFound
+		}
+		v.Unit = st
+		inh, err := r.Inherited(st)
+		if err != nil {
+			return err
+		}
+		v.Inherited = inh.String()
+		hist, err := r.History(k, limit)
+		if err != nil {
+			return err
+		}
+		v.History = make([]recordWire, len(hist))
+		for i := range hist {
+			v.History[i] = toRecord(&hist[i])
+		}
+		return nil
+	})
+	return respond(c, err, func() any { return v })
+}
+
+func (s *Server) unitFilter(c *fiber.Ctx, defLimit int) (state.UnitFilter, error) {
+	f := state.UnitFilter{GTIN: c.Query("gtin"), Lot: c.Query("lot"), Location: c.Query("location"),
+		Held: c.Query("held") == "1" || c.Query("held") == "true", After: c.Query("after"), Client: sees(c)}
+	_, lotGiven := c.Queries()["lot"]
+	f.AnyLot = !lotGiven
+	if p := c.Query("parent"); p != "" {
+		k, err := event.ParseKey(p)
+		if err != nil {
+			return f, badField("parent", "%v", err)
+		}
+		f.Parent = k
+	}
+	if st := c.Query("status"); st != "" {
+		v, err := unit.ParseStatus(st)
+		if err != nil || v == unit.StatusNone {
+			return f, badField("status", "unknown status %q", st)
+		}
+		f.Status = v
+	}
+	if f.Lot != "" && f.GTIN == "" {
+		return f, badField("gtin", "a lot query needs the GTIN too")
+	}
+	var err error
+	f.Limit, err = queryInt(c, "limit", defLimit, 100000)
+	if f.Limit == 0 {
+		f.Limit = defLimit
+	}
+	return f, err
+}
+
+func (s *Server) listUnits(c *fiber.Ctx) error {
+	f, err := s.unitFilter(c, 1000)
+	if err != nil {
+		return err
+	}
+	var page state.Page[unit.State]
+	err = s.read(c, func(r *state.Reader) error { var err error; page, err = r.Units(f); return err })
+	return respond(c, err, func() any { return unitPage(page) })
+}
+
+// lotUnits answers a recall question: every unit of GTIN + lot.
+func (s *Server) lotUnits(c *fiber.Ctx) error {
+	f, err := s.unitFilter(c, 100000)
+	if err != nil {
+		return err
+	}
+	f.GTIN, f.Lot, f.AnyLot = param(c, "gtin"), param(c, "lot"), false
+	var page state.Page[unit.State]
+	err = s.read(c, func(r *state.Reader) error { var err error; page, err = r.Units(f); return err })
+	return respond(c, err, func() any { return unitPage(page) })
+}
+
+func unitPage(p state.Page[unit.State]) list[unit.State] {
+	l := items(p.Items)
+	l.Next = p.Next
+	return l
+}

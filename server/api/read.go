@@ -1,0 +1,115 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/custodyhq/custody/server/cluster"
+	"github.com/custodyhq/custody/server/state"
+)
+
+// Read consistency, chosen per request with ?consistency=:
+//   - local (default): this node's state, which may trail the leader by
+//     the entries it has not applied yet.
+//   - leader: linearizable. The leader confirms its leadership with a
+//     quorum (raft VerifyLeader) and waits until it has applied
+//     everything committed at that moment; a follower forwards the
+//     request to the leader.
+const (
+	consistencyLocal  = "local"
+	consistencyLeader = "leader"
+)
+
+// read runs fn against the state at the consistency the request asks for.
+func (s *Server) read(c *fiber.Ctx, fn func(r *state.Reader) error) error {
+	switch c.Query("consistency", consistencyLocal) {
+	case consistencyLocal:
+	case consistencyLeader:
+		if !s.node.IsLeader() {
+			if c.Get(cluster.HeaderForwarded) != "" {
+				return cluster.ErrNotLeader
+			}
+			if err := s.proxy.toLeader(c, s.node); err != nil {
+				return err
+			}
+			return errProxied
+		}
+		if err := s.node.VerifyRead(c.UserContext()); err != nil {
+			return err
+		}
+	default:
+		return badField("consistency", "want local or leader")
+	}
+	return s.node.State().View(fn)
+}
+
+// respond writes v as JSON unless the request was proxied.
+func respond(c *fiber.Ctx, err error, v func() any) error {
+	if err == errProxied {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(v())
+}
+
+func queryInt(c *fiber.Ctx, name string, def, maxv int) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, badField(name, "want a non-negative number")
+	}
+	if n > maxv {
+		n = maxv
+	}
+	return n, nil
+}
+
+// proxy forwards a whole HTTP request to the leader.
+type proxy struct{ http *http.Client }
+
+func newProxy() *proxy {
+	return &proxy{http: &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
+}
+
+func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
+	addr, err := node.LeaderHTTP()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(c.UserContext(), c.Method(), "http://"+addr+c.OriginalURL(), bytes.NewReader(c.Body()))
+	if err != nil {
+		return err
+	}
+	for _, h := range []string{HeaderUser, fiber.HeaderContentType, fiber.HeaderAccept} {
+		if v := c.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	req.Header.Set(cluster.HeaderForwarded, "1")
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", cluster.ErrForward, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%w: %v", cluster.ErrForward, err)
+	}
+	for _, h := range []string{fiber.HeaderContentType, fiber.HeaderRetryAfter, fiber.HeaderContentDisposition} {
+		if v := resp.Header.Get(h); v != "" {
+			c.Set(h, v)
+		}
+	}
+	return c.Status(resp.StatusCode).Send(body)
+}

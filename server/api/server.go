@@ -1,0 +1,188 @@
+// Package api is the site's HTTP API: versioned JSON under /api/v1,
+// health and metrics, and the internal endpoints nodes use to forward
+// writes to the leader. Every /api/v1 request acts as a user and sees
+// only the clients that user is granted. See README.md for the routes.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custodyhq/custody/server/cluster"
+	"github.com/custodyhq/custody/server/command"
+	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/hlc"
+)
+
+// Cluster is what the API needs from the node it runs on.
+type Cluster interface {
+	State() *state.Store
+	SubmitEvents(ctx context.Context, evs []event.Event, forwarded bool) ([]command.Verdict, error)
+	Propose(ctx context.Context, data []byte, forwarded bool) (json.RawMessage, error)
+	IsLeader() bool
+	LeaderHTTP() (string, error)
+	VerifyRead(ctx context.Context) error
+	Ready() (bool, string)
+	SelfStatus(withHash bool) (cluster.Self, error)
+	ClusterStatus(ctx context.Context, withHash bool) (cluster.Status, error)
+	Join(ctx context.Context, j cluster.JoinRequest) error
+	Remove(ctx context.Context, id string) error
+	TransferLeadership(ctx context.Context, id string) error
+}
+
+// Config is the API server's configuration.
+type Config struct {
+	Addr      string // listen address, host:port
+	Node      Cluster
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry // metrics go here; nil: a private registry
+	BodyLimit int                  // bytes, default 8 MiB
+	Clock     *hlc.Clock           // stamps ASNs, holds and exception updates; nil: a new clock
+	// Metrics registers extra collectors (the node's raft and coalescer gauges).
+	Metrics []prometheus.Collector
+}
+
+// Server is the HTTP API of one node.
+type Server struct {
+	cfg     Config
+	node    Cluster
+	log     *slog.Logger
+	app     *fiber.App
+	reg     *prometheus.Registry
+	clock   *hlc.Clock
+	latency *prometheus.HistogramVec
+	proxy   *proxy
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 8 << 20
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = hlc.NewClock(nil, 0)
+	}
+	s := &Server{cfg: cfg, node: cfg.Node, log: cfg.Logger, reg: cfg.Registry, clock: cfg.Clock, proxy: newProxy()}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "custody",
+		BodyLimit:             cfg.BodyLimit,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          120 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.metrics()
+	s.routes()
+	return s
+}
+
+// App exposes the Fiber app (tests use app.Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve listens on cfg.Addr until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return s.ServeListener(ctx, ln)
+}
+
+// ServeListener serves on ln until ctx ends.
+func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.app.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) routes() {
+	a := s.app
+	a.Use(s.observe)
+	a.Get("/healthz", s.healthz)
+	a.Get("/readyz", s.readyz)
+	a.Get("/metrics", s.metricsHandler())
+
+	// Node to node.
+	a.Post(cluster.PathForwardEvents, s.forwardedEvents)
+	a.Post(cluster.PathForwardPropose, s.forwardedPropose)
+	a.Get(cluster.PathSelf, s.clusterSelf)
+	a.Post(cluster.PathJoin, s.clusterJoin)
+
+	v1 := a.Group("/api/v1", s.authenticate)
+	v1.Get("/me", s.me)
+	v1.Get("/site", s.getSite)
+	v1.Put("/site", s.admin, s.putSite)
+	v1.Get("/clients", s.listClients)
+	v1.Get("/clients/:id", s.getClient)
+	v1.Put("/clients/:id", s.admin, s.putClient)
+	v1.Get("/products", s.listProducts)
+	v1.Get("/products/:gtin", s.getProduct)
+	v1.Put("/products/:gtin", s.admin, s.putProduct)
+	v1.Get("/locations", s.listLocations)
+	v1.Put("/locations/:id", s.admin, s.putLocation)
+	v1.Get("/partners", s.listPartners)
+	v1.Put("/partners/:id", s.admin, s.putPartner)
+	v1.Get("/users", s.admin, s.listUsers)
+	v1.Get("/users/:id", s.admin, s.getUser)
+	v1.Put("/users/:id", s.admin, s.putUser)
+	v1.Get("/devices", s.admin, s.listDevices)
+
+	v1.Post("/events", s.submitEvents)
+	v1.Get("/events/:id", s.getEvent)
+	v1.Get("/units", s.listUnits)
+	v1.Get("/units/:key", s.getUnit)
+	v1.Get("/lots/:gtin/:lot/units", s.lotUnits)
+
+	v1.Get("/asns", s.listASNs)
+	v1.Post("/asns", s.importASN)
+	v1.Post("/asns/epcis", s.importASNFromEPCIS)
+	v1.Get("/asns/:id", s.getASN)
+	v1.Get("/orders", s.listOrders)
+	v1.Post("/orders", s.putOrder)
+	v1.Get("/orders/:id", s.getOrder)
+	v1.Get("/shipments", s.listShipments)
+	v1.Post("/shipments", s.putShipment)
+	v1.Get("/shipments/:id", s.getShipment)
+	v1.Get("/shipments/:id/epcis", s.shipmentEPCIS)
+
+	v1.Get("/holds", s.listHolds)
+	v1.Post("/holds", s.lead, s.createHold)
+	v1.Get("/holds/:id", s.getHold)
+	v1.Post("/holds/:id/release", s.lead, s.releaseHold)
+
+	v1.Get("/exceptions", s.listExceptions)
+	v1.Get("/exceptions/:id", s.getException)
+	v1.Post("/exceptions/:id/acknowledge", s.exceptionTo(ackStatus))
+	v1.Post("/exceptions/:id/resolve", s.lead, s.exceptionTo(resolveStatus))
+
+	v1.Get("/cluster/status", s.clusterStatus)
+	v1.Get("/cluster/hash", s.clusterHash)
+	v1.Post("/cluster/remove", s.admin, s.clusterRemove)
+	v1.Post("/cluster/transfer-leadership", s.admin, s.clusterTransfer)
+	v1.Get("/cluster/backup", s.admin, s.clusterBackup)
+}

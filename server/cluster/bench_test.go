@@ -1,0 +1,208 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/custodyhq/custody/server/cluster"
+	"github.com/custodyhq/custody/server/sitetest"
+	"github.com/custodyhq/custody/server/workload"
+	"github.com/custodyhq/custody/shared/event"
+)
+
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[int(float64(len(d)-1)*p)]
+}
+
+// devices prepares one generator per device, each with pre-generated
+// batches so generation does not compete with the cluster for CPU.
+func batches(devices, perDevice, size int) [][][]event.Event {
+	out := make([][][]event.Event, devices)
+	for d := range devices {
+		g := workload.New(workload.Options{Seed: uint64(d + 1), Devices: 1, Prefix: fmt.Sprintf("bench-%d", d),
+			GTIN: fmt.Sprintf("00300%09d", d)})
+		for range perDevice {
+			out[d] = append(out[d], g.Receive(size))
+		}
+	}
+	return out
+}
+
+// BenchmarkClusterPeak: as many events as 64 devices can push into a
+// 3-node cluster (in this process, real raft over loopback TCP, real
+// Badger), submitted to the leader's coalescer in batches of 100. One
+// op is one event; events/s is the figure to read.
+func BenchmarkClusterPeak(b *testing.B) {
+	site := sitetest.Start(b, sitetest.Options{Nodes: 3})
+	leader := site.WaitLeader(10 * time.Second)
+	const devices, size = 64, 100
+	per := (b.N + devices*size - 1) / (devices * size)
+	work := batches(devices, per, size)
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for d := range devices {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := make([]time.Duration, 0, per)
+			for _, evs := range work[d] {
+				t0 := time.Now()
+				if _, err := submitRetry(leader, evs); err != nil {
+					failed.Store(err)
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	b.StopTimer()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(devices*per*size)/el.Seconds(), "events/s")
+	b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(pct(lat, 0.5).Microseconds())/1000, "p50-ms")
+}
+
+func submitRetry(m *sitetest.Member, evs []event.Event) (int, error) {
+	for attempt := 0; ; attempt++ {
+		_, err := m.Node.SubmitEvents(context.Background(), evs, false)
+		if err == nil {
+			return attempt, nil
+		}
+		var re *cluster.RetryError
+		if !errors.As(err, &re) || attempt > 200 {
+			return attempt, err
+		}
+		time.Sleep(re.After / 10)
+	}
+}
+
+// BenchmarkClusterSustained offers a fixed rate (CUSTODY_BENCH_RATE
+// events/s, default 20000) for CUSTODY_BENCH_SECONDS (default 5) from 32
+// devices, each sending a batch of 50 on its own clock, and reports the
+// rate achieved and the submit→commit+apply latency of the batches.
+func BenchmarkClusterSustained(b *testing.B) {
+	rate := envInt("CUSTODY_BENCH_RATE", 20000)
+	secs := envInt("CUSTODY_BENCH_SECONDS", 5)
+	site := sitetest.Start(b, sitetest.Options{Nodes: 3})
+	leader := site.WaitLeader(10 * time.Second)
+	const devices, size = 32, 50
+	interval := time.Duration(float64(time.Second) * float64(devices*size) / float64(rate))
+	per := int(time.Duration(secs)*time.Second/interval) + 1
+	for range b.N {
+		work := batches(devices, per, size)
+		var mu sync.Mutex
+		var lat []time.Duration
+		var late atomic.Int64
+		b.ResetTimer()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for d := range devices {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				next := start.Add(time.Duration(d) * interval / devices)
+				mine := make([]time.Duration, 0, per)
+				for _, evs := range work[d] {
+					if w := time.Until(next); w > 0 {
+						time.Sleep(w)
+					} else {
+						late.Add(1)
+					}
+					t0 := time.Now()
+					if _, err := submitRetry(leader, evs); err != nil {
+						b.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t0))
+					next = next.Add(interval)
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		el := time.Since(start)
+		b.StopTimer()
+		b.ReportMetric(float64(devices*per*size)/el.Seconds(), "events/s")
+		b.ReportMetric(float64(rate), "offered/s")
+		b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(pct(lat, 0.5).Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(late.Load())/float64(devices*per), "late-frac")
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkFailover kills the leader (raft shut down with no handover,
+// as a dead process) at the default timeouts and measures the time to
+// the first commit on the new leader. One op is one failover; use
+// -benchtime=Nx. Reports the median and worst of the run.
+func BenchmarkFailover(b *testing.B) {
+	site := sitetest.Start(b, sitetest.Options{Nodes: 3})
+	g := workload.New(workload.Options{Seed: 1, Devices: 1})
+	var times []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		old := site.WaitLeader(30 * time.Second)
+		site.WaitConverged(30 * time.Second)
+		var other *sitetest.Member
+		for _, m := range site.Members {
+			if m != old {
+				other = m
+				break
+			}
+		}
+		evs := g.Receive(1)
+		b.StartTimer()
+		killed := time.Now()
+		site.Kill(old)
+		for {
+			// Through a survivor: it forwards to whoever leads now.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_, err := other.Node.SubmitEvents(ctx, evs, false)
+			cancel()
+			if err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		times = append(times, time.Since(killed))
+		b.StopTimer()
+		site.Restart(old)
+		site.WaitMembers(3, 60*time.Second)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(pct(times, 0.5).Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(pct(times, 1).Milliseconds()), "max-ms")
+}

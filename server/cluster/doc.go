@@ -1,0 +1,42 @@
+// Package cluster runs one site node: the Badger state, the command
+// processor behind a raft FSM, hashicorp/raft with a raft-wal log and
+// stable store, a file snapshot store and a TCP (optionally TLS)
+// transport, and the coalescer that batches events into entries.
+//
+// Any node accepts writes: the leader proposes them, a follower forwards
+// them to the leader's HTTP endpoint (one hop; a forwarded request that
+// meets a follower is refused with ErrNotLeader so a stale leader view
+// never loops). Nodes find each other's HTTP addresses in the state: a
+// node registers itself through the log when it joins or leads.
+package cluster
+
+import "errors"
+
+// Errors returned by this package.
+var (
+	// ErrNoLeader reports that no leader is known: retry shortly.
+	ErrNoLeader = errors.New("cluster: no leader")
+	// ErrNotLeader reports a forwarded request that reached a follower.
+	ErrNotLeader = errors.New("cluster: not the leader")
+	// ErrBusy reports full write queues: retry after a short pause.
+	ErrBusy = errors.New("cluster: busy, retry after a short pause")
+	// ErrForward reports a failure talking to the leader.
+	ErrForward = errors.New("cluster: forwarding to the leader failed")
+	// ErrConfig reports a bad node configuration.
+	ErrConfig = errors.New("cluster: bad configuration")
+	// ErrMembership reports a join or removal the cluster refused.
+	ErrMembership = errors.New("cluster: membership change refused")
+	// ErrTimeout reports a write that did not commit in time.
+	ErrTimeout = errors.New("cluster: timed out waiting for commit")
+)
+
+// HTTP paths the nodes serve to one another (the api package mounts
+// them). They carry the binary command encoding, not the public JSON.
+const (
+	PathForwardEvents  = "/internal/v1/events"
+	PathForwardPropose = "/internal/v1/propose"
+	PathSelf           = "/api/v1/cluster/self"
+	PathJoin           = "/api/v1/cluster/join"
+	// HeaderForwarded marks a request a node forwarded to the leader.
+	HeaderForwarded = "X-Custody-Forwarded"
+)

@@ -1,0 +1,226 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/custodyhq/custody/server/coalesce"
+	"github.com/custodyhq/custody/server/command"
+	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/event"
+)
+
+// RetryError carries how long a caller should wait before retrying.
+type RetryError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryError) Error() string { return e.Err.Error() }
+func (e *RetryError) Unwrap() error { return e.Err }
+
+func retry(err error, after time.Duration) error { return &RetryError{Err: err, After: after} }
+
+func (n *Node) proposeAsync(data []byte) coalesce.Future {
+	return n.raft.Apply(data, n.cfg.ApplyTimeout)
+}
+
+// proposeLocal proposes an entry on this node (the leader) and waits for
+// its apply.
+func (n *Node) proposeLocal(data []byte) (any, error) {
+	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
+	if err := f.Error(); err != nil {
+		return nil, raftErr(err)
+	}
+	if err, ok := f.Response().(error); ok {
+		return nil, err
+	}
+	return f.Response(), nil
+}
+
+func raftErr(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, raft.ErrRaftShutdown):
+		return retry(fmt.Errorf("%w: %v", ErrNoLeader, err), time.Second)
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return retry(fmt.Errorf("%w: %v", ErrBusy, err), time.Second)
+	}
+	return err
+}
+
+// SubmitEvents decides a batch of device events: on the leader through
+// the coalescer, on a follower by forwarding to the leader. The verdicts
+// come back after commit and apply. forwarded marks a request another
+// node forwarded here; it is never forwarded again.
+func (n *Node) SubmitEvents(ctx context.Context, evs []event.Event, forwarded bool) ([]command.Verdict, error) {
+	if n.IsLeader() {
+		vs, err := n.coal.Submit(ctx, evs)
+		switch {
+		case errors.Is(err, coalesce.ErrBusy):
+			return nil, retry(fmt.Errorf("%w: %v", ErrBusy, err), 100*time.Millisecond)
+		case err != nil:
+			return nil, raftErr(err)
+		}
+		return vs, nil
+	}
+	if forwarded {
+		return nil, retry(ErrNotLeader, 200*time.Millisecond)
+	}
+	body := (&command.Events{Events: evs}).AppendBinary(nil)
+	var vs []command.Verdict
+	if err := n.forward(ctx, PathForwardEvents, body, &vs); err != nil {
+		return nil, err
+	}
+	return vs, nil
+}
+
+// Propose applies one command entry (not events) on the leader,
+// forwarding from a follower. The result is the command's JSON result
+// ("null" for none); a rejection comes back as an error wrapping
+// command.ErrRejected or command.ErrNotFound.
+func (n *Node) Propose(ctx context.Context, data []byte, forwarded bool) (json.RawMessage, error) {
+	if n.IsLeader() {
+		res, err := n.proposeLocal(data)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(res)
+	}
+	if forwarded {
+		return nil, retry(ErrNotLeader, 200*time.Millisecond)
+	}
+	var raw json.RawMessage
+	if err := n.forward(ctx, PathForwardPropose, data, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// LeaderHTTP is the leader's API address (host:port).
+func (n *Node) LeaderHTTP() (string, error) {
+	_, id := n.raft.LeaderWithID()
+	if id == "" {
+		return "", retry(ErrNoLeader, time.Second)
+	}
+	var rec state.Node
+	err := n.st.View(func(r *state.Reader) error {
+		var err error
+		rec, err = r.Node(string(id))
+		return err
+	})
+	if err != nil || rec.HTTP == "" {
+		return "", retry(fmt.Errorf("%w: leader %s has not registered its address yet", ErrNoLeader, id), time.Second)
+	}
+	return rec.HTTP, nil
+}
+
+// ErrorBody is how nodes report errors to one another.
+type ErrorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"` // rejected, not_found, no_leader, not_leader, busy
+	Retry int    `json:"retryMs,omitempty"`
+}
+
+// ErrorCode classifies err for another node.
+func ErrorCode(err error) string {
+	switch {
+	case errors.Is(err, command.ErrRejected):
+		return "rejected"
+	case errors.Is(err, command.ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrNotLeader):
+		return "not_leader"
+	case errors.Is(err, ErrNoLeader):
+		return "no_leader"
+	case errors.Is(err, ErrBusy):
+		return "busy"
+	}
+	return "internal"
+}
+
+func fromCode(b ErrorBody) error {
+	after := time.Duration(b.Retry) * time.Millisecond
+	switch b.Code {
+	case "rejected":
+		return fmt.Errorf("%w: %s", command.ErrRejected, b.Error)
+	case "not_found":
+		return fmt.Errorf("%w: %s", command.ErrNotFound, b.Error)
+	case "not_leader", "no_leader":
+		return retry(fmt.Errorf("%w: %s", ErrNoLeader, b.Error), max(after, 200*time.Millisecond))
+	case "busy":
+		return retry(fmt.Errorf("%w: %s", ErrBusy, b.Error), max(after, 100*time.Millisecond))
+	}
+	return fmt.Errorf("%w: %s", ErrForward, b.Error)
+}
+
+func (n *Node) forward(ctx context.Context, path string, body []byte, out any) error {
+	addr, err := n.LeaderHTTP()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrForward, err)
+	}
+	req.Header.Set(HeaderForwarded, n.cfg.ID)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := n.http.Do(req)
+	if err != nil {
+		return retry(fmt.Errorf("%w: %v", ErrForward, err), 500*time.Millisecond)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return retry(fmt.Errorf("%w: %v", ErrForward, err), 500*time.Millisecond)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var eb ErrorBody
+		if json.Unmarshal(b, &eb) != nil || eb.Code == "" {
+			eb = ErrorBody{Error: fmt.Sprintf("leader answered %d: %s", resp.StatusCode, bytes.TrimSpace(b)), Code: "internal"}
+			if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+				eb.Code, eb.Retry = "no_leader", ra*1000
+			}
+		}
+		return fromCode(eb)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%w: %v", ErrForward, err)
+	}
+	return nil
+}
+
+// VerifyRead makes a local read linearizable: the node confirms it still
+// leads and waits until its state reflects everything committed when it
+// confirmed. Followers must forward leader-consistent reads instead.
+func (n *Node) VerifyRead(ctx context.Context) error {
+	if !n.IsLeader() {
+		return retry(ErrNotLeader, 200*time.Millisecond)
+	}
+	commit := n.raft.CommitIndex()
+	if err := n.raft.VerifyLeader().Error(); err != nil {
+		return raftErr(err)
+	}
+	return n.WaitApplied(ctx, commit)
+}
+
+// WaitApplied waits until the state reflects index idx.
+func (n *Node) WaitApplied(ctx context.Context, idx uint64) error {
+	for n.raft.AppliedIndex() < idx {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package command
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/hlc"
+	"github.com/custodyhq/custody/shared/master"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+// Version is the envelope version this build writes and reads.
+const Version = 1
+
+// Type is a command's number in the log. Append only: never renumber or
+// reuse a number.
+type Type uint64
+
+// Command types.
+const (
+	TypeEvents     Type = 1  // Events: a batch of device events
+	TypeSite       Type = 2  // master.Site
+	TypeClient     Type = 3  // master.Client
+	TypeProduct    Type = 4  // master.Product
+	TypeLocation   Type = 5  // master.Location
+	TypePartner    Type = 6  // master.Partner
+	TypeUser       Type = 7  // master.User
+	TypeASN        Type = 8  // ASN: an ASN and the expect events it implies
+	TypeOrder      Type = 9  // master.Order
+	TypeShipment   Type = 10 // master.Shipment
+	TypeHold       Type = 11 // master.Hold on a lot or product
+	TypeException  Type = 12 // ExceptionUpdate
+	TypeNode       Type = 13 // state.Node: register a cluster member
+	TypeRemoveNode Type = 14 // RemoveNode
+	typeEnd
+)
+
+// Types lists every command type, in number order.
+func Types() []Type {
+	out := make([]Type, 0, typeEnd-1)
+	for t := TypeEvents; t < typeEnd; t++ {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Encode wraps a payload in the envelope.
+func Encode(t Type, payload []byte) []byte {
+	b := make([]byte, 0, len(payload)+4)
+	b = append(b, Version)
+	b = binary.AppendUvarint(b, uint64(t))
+	return append(b, payload...)
+}
+
+// Decode opens an envelope.
+func Decode(b []byte) (Type, []byte, error) {
+	if len(b) < 2 || b[0] != Version {
+		return 0, nil, fmt.Errorf("%w: version", ErrEnvelope)
+	}
+	t, n := binary.Uvarint(b[1:])
+	if n <= 0 {
+		return 0, nil, fmt.Errorf("%w: type", ErrEnvelope)
+	}
+	if t == 0 || Type(t) >= typeEnd {
+		return 0, nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
+	}
+	return Type(t), b[1+n:], nil
+}
+
+// Events is a batch of device events, stamped with the proposer's clock.
+type Events struct {
+	Received hlc.Timestamp
+	Events   []event.Event
+}
+
+// MarshalBinary encodes the batch: the clock, a count, the events.
+func (e *Events) MarshalBinary() ([]byte, error) { return e.AppendBinary(nil), nil }
+
+// AppendBinary appends the encoding to b.
+func (e *Events) AppendBinary(b []byte) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Received))
+	b = binary.AppendUvarint(b, uint64(len(e.Events)))
+	for i := range e.Events {
+		b = e.Events[i].AppendBinary(b)
+	}
+	return b
+}
+
+// UnmarshalBinary decodes a batch.
+func (e *Events) UnmarshalBinary(b []byte) error {
+	if len(b) < 9 {
+		return fmt.Errorf("%w: events header", ErrPayload)
+	}
+	e.Received = hlc.Timestamp(binary.BigEndian.Uint64(b))
+	n, w := binary.Uvarint(b[8:])
+	if w <= 0 || n > uint64(len(b)) {
+		return fmt.Errorf("%w: event count", ErrPayload)
+	}
+	b = b[8+w:]
+	e.Events = make([]event.Event, n)
+	for i := range e.Events {
+		var err error
+		if b, err = e.Events[i].DecodeBinary(b); err != nil {
+			return fmt.Errorf("%w: event %d: %v", ErrPayload, i, err)
+		}
+	}
+	if len(b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrPayload, len(b))
+	}
+	return nil
+}
+
+// EncodeEvents is the entry for a batch of events.
+func EncodeEvents(e *Events) []byte {
+	return e.AppendBinary(Encode(TypeEvents, nil))
+}
+
+// EncodeJSON is the entry for a command with a JSON payload.
+func EncodeJSON(t Type, v any) ([]byte, error) {
+	p, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode command: %w", err)
+	}
+	return Encode(t, p), nil
+}
+
+// ASN imports an advance ship notice. The proposer stamps the time and
+// one event id per item; the processor turns each item into an expect
+// event.
+type ASN struct {
+	ASN  master.ASN    `json:"asn"`
+	User string        `json:"user"`
+	At   hlc.Timestamp `json:"at"`
+	IDs  []event.ID    `json:"ids"`
+}
+
+// ExceptionUpdate acknowledges or resolves an exception.
+type ExceptionUpdate struct {
+	ID     string               `json:"id"`
+	Status unit.ExceptionStatus `json:"status"`
+	By     string               `json:"by"`
+	Note   string               `json:"note,omitempty"`
+	At     hlc.Timestamp        `json:"at"`
+}
+
+// RemoveNode forgets a cluster member.
+type RemoveNode struct {
+	ID string `json:"id"`
+}
+
+// Node registers a cluster member (state.Node).
+type Node = state.Node

@@ -1,0 +1,341 @@
+package command
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/master"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+// Entry is one log entry: its index and its bytes.
+type Entry struct {
+	Index uint64
+	Data  []byte
+}
+
+// Processor applies entries to the state, in order, deterministically.
+// It is not safe for concurrent use: the log has one writer.
+type Processor struct {
+	st      *state.Store
+	applied uint64
+	maxSkew time.Duration
+}
+
+// New returns a processor over st, resuming after the applied index the
+// state records.
+func New(st *state.Store, maxSkew time.Duration) (*Processor, error) {
+	idx, err := st.Applied()
+	if err != nil {
+		return nil, fmt.Errorf("processor: %w", err)
+	}
+	return &Processor{st: st, applied: idx, maxSkew: maxSkew}, nil
+}
+
+// Applied is the last index applied.
+func (p *Processor) Applied() uint64 { return p.applied }
+
+// Reset re-reads the applied index, after the state was restored.
+func (p *Processor) Reset() error {
+	idx, err := p.st.Applied()
+	if err != nil {
+		return fmt.Errorf("processor: %w", err)
+	}
+	p.applied = idx
+	return nil
+}
+
+// Apply applies entries in one state transaction, together with the last
+// index, and returns one result per entry: []Verdict for events,
+// ASNResult for an ASN, an error for a rejected command, nil otherwise.
+// Entries at or below the applied index (replayed after a restart) are
+// skipped with a nil result. A malformed entry or a storage failure
+// panics: the replica must stop rather than diverge.
+func (p *Processor) Apply(entries []Entry) []any {
+	out := make([]any, len(entries))
+	b := batch{tx: p.st.Begin(), p: p, auth: map[string]bool{}}
+	defer func() { b.tx.Discard() }()
+	last := p.applied
+	for i, e := range entries {
+		if e.Index <= last {
+			continue
+		}
+		out[i] = b.apply(e)
+		last = e.Index
+		// Keep transactions well inside Badger's size limit: commit at an
+		// entry boundary, with the index, and go on in a new one.
+		if b.tx.Writes() >= commitEvery && i < len(entries)-1 {
+			p.commit(b.tx, last)
+			b.tx = p.st.Begin()
+		}
+	}
+	if last != p.applied {
+		p.commit(b.tx, last)
+	}
+	return out
+}
+
+// commitEvery is how many key writes a transaction may gather before the
+// processor commits at the next entry boundary.
+const commitEvery = 50000
+
+func (p *Processor) commit(tx *state.Tx, last uint64) {
+	if err := tx.SetApplied(last); err != nil {
+		panic(fmt.Sprintf("processor: record applied index: %v", err))
+	}
+	if err := tx.Commit(); err != nil {
+		panic(fmt.Sprintf("processor: commit: %v", err))
+	}
+	p.applied = last
+}
+
+// batch is the work of one Apply call.
+type batch struct {
+	tx   *state.Tx
+	p    *Processor
+	auth map[string]bool // user → may release and correct; filled as users are met
+}
+
+func must(err error, what string) {
+	if err != nil {
+		panic(fmt.Sprintf("processor: %s: %v", what, err))
+	}
+}
+
+func (b *batch) apply(e Entry) any {
+	t, payload, err := Decode(e.Data)
+	if err != nil {
+		panic(fmt.Sprintf("processor: entry %d: %v", e.Index, err))
+	}
+	undecodable := func(err error) {
+		panic(fmt.Sprintf("processor: entry %d type %d: %v", e.Index, t, err))
+	}
+	decode := func(v any) {
+		if err := json.Unmarshal(payload, v); err != nil {
+			undecodable(err)
+		}
+	}
+	switch t {
+	case TypeEvents:
+		var evs Events
+		if err := evs.UnmarshalBinary(payload); err != nil {
+			undecodable(err)
+		}
+		return b.events(e.Index, &evs)
+	case TypeSite:
+		var v master.Site
+		decode(&v)
+		if v.ID == "" {
+			return fmt.Errorf("%w: site without id", ErrRejected)
+		}
+		must(b.tx.PutSite(v), "site")
+	case TypeClient:
+		var v master.Client
+		decode(&v)
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		must(b.tx.PutClient(v), "client")
+	case TypeProduct:
+		var v master.Product
+		decode(&v)
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		must(b.tx.PutProduct(v), "product")
+	case TypeLocation:
+		var v master.Location
+		decode(&v)
+		if v.ID == "" {
+			return fmt.Errorf("%w: location without id", ErrRejected)
+		}
+		must(b.tx.PutLocation(v), "location")
+	case TypePartner:
+		var v master.Partner
+		decode(&v)
+		if v.ID == "" {
+			return fmt.Errorf("%w: partner without id", ErrRejected)
+		}
+		must(b.tx.PutPartner(v), "partner")
+	case TypeUser:
+		var v master.User
+		decode(&v)
+		if v.ID == "" {
+			return fmt.Errorf("%w: user without id", ErrRejected)
+		}
+		switch v.Role {
+		case master.RoleOperator, master.RoleLead, master.RoleAdmin:
+		default:
+			return fmt.Errorf("%w: user %s: role %q (want operator, lead or admin)", ErrRejected, v.ID, v.Role)
+		}
+		must(b.tx.PutUser(v), "user")
+		delete(b.auth, v.ID)
+	case TypeASN:
+		var v ASN
+		decode(&v)
+		return b.asn(e.Index, &v)
+	case TypeOrder:
+		var v master.Order
+		decode(&v)
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		must(b.tx.PutOrder(v), "order")
+	case TypeShipment:
+		var v master.Shipment
+		decode(&v)
+		if v.ID == "" || v.Client == "" {
+			return fmt.Errorf("%w: shipment needs an id and a client", ErrRejected)
+		}
+		must(b.tx.PutShipment(v), "shipment")
+	case TypeHold:
+		var v master.Hold
+		decode(&v)
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		must(b.tx.PutHold(v), "hold")
+	case TypeException:
+		var v ExceptionUpdate
+		decode(&v)
+		return b.exception(&v)
+	case TypeNode:
+		var v state.Node
+		decode(&v)
+		if v.ID == "" || v.Raft == "" {
+			return fmt.Errorf("%w: node needs an id and a raft address", ErrRejected)
+		}
+		must(b.tx.PutNode(v), "node")
+	case TypeRemoveNode:
+		var v RemoveNode
+		decode(&v)
+		must(b.tx.DeleteNode(v.ID), "remove node")
+	default:
+		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
+	}
+	return nil
+}
+
+func (b *batch) authorized(user string) bool {
+	if v, ok := b.auth[user]; ok {
+		return v
+	}
+	u, err := b.tx.User(user)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		must(err, "user")
+	}
+	v := err == nil && u.Role.CanRelease()
+	b.auth[user] = v
+	return v
+}
+
+func (b *batch) events(index uint64, evs *Events) []Verdict {
+	out := make([]Verdict, len(evs.Events))
+	env := unit.Env{Received: evs.Received, MaxSkew: b.p.maxSkew}
+	for i := range evs.Events {
+		ev := &evs.Events[i]
+		v := &out[i]
+		*v = Verdict{ID: ev.ID, Device: ev.Device, Epoch: ev.Epoch, Seq: ev.Seq, Index: index}
+		mark, err := b.tx.Mark(ev.Device, ev.Epoch)
+		must(err, "device mark")
+		switch {
+		case ev.Device == "" || ev.Seq == 0:
+			v.Status, v.Reason = StatusRejected, "an event needs a device and a sequence number from 1"
+			continue
+		case ev.Seq <= mark:
+			b.duplicate(v, ev)
+			continue
+		case ev.Seq > mark+1:
+			v.Status, v.Expected = StatusGap, mark+1
+			v.Reason = fmt.Sprintf("device %s epoch %d: expected sequence %d, got %d", ev.Device, ev.Epoch, mark+1, ev.Seq)
+			continue
+		}
+		if err := ev.Validate(); err != nil {
+			v.Status, v.Reason = StatusRejected, err.Error()
+			must(b.tx.PutEvent(&state.Record{Event: *ev, Index: index, Reason: v.Reason}, uint32(i)), "event")
+			b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
+			continue
+		}
+		if prev, err := b.tx.Event(ev.ID); err == nil {
+			// The same event under another place in a sequence (a device
+			// that lost its outbox position): take the place, keep the
+			// original verdict.
+			v.Status, v.Result, v.Reason, v.Index = StatusDuplicate, prev.Result, prev.Reason, prev.Index
+			b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
+			continue
+		} else if !errors.Is(err, state.ErrNotFound) {
+			must(err, "event")
+		}
+		env.Authorized = b.authorized(ev.User)
+		res, err := unit.Evaluate(b.tx, ev, env)
+		must(err, "evaluate")
+		v.Status, v.Result = StatusApplied, &res
+		must(b.tx.PutEvent(&state.Record{Event: *ev, Index: index, Result: &res}, uint32(i)), "event")
+		b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
+	}
+	return out
+}
+
+// duplicate answers a place in the device's sequence that was decided
+// before: with the original verdict when it is the same event (a resend).
+func (b *batch) duplicate(v *Verdict, ev *event.Event) {
+	v.Status = StatusDuplicate
+	rec, err := b.tx.Event(ev.ID)
+	if errors.Is(err, state.ErrNotFound) {
+		v.Reason = fmt.Sprintf("device %s epoch %d sequence %d was already decided for another event", ev.Device, ev.Epoch, ev.Seq)
+		return
+	}
+	must(err, "event")
+	v.Result, v.Index, v.Reason = rec.Result, rec.Index, rec.Reason
+}
+
+func (b *batch) asn(index uint64, c *ASN) any {
+	if err := c.ASN.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrRejected, err)
+	}
+	if len(c.IDs) != len(c.ASN.Items) {
+		return fmt.Errorf("%w: ASN %s: %d items but %d event ids", ErrRejected, c.ASN.ID, len(c.ASN.Items), len(c.IDs))
+	}
+	site, err := b.tx.Site()
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		must(err, "site")
+	}
+	must(b.tx.PutASN(c.ASN), "asn")
+	res := ASNResult{Verdicts: make([]Verdict, len(c.ASN.Items))}
+	for i, it := range c.ASN.Items {
+		ev := event.Event{ID: c.IDs[i], Device: "site", Seq: uint64(i + 1), HLC: c.At, User: c.User,
+			Site: site.ID, Client: c.ASN.Client, Kind: event.KindExpect, Subjects: []event.Subject{{Key: it.Key}},
+			Ctx: event.Context{ASN: c.ASN.ID, Parent: it.Parent, Lot: it.Lot, Expiry: it.Expiry}}
+		r, err := unit.Evaluate(b.tx, &ev, unit.Env{Received: c.At, MaxSkew: b.p.maxSkew})
+		must(err, "evaluate")
+		must(b.tx.PutEvent(&state.Record{Event: ev, Index: index, Result: &r}, uint32(i)), "event")
+		res.Verdicts[i] = Verdict{ID: ev.ID, Device: ev.Device, Seq: ev.Seq, Status: StatusApplied, Index: index, Result: &r}
+	}
+	return res
+}
+
+func (b *batch) exception(c *ExceptionUpdate) any {
+	x, err := b.tx.Exception(c.ID)
+	if errors.Is(err, state.ErrNotFound) {
+		return fmt.Errorf("%w: exception %s", ErrNotFound, c.ID)
+	}
+	must(err, "exception")
+	switch {
+	case c.Status != unit.ExceptionAcknowledged && c.Status != unit.ExceptionResolved:
+		return fmt.Errorf("%w: exception %s: status must be acknowledged or resolved", ErrRejected, c.ID)
+	case x.Status == unit.ExceptionResolved:
+		return fmt.Errorf("%w: exception %s is already resolved", ErrRejected, c.ID)
+	case x.Status == c.Status:
+		return nil
+	}
+	x.Status, x.By, x.Note = c.Status, c.By, c.Note
+	if c.At > x.Updated {
+		x.Updated = c.At
+	}
+	must(b.tx.PutException(x), "exception")
+	return nil
+}

@@ -1,0 +1,410 @@
+package command
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/server/workload"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/hlc"
+	"github.com/custodyhq/custody/shared/master"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+func openStore(t testing.TB) *state.Store {
+	t.Helper()
+	st, err := state.Open(t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newProc(t testing.TB, st *state.Store) *Processor {
+	t.Helper()
+	p, err := New(st, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func jsonEntry(t testing.TB, typ Type, v any) []byte {
+	t.Helper()
+	b, err := EncodeJSON(typ, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// log is a helper that numbers entries.
+type log struct {
+	p   *Processor
+	idx uint64
+}
+
+func (l *log) apply(t testing.TB, data ...[]byte) []any {
+	t.Helper()
+	es := make([]Entry, len(data))
+	for i, d := range data {
+		l.idx++
+		es[i] = Entry{Index: l.idx, Data: d}
+	}
+	return l.p.Apply(es)
+}
+
+var admin = master.User{ID: "admin", Name: "Admin", Role: master.RoleAdmin, Clients: []string{"*"}}
+
+// The processor must decide every event exactly as the reference
+// MemStore replica does: same verdicts, same units, same exceptions.
+func TestProcessorMatchesMemStore(t *testing.T) {
+	st := openStore(t)
+	l := &log{p: newProc(t, st)}
+	l.apply(t, jsonEntry(t, TypeUser, admin))
+	mem := unit.NewMemStore()
+	g := workload.New(workload.Options{Seed: 3, Devices: 5})
+	received := hlc.New(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC).UnixMilli(), 0)
+	hold := master.Hold{ID: "R1", Client: "acme", Scope: master.ScopeLot, GTIN: "00300010123455", Lot: "L2", Reason: event.HoldRecall, Active: true}
+	for round := range 30 {
+		evs := g.Mixed(100)
+		if round == 10 {
+			l.apply(t, jsonEntry(t, TypeHold, hold))
+			mem.LotHolds["00300010123455|L2"] = event.Holds(0).With(event.HoldRecall)
+		}
+		// Two entries per Apply call, split unevenly.
+		a := &Events{Received: received, Events: evs[:37]}
+		b := &Events{Received: received, Events: evs[37:]}
+		res := l.apply(t, EncodeEvents(a), EncodeEvents(b))
+		got := append(res[0].([]Verdict), res[1].([]Verdict)...)
+		for i := range evs {
+			want, err := unit.Evaluate(mem, &evs[i], unit.Env{Authorized: true, Received: received})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i].Status != StatusApplied {
+				t.Fatalf("event %d: status %s (%s)", i, got[i].Status, got[i].Reason)
+			}
+			if !reflect.DeepEqual(*got[i].Result, want) {
+				t.Fatalf("round %d event %d (%s): badger %+v, memstore %+v", round, i, evs[i].Kind, *got[i].Result, want)
+			}
+		}
+	}
+	err := st.View(func(r *state.Reader) error {
+		all, err := r.Units(state.UnitFilter{})
+		if err != nil {
+			return err
+		}
+		if len(all.Items) != len(mem.Units) {
+			return fmt.Errorf("badger has %d units, memstore %d", len(all.Items), len(mem.Units))
+		}
+		for _, s := range all.Items {
+			if !reflect.DeepEqual(s, mem.Units[s.Key]) {
+				return fmt.Errorf("unit %s: badger %+v, memstore %+v", s.Key, s, mem.Units[s.Key])
+			}
+		}
+		xs, err := r.Exceptions(state.ExceptionFilter{})
+		if err != nil {
+			return err
+		}
+		if len(xs.Items) != len(mem.Exceptions) || len(xs.Items) == 0 {
+			return fmt.Errorf("badger has %d exceptions, memstore %d", len(xs.Items), len(mem.Exceptions))
+		}
+		for _, x := range xs.Items {
+			if !reflect.DeepEqual(x, mem.Exceptions[x.ID]) {
+				return fmt.Errorf("exception %s differs", x.ID)
+			}
+		}
+		// Indexes agree with the unit records.
+		for _, s := range all.Items {
+			if s.Parent != "" {
+				kids, err := r.Children(s.Parent)
+				if err != nil {
+					return err
+				}
+				want, _ := mem.Children(s.Parent)
+				if !reflect.DeepEqual(kids, want) {
+					return fmt.Errorf("children of %s: %v, want %v", s.Parent, kids, want)
+				}
+			}
+		}
+		lot, err := r.Units(state.UnitFilter{GTIN: "00300010123455", Lot: "L2"})
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, s := range mem.Units {
+			if s.Lot == "L2" && s.Key.GTIN() == "00300010123455" {
+				n++
+			}
+		}
+		if len(lot.Items) != n || n == 0 {
+			return fmt.Errorf("lot L2: %d units, want %d", len(lot.Items), n)
+		}
+		for st := unit.StatusExpected; st <= unit.StatusDispensed; st++ {
+			page, err := r.Units(state.UnitFilter{Status: st})
+			if err != nil {
+				return err
+			}
+			n := 0
+			for _, s := range mem.Units {
+				if s.Status == st {
+					n++
+				}
+			}
+			if len(page.Items) != n {
+				return fmt.Errorf("status %s: %d units, want %d", st, len(page.Items), n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProcessorIdempotencyAndGaps(t *testing.T) {
+	st := openStore(t)
+	l := &log{p: newProc(t, st)}
+	g := workload.New(workload.Options{Seed: 1, Devices: 1})
+	evs := g.Receive(5)
+	first := l.apply(t, EncodeEvents(&Events{Events: evs[:3]}))[0].([]Verdict)
+	for _, v := range first {
+		if v.Status != StatusApplied || v.Result.Verdict != unit.VerdictApplied {
+			t.Fatalf("first send: %+v", v)
+		}
+	}
+	// Resend 2..3 and skip 4: 2 and 3 are duplicates with their verdicts, 5 is a gap.
+	again := l.apply(t, EncodeEvents(&Events{Events: []event.Event{evs[1], evs[2], evs[4]}}))[0].([]Verdict)
+	for i, v := range again[:2] {
+		if v.Status != StatusDuplicate || v.Result == nil || !reflect.DeepEqual(*v.Result, *first[i+1].Result) || v.Index != first[i+1].Index {
+			t.Fatalf("resend %d: %+v", i, v)
+		}
+	}
+	if again[2].Status != StatusGap || again[2].Expected != 4 {
+		t.Fatalf("gap: %+v", again[2])
+	}
+	// A malformed event takes its place but changes nothing.
+	bad := evs[3]
+	bad.Client = ""
+	rej := l.apply(t, EncodeEvents(&Events{Events: []event.Event{bad, evs[4]}}))[0].([]Verdict)
+	if rej[0].Status != StatusRejected || rej[0].Reason == "" || rej[1].Status != StatusApplied {
+		t.Fatalf("rejected then next: %+v", rej)
+	}
+	dup := l.apply(t, EncodeEvents(&Events{Events: []event.Event{bad}}))[0].([]Verdict)
+	if dup[0].Status != StatusDuplicate || dup[0].Reason != rej[0].Reason {
+		t.Fatalf("resent rejected event: %+v", dup[0])
+	}
+	_ = st.View(func(r *state.Reader) error {
+		m, err := r.Mark(evs[0].Device, evs[0].Epoch)
+		if err != nil || m != 5 {
+			t.Fatalf("mark %d, %v", m, err)
+		}
+		h, err := r.History(evs[4].Subjects[0].Key, 0)
+		if err != nil || len(h) != 1 || h[0].Event.ID != evs[4].ID {
+			t.Fatalf("history %+v %v", h, err)
+		}
+		return nil
+	})
+}
+
+func TestProcessorSkipsAppliedEntries(t *testing.T) {
+	st := openStore(t)
+	p := newProc(t, st)
+	g := workload.New(workload.Options{Seed: 2})
+	e1 := EncodeEvents(&Events{Events: g.Receive(10)})
+	p.Apply([]Entry{{Index: 5, Data: e1}})
+	var h1 string
+	st.View(func(r *state.Reader) error { h1, _ = r.Hash(); return nil })
+	// A new processor over the same state (a restart) skips index 5.
+	p2 := newProc(t, st)
+	if p2.Applied() != 5 {
+		t.Fatalf("applied %d", p2.Applied())
+	}
+	if res := p2.Apply([]Entry{{Index: 5, Data: e1}}); res[0] != nil {
+		t.Fatalf("replayed entry answered %v", res[0])
+	}
+	var h2 string
+	st.View(func(r *state.Reader) error { h2, _ = r.Hash(); return nil })
+	if h1 != h2 {
+		t.Fatal("replaying an applied entry changed the state")
+	}
+}
+
+func TestProcessorPanicsOnUndecodableEntry(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"empty":        nil,
+		"version":      {9, 1},
+		"unknown type": Encode(Type(999), nil),
+		"bad events":   Encode(TypeEvents, []byte{1, 2, 3}),
+		"bad json":     Encode(TypeClient, []byte("{")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := newProc(t, openStore(t))
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			p.Apply([]Entry{{Index: 1, Data: data}})
+		})
+	}
+}
+
+func TestProcessorRejectsBadCommands(t *testing.T) {
+	st := openStore(t)
+	l := &log{p: newProc(t, st)}
+	for _, c := range []struct {
+		typ Type
+		v   any
+	}{
+		{TypeProduct, master.Product{GTIN: "123", Client: "acme"}},
+		{TypeUser, master.User{ID: "x", Role: "boss"}},
+		{TypeOrder, master.Order{ID: "O1"}},
+		{TypeHold, master.Hold{ID: "H", Client: "acme", Scope: "pallet", GTIN: "00300010123455", Reason: event.HoldRecall}},
+		{TypeException, ExceptionUpdate{ID: "nope", Status: unit.ExceptionResolved}},
+		{TypeASN, ASN{ASN: master.ASN{ID: "A", Client: "acme", Items: []master.ASNItem{{Key: "bad"}}}, IDs: make([]event.ID, 1)}},
+	} {
+		res := l.apply(t, jsonEntry(t, c.typ, c.v))[0]
+		err, ok := res.(error)
+		if !ok || !(errors.Is(err, ErrRejected) || errors.Is(err, ErrNotFound)) {
+			t.Fatalf("type %d: result %v", c.typ, res)
+		}
+	}
+}
+
+// commandSamples is one sample command of every type, applied after a
+// base state, so each type's records survive a snapshot round trip.
+func commandSamples(t testing.TB) map[Type][][]byte {
+	g := workload.New(workload.Options{Seed: 9})
+	evs := g.Mixed(300)
+	at := hlc.New(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).UnixMilli(), 0)
+	ids := []event.ID{{1}, {2}, {3}}
+	c := event.SSCC("003000100000000017")
+	return map[Type][][]byte{
+		TypeEvents:   {EncodeEvents(&Events{Received: at, Events: evs})},
+		TypeSite:     {jsonEntry(t, TypeSite, master.Site{ID: "site", Name: "Main", GLN: "0300010000007"})},
+		TypeClient:   {jsonEntry(t, TypeClient, master.Client{ID: "acme", Name: "Acme", Policy: master.Policy{FEFO: master.FEFOWarn}})},
+		TypeProduct:  {jsonEntry(t, TypeProduct, master.Product{GTIN: "00300010123455", Client: "acme", Name: "Pill", CompanyPrefixLen: 7})},
+		TypeLocation: {jsonEntry(t, TypeLocation, master.Location{ID: "A-01", Zone: "A"})},
+		TypePartner:  {jsonEntry(t, TypePartner, master.Partner{ID: "p1", Name: "Supplier", GLN: "0300010000014"})},
+		TypeUser:     {jsonEntry(t, TypeUser, master.User{ID: "lead", Role: master.RoleLead, Clients: []string{"acme"}})},
+		TypeASN: {jsonEntry(t, TypeASN, ASN{ASN: master.ASN{ID: "ASN1", Client: "acme", Supplier: "p1", Items: []master.ASNItem{
+			{Key: c}, {Key: event.SGTIN("00300010123455", "X1"), Parent: c, Lot: "L9", Expiry: "301231"}, {Key: event.SGTIN("00300010123455", "X2"), Parent: c, Lot: "L9"}}},
+			User: "admin", At: at, IDs: ids})},
+		TypeOrder:     {jsonEntry(t, TypeOrder, master.Order{ID: "O1", Client: "acme", Customer: "c", Lines: []master.OrderLine{{ID: "1", GTIN: "00300010123455", Qty: 2}}})},
+		TypeShipment:  {jsonEntry(t, TypeShipment, master.Shipment{ID: "SH1", Client: "acme", Destination: "x", Containers: []event.Key{c}})},
+		TypeHold:      {jsonEntry(t, TypeHold, master.Hold{ID: "R1", Client: "acme", Scope: master.ScopeProduct, GTIN: "00300010123455", Reason: event.HoldRecall, Active: true, At: at})},
+		TypeException: nil, // filled from the state by the test
+		TypeNode:      {jsonEntry(t, TypeNode, state.Node{ID: "n1", Raft: "127.0.0.1:7001", HTTP: "127.0.0.1:8081"})},
+		TypeRemoveNode: {jsonEntry(t, TypeNode, state.Node{ID: "n2", Raft: "127.0.0.1:7002"}),
+			jsonEntry(t, TypeNode, state.Node{ID: "n3", Raft: "127.0.0.1:7003"}), jsonEntry(t, TypeRemoveNode, RemoveNode{ID: "n2"})},
+	}
+}
+
+func hashOf(t testing.TB, st *state.Store) (string, uint64) {
+	t.Helper()
+	var h string
+	var idx uint64
+	err := st.View(func(r *state.Reader) error {
+		var err error
+		if h, err = r.Hash(); err != nil {
+			return err
+		}
+		idx, err = r.Applied()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, idx
+}
+
+func TestSnapshotRoundTripEveryCommandType(t *testing.T) {
+	samples := commandSamples(t)
+	for _, typ := range Types() {
+		if _, ok := samples[typ]; !ok {
+			t.Fatalf("command type %d has no snapshot sample", typ)
+		}
+		t.Run(fmt.Sprint(typ), func(t *testing.T) {
+			st := openStore(t)
+			l := &log{p: newProc(t, st)}
+			base, _ := hashOf(t, st)
+			if typ == TypeException {
+				// Raise exceptions first, then acknowledge and resolve two.
+				l.apply(t, samples[TypeEvents]...)
+				var xs state.Page[unit.Exception]
+				st.View(func(r *state.Reader) error { xs, _ = r.Exceptions(state.ExceptionFilter{}); return nil })
+				if len(xs.Items) < 2 {
+					t.Fatalf("only %d exceptions", len(xs.Items))
+				}
+				base, _ = hashOf(t, st)
+				samples[typ] = [][]byte{
+					jsonEntry(t, TypeException, ExceptionUpdate{ID: xs.Items[0].ID, Status: unit.ExceptionAcknowledged, By: "lead"}),
+					jsonEntry(t, TypeException, ExceptionUpdate{ID: xs.Items[1].ID, Status: unit.ExceptionResolved, By: "lead", Note: "ok"}),
+				}
+			}
+			for _, res := range l.apply(t, samples[typ]...) {
+				if err, ok := res.(error); ok {
+					t.Fatalf("sample rejected: %v", err)
+				}
+			}
+			want, wantIdx := hashOf(t, st)
+			if want == base {
+				t.Fatal("the sample changed nothing")
+			}
+			snap := st.Snapshot()
+			var buf bytes.Buffer
+			if _, err := snap.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			snap.Close()
+			fresh := openStore(t)
+			if err := fresh.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+				t.Fatal(err)
+			}
+			got, gotIdx := hashOf(t, fresh)
+			if got != want || gotIdx != wantIdx {
+				t.Fatalf("restored hash %s@%d, want %s@%d", got, gotIdx, want, wantIdx)
+			}
+			// A processor over the restored state continues where the original stopped.
+			p := newProc(t, fresh)
+			if p.Applied() != wantIdx {
+				t.Fatalf("restored processor at %d, want %d", p.Applied(), wantIdx)
+			}
+		})
+	}
+}
+
+func TestRestoreRefusesDamagedSnapshot(t *testing.T) {
+	st := openStore(t)
+	l := &log{p: newProc(t, st)}
+	l.apply(t, commandSamples(t)[TypeEvents]...)
+	snap := st.Snapshot()
+	var buf bytes.Buffer
+	snap.WriteTo(&buf)
+	snap.Close()
+	good := buf.Bytes()
+	for name, b := range map[string][]byte{
+		"truncated": good[:len(good)/2],
+		"flipped":   append(append(append([]byte(nil), good[:200]...), good[200]^0x40), good[201:]...),
+		"not ours":  []byte(`{"hello":1}`),
+	} {
+		fresh := openStore(t)
+		if err := fresh.Restore(bytes.NewReader(b)); err == nil {
+			t.Fatalf("%s: restore accepted", name)
+		}
+		if h, idx := hashOf(t, fresh); idx != 0 || h == "" {
+			t.Fatalf("%s: state not empty after a failed restore", name)
+		}
+	}
+}
+
+var _ = json.Marshal

@@ -1,0 +1,257 @@
+package state
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+// Options tune the Badger database.
+type Options struct {
+	// InMemory keeps everything in memory (tests and benchmarks only).
+	InMemory bool
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is the Badger database holding one replica's state.
+type Store struct {
+	db *badger.DB
+}
+
+// Open opens (or creates) the state in dir. SyncWrites is off: the raft
+// log is the durable truth and the processor replays what a crash lost.
+func Open(dir string, o Options) (*Store, error) {
+	opts := badger.DefaultOptions(dir).
+		WithSyncWrites(false).
+		WithDetectConflicts(false).
+		WithNumVersionsToKeep(1).
+		WithLogger(badgerLogger{o.Logger}).
+		WithMetricsEnabled(false)
+	if o.InMemory {
+		opts = opts.WithInMemory(true).WithDir("").WithValueDir("")
+	}
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Sync flushes Badger's write-ahead log to disk.
+func (s *Store) Sync() error { return s.db.Sync() }
+
+// Applied is the last raft index reflected in the state (0 when empty).
+func (s *Store) Applied() (uint64, error) {
+	var idx uint64
+	err := s.View(func(r *Reader) error {
+		var err error
+		idx, err = r.Applied()
+		return err
+	})
+	return idx, err
+}
+
+// View runs fn against a consistent read-only view.
+func (s *Store) View(fn func(r *Reader) error) error {
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	return fn(&Reader{txn: txn})
+}
+
+// Begin opens a write transaction. The caller commits or discards it.
+func (s *Store) Begin() *Tx {
+	return &Tx{Reader: Reader{txn: s.db.NewTransaction(true)}, db: s.db,
+		units: map[event.Key]unit.State{}, inherited: map[string]event.Holds{}, marks: map[string]uint64{}}
+}
+
+// Reader reads one consistent view of the state.
+type Reader struct {
+	txn *badger.Txn
+}
+
+// Applied is the last raft index reflected in this view.
+func (r *Reader) Applied() (uint64, error) {
+	v, err := r.get(keyApplied)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil || len(v) != 8 {
+		return 0, fmt.Errorf("%w: applied index", ErrCorrupt)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func (r *Reader) get(k []byte) ([]byte, error) {
+	it, err := r.txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state get: %w", err)
+	}
+	return it.ValueCopy(nil)
+}
+
+func (r *Reader) has(k []byte) (bool, error) {
+	_, err := r.txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (r *Reader) getJSON(k []byte, v any) error {
+	b, err := r.get(k)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %q: %v", ErrCorrupt, k, err)
+	}
+	return nil
+}
+
+// scan calls fn for each key with prefix, in key order, after the
+// optional start key, until fn returns false or limit keys were seen
+// (0: no limit). values says whether fn needs values.
+func (r *Reader) scan(prefix, after []byte, values bool, fn func(k, v []byte) (bool, error)) error {
+	opts := badger.IteratorOptions{Prefix: prefix, PrefetchValues: values, PrefetchSize: 64}
+	it := r.txn.NewIterator(opts)
+	defer it.Close()
+	start := prefix
+	if len(after) > 0 {
+		start = append(append([]byte(nil), after...), 0)
+	}
+	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
+		item := it.Item()
+		var v []byte
+		if values {
+			var err error
+			if v, err = item.ValueCopy(nil); err != nil {
+				return fmt.Errorf("state scan: %w", err)
+			}
+		}
+		more, err := fn(item.Key(), v)
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Tx is a write transaction over the state. It reads its own writes.
+// It implements unit.Store.
+type Tx struct {
+	Reader
+	db *badger.DB
+	// split counts commits forced by Badger's transaction size limit.
+	split int
+	// writes counts the keys set or deleted.
+	writes int
+	// Read-through caches for the records every event touches. All
+	// writes to these records go through this Tx, so they stay exact.
+	units     map[event.Key]unit.State
+	inherited map[string]event.Holds
+	marks     map[string]uint64 // device mark key → mark, written at Commit
+}
+
+// Writes is how many keys the transaction set or deleted so far.
+func (t *Tx) Writes() int { return t.writes }
+
+// Commit writes the transaction.
+func (t *Tx) Commit() error {
+	if err := t.flushMarks(); err != nil {
+		return err
+	}
+	if err := t.txn.Commit(); err != nil {
+		return fmt.Errorf("state commit: %w", err)
+	}
+	return nil
+}
+
+// Splits is how many times the transaction had to be committed early.
+func (t *Tx) Splits() int { return t.split }
+
+// Discard drops the transaction's writes.
+func (t *Tx) Discard() { t.txn.Discard() }
+
+// SetApplied records the last raft index this transaction reflects.
+func (t *Tx) SetApplied(idx uint64) error { return t.set(keyApplied, u64(idx)) }
+
+// set writes k=v. When a single raft entry grows past Badger's
+// transaction limit the transaction is committed and continued in a new
+// one. The applied index is written last, so a crash between the two
+// commits replays the entry over a state that already holds part of it;
+// only entries that touch tens of thousands of keys (a huge pallet) can
+// split, and Splits counts them.
+func (t *Tx) set(k, v []byte) error {
+	t.writes++
+	err := t.txn.Set(k, v)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if err := t.txn.Commit(); err != nil {
+			return fmt.Errorf("state commit: %w", err)
+		}
+		t.split++
+		t.txn = t.db.NewTransaction(true)
+		err = t.txn.Set(k, v)
+	}
+	if err != nil {
+		return fmt.Errorf("state set: %w", err)
+	}
+	return nil
+}
+
+func (t *Tx) del(k []byte) error {
+	t.writes++
+	err := t.txn.Delete(k)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if err := t.txn.Commit(); err != nil {
+			return fmt.Errorf("state commit: %w", err)
+		}
+		t.split++
+		t.txn = t.db.NewTransaction(true)
+		err = t.txn.Delete(k)
+	}
+	if err != nil {
+		return fmt.Errorf("state delete: %w", err)
+	}
+	return nil
+}
+
+func (t *Tx) setJSON(k []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("state encode: %w", err)
+	}
+	return t.set(k, b)
+}
+
+// badgerLogger routes Badger's log lines to slog (or nowhere).
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error("badger", "msg", fmt.Sprintf(f, a...))
+	}
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn("badger", "msg", fmt.Sprintf(f, a...))
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
