@@ -154,6 +154,13 @@ func evalOne(st Store, ev *event.Event, env Env, subj event.Subject, via event.K
 	if err != nil {
 		return fmt.Errorf("unit %s: %w", subj.Key, err)
 	}
+	if cur.Known() && cur.Client != "" && cur.Client != ev.Client {
+		// Each client's stock is its own: an event for client A never
+		// touches client B's unit, whoever sent it.
+		res.Subjects = append(res.Subjects, SubjectResult{Key: subj.Key, Verdict: VerdictRefused, Via: via, Version: cur.Version,
+			Reason: fmt.Sprintf("%s belongs to another client", subj.Key)})
+		return nil
+	}
 	inh, err := inherited(st, cur, subj.Key, ev.Ctx.Lot)
 	if err != nil {
 		return err
@@ -270,6 +277,22 @@ func packTarget(st Store, ev *event.Event) (string, error) {
 	}
 	if !c.Known() {
 		return "", nil
+	}
+	// A container cannot go inside itself or inside anything it holds.
+	subjects := make(map[event.Key]bool, len(ev.Subjects))
+	for _, s := range ev.Subjects {
+		subjects[s.Key] = true
+	}
+	for up, depth := c, 0; up.Known() && depth < maxDepth; depth++ {
+		if subjects[up.Key] {
+			return fmt.Sprintf("%s is inside %s: a container cannot be packed into its own contents", ev.Ctx.Parent, up.Key), nil
+		}
+		if up.Parent == "" {
+			break
+		}
+		if up, err = st.Unit(up.Parent); err != nil {
+			return "", fmt.Errorf("container %s: %w", up.Parent, err)
+		}
 	}
 	inh, err := st.Inherited(c)
 	if err != nil {

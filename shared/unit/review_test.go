@@ -150,3 +150,39 @@ func TestClockSkewIsOneExceptionPerEvent(t *testing.T) {
 		t.Fatalf("display time not clamped: %v", st.Units[caseK].Updated)
 	}
 }
+
+func TestEventsNeverTouchAnotherClientsUnits(t *testing.T) {
+	st := NewMemStore()
+	receivePallet(t, st, 2) // client acme
+	e := mk("dev-x", 1, event.KindDestroy, event.Context{}, gtinUnit(0))
+	e.Client = "globex"
+	r := mustEval(t, st, e, Env{Authorized: true})
+	if r.Verdict != VerdictRefused || st.Units[gtinUnit(0)].Status != StatusInStock {
+		t.Fatalf("another client's event destroyed the unit: %+v", r)
+	}
+	// Through a container too: globex holding acme's case reaches nothing.
+	h := mk("dev-x", 2, event.KindHold, event.Context{Hold: event.HoldSuspect}, caseK)
+	h.Client = "globex"
+	mustEval(t, st, h, Env{})
+	for _, k := range []event.Key{caseK, gtinUnit(0), gtinUnit(1)} {
+		if st.Units[k].Holds != 0 {
+			t.Fatalf("%s held by another client's event", k)
+		}
+	}
+}
+
+func TestContainerCannotBePackedIntoItsOwnContents(t *testing.T) {
+	st := NewMemStore()
+	receivePallet(t, st, 2)
+	mustEval(t, st, mk("dev-1", 2, event.KindPick, event.Context{Order: "O1", Line: "1"}, gtinUnit(0)), Env{})
+	mustEval(t, st, mk("dev-1", 3, event.KindPack, event.Context{Order: "O1", Parent: otherC}, gtinUnit(0)), Env{})
+	outer := event.SSCC("003000101234567886")
+	mustEval(t, st, mk("dev-1", 4, event.KindPack, event.Context{Order: "O1", Parent: outer}, otherC), Env{})
+	if st.Units[otherC].Parent != outer {
+		t.Fatalf("inner container not packed: %+v", st.Units[otherC])
+	}
+	r := mustEval(t, st, mk("dev-1", 5, event.KindPack, event.Context{Order: "O1", Parent: otherC}, outer), Env{})
+	if r.Verdict != VerdictRefused || st.Units[outer].Parent != "" {
+		t.Fatalf("outer packed into its own contents: %+v, outer %+v", r, st.Units[outer])
+	}
+}
