@@ -80,17 +80,27 @@ type Step struct {
 
 // Config configures an engine.
 type Config struct {
-	// DeviceNumber (0–999) is the device's SSCC serial range, assigned
+	// DeviceNumber (1–999) is the device's SSCC serial range, assigned
 	// when the device is enrolled: SSCCs the device creates embed it, so
-	// two devices never number the same SSCC.
+	// two devices never number the same SSCC. The first one given is
+	// stored in the data dir; later runs may leave it 0 (use the stored
+	// one) but may not change it. A device without one cannot pack into
+	// new containers.
 	DeviceNumber int
 	Now          func() time.Time // wall clock (time.Now when nil)
 	Rand         io.Reader        // randomness for event ids (crypto/rand when nil)
 	Logger       *slog.Logger
-	// MaxPINFailures consecutive wrong PINs lock sign-in for PINLockout
-	// (defaults 5 and one minute).
-	MaxPINFailures int
-	PINLockout     time.Duration
+	// MaxPINFailures wrong PINs for one user lock that user's sign-in
+	// for PINLockout (defaults 5 and one minute); only that user's own
+	// sign-in resets the count. MaxDevicePINFailures wrong PINs on the
+	// device, for any users, known or not, lock every sign-in for
+	// PINLockout (default three times MaxPINFailures); that count is
+	// forgotten only after a quiet PINWindow (default ten times
+	// PINLockout). The counts are kept in the store.
+	MaxPINFailures       int
+	MaxDevicePINFailures int
+	PINLockout           time.Duration
+	PINWindow            time.Duration
 }
 
 // Engine runs workflows for one signed-in user at a time. It is safe for
@@ -105,15 +115,17 @@ type Engine struct {
 	user       *master.User
 	task       task
 	incomplete bool // a bulk load did not finish: the replica must be loaded again
-	failures   int
-	lockedTo   time.Time
+	devnum     int  // the device number (0: none assigned)
+	// dummy is checked for unknown users, so a wrong user id costs the
+	// same PBKDF2 work as a wrong PIN.
+	dummy *master.PINVerifier
 }
 
 // New returns an engine over an open store. The clock resumes after the
 // latest timestamp the store recorded.
 func New(st *store.Store, cfg Config) (*Engine, error) {
 	if cfg.DeviceNumber < 0 || cfg.DeviceNumber > 999 {
-		return nil, fmt.Errorf("%w: device number %d (want 0–999)", ErrConfig, cfg.DeviceNumber)
+		return nil, fmt.Errorf("%w: device number %d (want 1–999)", ErrConfig, cfg.DeviceNumber)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -127,13 +139,34 @@ func New(st *store.Store, cfg Config) (*Engine, error) {
 	if cfg.MaxPINFailures == 0 {
 		cfg.MaxPINFailures = 5
 	}
+	if cfg.MaxDevicePINFailures == 0 {
+		cfg.MaxDevicePINFailures = 3 * cfg.MaxPINFailures
+	}
 	if cfg.PINLockout == 0 {
 		cfg.PINLockout = time.Minute
 	}
+	if cfg.PINWindow == 0 {
+		cfg.PINWindow = 10 * cfg.PINLockout
+	}
 	e := &Engine{st: st, cfg: cfg, clock: hlc.NewClock(cfg.Now, 0), log: cfg.Logger}
+	e.dummy = &master.PINVerifier{Salt: make([]byte, 16), Iter: master.PINIterations, Hash: make([]byte, 32)}
+	if _, err := io.ReadFull(cfg.Rand, e.dummy.Salt); err != nil {
+		return nil, fmt.Errorf("%w: randomness: %v", ErrConfig, err)
+	}
+	if cfg.DeviceNumber != 0 {
+		if err := st.SetDeviceNumber(cfg.DeviceNumber); errors.Is(err, store.ErrDevice) {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		} else if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrStorage, err)
+		}
+	}
 	err := st.View(func(tx *store.Tx) error {
 		t, err := tx.HLC()
+		if err != nil {
+			return err
+		}
 		e.clock.Restore(t)
+		e.devnum, _, err = tx.DeviceNumber()
 		return err
 	})
 	if err != nil {
@@ -181,34 +214,95 @@ func failed(action string, err error) (Step, error) {
 }
 
 // Login signs a user in with ID and PIN, checked offline against the
-// replica's verifier.
+// replica's verifier. Wrong PINs are counted per user and for the device
+// in the store (see Config.MaxPINFailures), so neither another user's
+// sign-in nor a restart lifts a lockout. An unknown user costs the same
+// PBKDF2 work as a known one.
 func (e *Engine) Login(id, pin string) (Step, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.cfg.Now()
-	if now.Before(e.lockedTo) {
-		return refused("login", "too many wrong PINs: wait %s", e.lockedTo.Sub(now).Round(time.Second)), nil
-	}
 	var u master.User
+	var known bool
+	var mine, dev store.PINFailures
 	err := e.st.View(func(tx *store.Tx) error {
 		var err error
 		u, err = tx.User(id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			known = true
+			if mine, err = tx.PINFailures(id); err != nil {
+				return err
+			}
+		}
+		dev, err = tx.PINFailures("")
 		return err
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil {
 		return failed("login", err)
 	}
-	if err != nil || u.PIN.Check(pin) != nil {
-		e.failures++
-		if e.failures >= e.cfg.MaxPINFailures {
-			e.failures = 0
-			e.lockedTo = now.Add(e.cfg.PINLockout)
+	if wait := max(e.lockedFor(id, &mine, now), e.lockedFor("", &dev, now)); wait > 0 {
+		return refused("login", "too many wrong PINs: wait %s", wait.Round(time.Second)), nil
+	}
+	v := e.dummy
+	if known && u.PIN != nil {
+		v = u.PIN
+	}
+	if v.Check(pin) != nil || !known {
+		err := e.st.Update(func(tx *store.Tx) error {
+			if known {
+				if err := tx.PutPINFailures(id, e.failure(mine, now, e.cfg.MaxPINFailures)); err != nil {
+					return err
+				}
+			}
+			if now.Sub(dev.Last) > e.cfg.PINWindow {
+				dev.Count = 0
+			}
+			return tx.PutPINFailures("", e.failure(dev, now, e.cfg.MaxDevicePINFailures))
+		})
+		if err != nil {
+			return failed("login", err)
 		}
 		return refused("login", "unknown user or wrong PIN"), nil
 	}
-	e.failures = 0
+	if mine != (store.PINFailures{}) {
+		if err := e.st.Update(func(tx *store.Tx) error { return tx.PutPINFailures(id, store.PINFailures{}) }); err != nil {
+			return failed("login", err)
+		}
+	}
 	e.user, e.task = &u, nil
 	return accepted("login", "signed in as %s (%s)", u.Name, u.Role), nil
+}
+
+// failure counts one more wrong PIN; the max-th locks sign-in.
+func (e *Engine) failure(f store.PINFailures, now time.Time, max int) store.PINFailures {
+	f.Count++
+	f.Last = now
+	if f.Count >= max {
+		f.Count = 0
+		f.Locked = now.Add(e.cfg.PINLockout)
+	}
+	return f
+}
+
+// lockedFor is how long sign-in stays locked by the record f of user
+// ("" for the device). A lockout never lasts longer than PINLockout from
+// now: a clock set back shortens it to that (and the record says so),
+// so it does not lock the device for good.
+func (e *Engine) lockedFor(user string, f *store.PINFailures, now time.Time) time.Duration {
+	if !now.Before(f.Locked) {
+		return 0
+	}
+	if f.Locked.Sub(now) > e.cfg.PINLockout {
+		f.Locked = now.Add(e.cfg.PINLockout)
+		if err := e.st.Update(func(tx *store.Tx) error { return tx.PutPINFailures(user, *f) }); err != nil {
+			e.log.Warn("lockout not shortened", "err", err)
+		}
+	}
+	return f.Locked.Sub(now)
 }
 
 // Logout signs the user out and ends the current task.

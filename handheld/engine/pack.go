@@ -20,17 +20,19 @@ import (
 // devices never collide and a device never repeats itself. A wiped
 // device must be enrolled again with a new device number: its counter
 // starts over.
-func newSSCC(site master.Site, device int, counter uint64) (string, error) {
+//
+// left is how many numbers remain in the device's range after this one.
+func newSSCC(site master.Site, device int, counter uint64) (sscc string, left uint64, err error) {
 	p := site.SSCCPrefix
 	if len(p) < 6 || len(p) > 12 {
-		return "", fmt.Errorf("%w: site SSCC prefix %q (want 6–12 digits)", ErrConfig, p)
+		return "", 0, fmt.Errorf("%w: site SSCC prefix %q (want 6–12 digits)", ErrConfig, p)
 	}
 	ext := int(site.SSCCExtension)
 	if ext >= '0' && ext <= '9' {
 		ext -= '0'
 	}
 	if ext > 9 {
-		return "", fmt.Errorf("%w: SSCC extension %d", ErrConfig, site.SSCCExtension)
+		return "", 0, fmt.Errorf("%w: SSCC extension %d", ErrConfig, site.SSCCExtension)
 	}
 	w := 16 - len(p)
 	limit := uint64(1)
@@ -38,7 +40,7 @@ func newSSCC(site master.Site, device int, counter uint64) (string, error) {
 		limit *= 10
 	}
 	if counter >= limit {
-		return "", refuse("this device has used all %d SSCC numbers of its range: ask for a new device number", limit)
+		return "", 0, refuse("this device has used all %d SSCC numbers of its range: ask for a new device number", limit)
 	}
 	ref := strconv.FormatUint(uint64(device)*limit+counter, 10)
 	for len(ref) < w {
@@ -47,10 +49,14 @@ func newSSCC(site master.Site, device int, counter uint64) (string, error) {
 	body := strconv.Itoa(ext) + p + ref
 	c, err := gs1.CheckDigit(body)
 	if err != nil {
-		return "", fmt.Errorf("%w: SSCC prefix %q: %v", ErrConfig, p, err)
+		return "", 0, fmt.Errorf("%w: SSCC prefix %q: %v", ErrConfig, p, err)
 	}
-	return body + string(c), nil
+	return body + string(c), limit - 1 - counter, nil
 }
+
+// ssccLow is how few SSCC numbers left in the device's range make
+// packing into a new container a warning.
+const ssccLow = 100
 
 type packTask struct{ container event.Key }
 
@@ -68,6 +74,9 @@ func (e *Engine) NewContainer() (Step, error) {
 	if _, s := e.signedIn("pack"); s != nil {
 		return *s, nil
 	}
+	if e.devnum == 0 {
+		return refused("pack", "this device has no device number, so it cannot number new containers: enroll it (custody-hh -devnum N) or pack into an existing container"), nil
+	}
 	var sscc string
 	st, err := e.write("pack", "", func(w *writer) (string, error) {
 		site, err := w.tx.Site()
@@ -79,7 +88,8 @@ func (e *Engine) NewContainer() (Step, error) {
 			if err != nil {
 				return "", err
 			}
-			if sscc, err = newSSCC(site, e.cfg.DeviceNumber, n); err != nil {
+			var left uint64
+			if sscc, left, err = newSSCC(site, e.devnum, n); err != nil {
 				return "", err
 			}
 			s, err := w.tx.Unit(event.SSCC(sscc))
@@ -87,6 +97,9 @@ func (e *Engine) NewContainer() (Step, error) {
 				return "", err
 			}
 			if !s.Known() {
+				if left < ssccLow {
+					w.warnings = append(w.warnings, fmt.Sprintf("only %d SSCC numbers left in this device's range: ask for a new device number soon", left))
+				}
 				return fmt.Sprintf("new container %s: label it and scan what goes in", sscc), nil
 			}
 		}
@@ -163,11 +176,11 @@ func (e *Engine) pack(container event.Key, it Item) (Step, error) {
 			return "", err
 		}
 		if (s.Status == unit.StatusPicked || s.Status == unit.StatusPacked) && cl.Policy.Mixing != master.MixAny {
-			in, err := contentsOf(tx, it.Key, s)
+			in, err := contentsOf(tx, it.Key, s, e.today())
 			if err != nil {
 				return "", err
 			}
-			have, err := contentsOf(tx, container, c)
+			have, err := contentsOf(tx, container, c, e.today())
 			if err != nil {
 				return "", err
 			}
@@ -312,7 +325,8 @@ func (e *Engine) ship(t *shipTask, it Item) (Step, error) {
 			return "", refuse("%s is %s: pick and pack it before shipping", it.Key, s.Status)
 		}
 		sh, err := tx.Shipment(t.shipment)
-		if errors.Is(err, store.ErrNotFound) {
+		created := errors.Is(err, store.ErrNotFound)
+		if created {
 			sh, err = master.Shipment{ID: t.shipment, Client: s.Client, Destination: t.dest}, nil
 		}
 		if err != nil {
@@ -350,7 +364,11 @@ func (e *Engine) ship(t *shipTask, it Item) (Step, error) {
 		if !slices.Contains(sh.Containers, it.Key) {
 			sh.Containers = append(sh.Containers, it.Key)
 		}
-		if err := tx.PutShipment(sh); err != nil {
+		put := tx.PutShipment
+		if created {
+			put = tx.CreateShipment // kept across reloads until the site has it
+		}
+		if err := put(sh); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%s shipped on %s to %s (%d items)", it.Key, sh.ID, t.dest, len(res.Subjects)), nil

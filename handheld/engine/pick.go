@@ -104,7 +104,7 @@ type contents struct {
 	mixedLot          bool
 }
 
-func contentsOf(tx *store.Tx, k event.Key, s unit.State) (contents, error) {
+func contentsOf(tx *store.Tx, k event.Key, s unit.State, today time.Time) (contents, error) {
 	if !k.IsContainer() {
 		return contents{gtin: k.GTIN(), lot: s.Lot, expiry: s.Expiry, units: []event.Key{k}}, nil
 	}
@@ -126,13 +126,24 @@ func contentsOf(tx *store.Tx, k event.Key, s unit.State) (contents, error) {
 		} else {
 			c.mixedGTIN = c.mixedGTIN || x.GTIN() != c.gtin
 			c.mixedLot = c.mixedLot || u.Lot != c.lot
-			if u.Expiry < c.expiry {
+			if expiresBefore(u.Expiry, c.expiry, today) {
 				c.expiry = u.Expiry
 			}
 		}
 		c.units = append(c.units, x)
 	}
 	return c, nil
+}
+
+// expiresBefore reports whether YYMMDD expiry a is before b, as dates (DD
+// 00 is the month's last day); malformed dates compare as text.
+func expiresBefore(a, b string, today time.Time) bool {
+	ta, okA := unit.ExpiryDate(a, today)
+	tb, okB := unit.ExpiryDate(b, today)
+	if okA && okB {
+		return ta.Before(tb)
+	}
+	return a < b
 }
 
 func (e *Engine) pick(orderID string, it Item) (Step, error) {
@@ -161,7 +172,7 @@ func (e *Engine) pick(orderID string, it Item) (Step, error) {
 		case it.Expiry != "" && s.Expiry != "" && it.Expiry != s.Expiry:
 			return "", alert("the pack says expiry %s but the site's record of %s says %s: do not pick it, take it to quarantine", it.Expiry, it.Key, s.Expiry)
 		}
-		c, err := contentsOf(tx, it.Key, s)
+		c, err := contentsOf(tx, it.Key, s, e.today())
 		if err != nil {
 			return "", err
 		}
@@ -233,6 +244,15 @@ func (e *Engine) pick(orderID string, it Item) (Step, error) {
 				}
 			}
 		}
+		// Picked out of a received case or pallet: it leaves its container
+		// in the same transaction, or it could never be shipped loose.
+		out := ""
+		if s.Parent != "" && s.Status == unit.StatusInStock {
+			if _, _, err := w.emit(event.KindUnpack, o.Client, []event.Key{it.Key}, event.Context{Parent: s.Parent}, ""); err != nil {
+				return "", err
+			}
+			out = fmt.Sprintf(" (taken out of %s)", s.Parent)
+		}
 		if _, _, err := w.emit(event.KindPick, o.Client, []event.Key{it.Key}, event.Context{Order: o.ID, Line: line.ID}, fmt.Sprintf("%s is already picked", it.Key)); err != nil {
 			return "", err
 		}
@@ -241,7 +261,7 @@ func (e *Engine) pick(orderID string, it Item) (Step, error) {
 		}
 		for _, l := range prog {
 			if l.Line == line.ID {
-				return fmt.Sprintf("picked %d for line %s (%d of %d)", len(c.units), l.Line, l.Picked, l.Qty), nil
+				return fmt.Sprintf("picked %d for line %s (%d of %d)%s", len(c.units), l.Line, l.Picked, l.Qty, out), nil
 			}
 		}
 		return "picked", nil

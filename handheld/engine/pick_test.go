@@ -195,10 +195,11 @@ func TestPickCase(t *testing.T) {
 	r.is(Accepted)(r.e.StartPick("ORD-C"))
 	// The stock lots expire before the case's lot, and the client blocks.
 	r.is(Refused)(r.scan(cases[1]))
-	// An order line for the case's lot takes it whole.
+	// An order line for the case's lot takes it whole, out of its pallet
+	// (an unpack of the case, then a pick of the case and its 2 units).
 	r.is(Accepted)(r.e.StartPick("ORD-L"))
 	s := r.is(Accepted)(r.scan(cases[1]))
-	if s.Units != 3 || s.Progress[0].Picked != 2 || s.Cue != CueDone {
+	if s.Units != 4 || len(s.Events) != 2 || s.Progress[0].Picked != 2 || s.Cue != CueDone || r.unit(cases[1]).Parent != "" {
 		t.Fatalf("case pick: %+v", s)
 	}
 	for _, k := range append([]event.Key{cases[1]}, r.children(cases[1])...) {

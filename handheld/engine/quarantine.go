@@ -21,6 +21,32 @@ type actTask struct {
 func (t *actTask) name() string { return t.kind.String() }
 func (t *actTask) policy() bool { return false }
 
+// leadOnly reports whether the task's events need a shift lead:
+// releases and reverts, and destroying or decommissioning, which cannot
+// be undone (or only by a lead).
+func (t *actTask) leadOnly() bool {
+	switch t.kind {
+	case event.KindRelease, event.KindRevert, event.KindDestroy, event.KindDecommission:
+		return true
+	}
+	return false
+}
+
+// startLead starts a task that needs a shift lead.
+func (e *Engine) startLead(action string, t task, msg, refusal string) Step {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	u, s := e.signedIn(action)
+	if s != nil {
+		return *s
+	}
+	if !u.Role.CanRelease() {
+		return refused(action, "%s", refusal)
+	}
+	e.task = t
+	return accepted(action, "%s", msg)
+}
+
 func (t *actTask) scan(e *Engine, it Item) (Step, error) {
 	return e.write(t.kind.String(), it.Key, func(w *writer) (string, error) {
 		s, err := w.tx.Unit(it.Key)
@@ -34,6 +60,8 @@ func (t *actTask) scan(e *Engine, it Item) (Step, error) {
 			return "", refuse("%s is unknown to this site", it.Key)
 		case !e.user.Sees(s.Client):
 			return "", refuse("%s belongs to a client you are not granted", it.Key)
+		case t.leadOnly() && !e.user.Role.CanRelease():
+			return "", refuse("only a shift lead may %s stock", t.kind)
 		}
 		_, quar, _, err := places(w.tx)
 		if err != nil {
@@ -99,20 +127,24 @@ func (e *Engine) StartRelease(reason string) Step {
 	return e.setTask("release", &actTask{kind: event.KindRelease, hold: r}, "scan what to release")
 }
 
-// StartDestroy starts destroying scanned units, with a reason.
+// StartDestroy starts destroying scanned units, with a reason (a shift
+// lead only: it cannot be undone).
 func (e *Engine) StartDestroy(reason string) Step {
 	if reason == "" {
 		return refused("destroy", "give a reason")
 	}
-	return e.setTask("destroy", &actTask{kind: event.KindDestroy, reason: reason}, "scan what is destroyed: "+reason)
+	return e.startLead("destroy", &actTask{kind: event.KindDestroy, reason: reason}, "scan what is destroyed: "+reason,
+		"only a shift lead may destroy stock: call a lead")
 }
 
-// StartDecommission starts decommissioning scanned units, with a reason.
+// StartDecommission starts decommissioning scanned units, with a reason
+// (a shift lead only).
 func (e *Engine) StartDecommission(reason string) Step {
 	if reason == "" {
 		return refused("decommission", "give a reason")
 	}
-	return e.setTask("decommission", &actTask{kind: event.KindDecommission, reason: reason}, "scan what is decommissioned: "+reason)
+	return e.startLead("decommission", &actTask{kind: event.KindDecommission, reason: reason}, "scan what is decommissioned: "+reason,
+		"only a shift lead may decommission stock: call a lead")
 }
 
 // StartRevert starts reverting decommissioned packs to active (a shift
@@ -133,8 +165,11 @@ const localHoldPrefix = "LH-"
 // HoldLot puts a whole lot on hold from the device. It travels two ways:
 // a hold event on every unit of the lot this device knows to be here (in
 // chunks of at most 1000 units per event and transaction), and a local
-// lot hold record, so units of the lot received later on this device are
-// held too. The site confirms the lot hold when it applies the events.
+// lot hold record (one per lot and reason), so units of the lot received
+// later on this device are held too. The record notes which units the
+// hold put on hold (those that did not carry the reason already): a
+// release lifts the hold from those only. The site confirms the lot hold
+// when it applies the events.
 func (e *Engine) HoldLot(gtin, lot, reason, note string) (Step, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -171,23 +206,42 @@ func (e *Engine) HoldLot(gtin, lot, reason, note string) (Step, error) {
 		chunk := units[i:min(i+event.MaxSubjects, len(units))]
 		isFirst := first
 		first = false
+		id := localHoldPrefix + e.st.Device() + "-" + gtin + "-" + lot + "-" + r.String()
 		st, err := e.write("hold-lot", "", func(w *writer) (string, error) {
 			if isFirst {
-				h := master.Hold{ID: localHoldPrefix + w.tx.Device() + "-" + gtin + "-" + lot, Client: p.Client, Scope: master.ScopeLot,
+				if old, err := w.tx.LocalHold(id); err == nil && !old.Active {
+					if err := w.tx.ClearHoldUnits(id); err != nil {
+						return "", err
+					}
+				}
+				h := master.Hold{ID: id, Client: p.Client, Scope: master.ScopeLot,
 					GTIN: gtin, Lot: lot, Reason: r, Note: note, Active: true, By: u.ID, At: e.clock.Now()}
-				if err := w.tx.PutHold(h); err != nil {
+				if err := w.tx.PutLocalHold(h); err != nil {
 					return "", err
 				}
 			}
 			if len(chunk) == 0 {
 				return "", nil
 			}
+			var fresh []event.Key
+			for _, k := range chunk {
+				s, err := w.tx.Unit(k)
+				if err != nil {
+					return "", err
+				}
+				if !s.Holds.Has(r) {
+					fresh = append(fresh, k)
+				}
+			}
 			_, _, err := w.emit(event.KindHold, p.Client, chunk, event.Context{Hold: r, Lot: lot, Reason: note}, "")
 			var n *errNothing
 			if errors.As(err, &n) {
 				return "", nil
 			}
-			return "", err
+			if err != nil {
+				return "", err
+			}
+			return "", w.tx.AddHoldUnits(id, fresh)
 		})
 		if err != nil || st.Verdict == Refused {
 			st.Reason = fmt.Sprintf("lot hold stopped after %d units: %s", total.Units, st.Reason)
@@ -206,14 +260,16 @@ func (e *Engine) HoldLot(gtin, lot, reason, note string) (Step, error) {
 	return total, nil
 }
 
-// ReleaseLot lifts a lot hold made on this device (a shift lead only):
-// the local record is deactivated and the units of the lot that hold
-// that reason are released. Lot holds set at the site are released
-// there.
+// ReleaseLot lifts the lot holds made on this device on gtin's lot (a
+// shift lead only): each local record is deactivated and the units that
+// hold put on hold are released from its reason. A unit that carried
+// the reason before the lot hold (its own hold) keeps it. Lot holds set
+// at the site are released there.
 func (e *Engine) ReleaseLot(gtin, lot string) (Step, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, s := e.lead("release-lot"); s != nil {
+	u, s := e.lead("release-lot")
+	if s != nil {
 		return *s, nil
 	}
 	return e.write("release-lot", "", func(w *writer) (string, error) {
@@ -229,15 +285,21 @@ func (e *Engine) ReleaseLot(gtin, lot string) (Step, error) {
 			if !strings.HasPrefix(h.ID, localHoldPrefix) {
 				return "", refuse("lot %s is held by the site (%s): release it there", lot, h.ID)
 			}
+			if !u.Sees(h.Client) {
+				return "", refuse("lot %s of %s belongs to a client you are not granted", lot, gtin)
+			}
 			mine = append(mine, h)
 		}
 		if len(mine) == 0 {
 			return "", &errNothing{fmt.Sprintf("lot %s of %s has no hold made on this device", lot, gtin)}
 		}
-		units := w.tx.LotUnits(gtin, lot)
 		for _, h := range mine {
 			h.Active = false
-			if err := w.tx.PutHold(h); err != nil {
+			if err := w.tx.PutLocalHold(h); err != nil {
+				return "", err
+			}
+			units := w.tx.HoldUnits(h.ID)
+			if err := w.tx.ClearHoldUnits(h.ID); err != nil {
 				return "", err
 			}
 			var held []event.Key

@@ -183,9 +183,11 @@ func TestReturns(t *testing.T) {
 	if st := r.unit(para.Units[1]); !st.Holds.Has(event.HoldSuspect) || st.Location != demo.Quarantine || !hasRule(s, unit.RuleLotMismatch) || s.Cue != CueAlert {
 		t.Fatalf("mismatch return: %+v %+v", st, s)
 	}
-	s = r.is(Refused)(r.e.Scan(demo.UnitScan(para.GTIN, "NEVER", para.Lot, para.Expiry)))
-	if s.Cue != CueAlert {
-		t.Fatalf("unknown return cue %s", s.Cue)
+	// A serial never shipped from here is quarantined as suspect (see
+	// TestReturnOfUnknownSerial).
+	s = r.is(Warning)(r.e.Scan(demo.UnitScan(para.GTIN, "NEVER", para.Lot, para.Expiry)))
+	if s.Cue != CueAlert || !hasRule(s, unit.RuleWrongSerial) {
+		t.Fatalf("unknown return: %+v", s)
 	}
 	r.is(Refused)(r.scan(para.Units[2])) // in stock: never left
 }

@@ -128,10 +128,17 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 		if err != nil {
 			return "", err
 		}
-		quarantine := hold != 0 || st.Holds != 0 || inh != 0 || e.expired(exp)
-		if inh.Has(event.HoldRecall) || st.Holds.Has(event.HoldRecall) || st.Holds.Has(event.HoldSuspect) {
-			w.alert = true
+		// A container received by its label goes to quarantine whole when
+		// anything inside is held, recalled or expired: it is opened there.
+		affected := 0
+		if ctx.Inferred {
+			if affected, err = e.heldInside(tx, it.Key); err != nil {
+				return "", err
+			}
 		}
+		flagged := st.Holds != 0 || inh != 0 || e.expired(exp) || affected > 0
+		quarantine := hold != 0 || flagged
+		w.alert = flagged
 		if quarantine {
 			ctx.To = quar
 		}
@@ -140,6 +147,9 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 		if err != nil {
 			return "", err
 		}
+		if slices.Contains(w.rules, unit.RuleRecalled) || slices.Contains(w.rules, unit.RuleExpired) {
+			w.alert = true
+		}
 		msg := fmt.Sprintf("received %s", it.Key)
 		if n := len(res.Subjects); ctx.Inferred && n > 1 {
 			msg = fmt.Sprintf("received %s by its label with %d inside (completeness inferred)", it.Key, n-1)
@@ -147,11 +157,42 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 		if quarantine {
 			msg += " to quarantine " + quar
 		}
+		if affected > 0 {
+			why = append(why, fmt.Sprintf("%d inside on hold, recalled or expired: open it there", affected))
+		}
 		if len(why) > 0 {
 			msg += ": " + strings.Join(why, "; ")
 		}
 		return msg, nil
 	})
+}
+
+// heldInside counts what inside container k carries a hold of its own,
+// an inherited lot or product hold, or an expired date.
+func (e *Engine) heldInside(tx *store.Tx, k event.Key) (int, error) {
+	inside, err := tx.Descendants(k)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range inside {
+		s, err := tx.Unit(c)
+		if err != nil {
+			return 0, err
+		}
+		held := s.Holds
+		if !c.IsContainer() {
+			inh, err := tx.LotHolds(c.GTIN(), s.Lot)
+			if err != nil {
+				return 0, err
+			}
+			held |= inh
+		}
+		if held != 0 || !c.IsContainer() && e.expired(s.Expiry) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // shortage walks an ASN's items and returns the topmost ones still
@@ -226,8 +267,7 @@ func (e *Engine) closeASN(asnID string) (Step, error) {
 		if err != nil {
 			return "", err
 		}
-		a.Closed = true
-		if err := tx.PutASN(a); err != nil {
+		if err := tx.CloseASN(a); err != nil {
 			return "", err
 		}
 		if len(missing) == 0 {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +132,10 @@ func TestReceiveVerdicts(t *testing.T) {
 		rule  unit.Rule
 		held  event.HoldReason // hold expected on the scanned unit afterwards
 		where string           // location expected afterwards
+		// why is a word of the expected refusal's reason; atStart: the
+		// refusal comes when the receipt starts, not at the scan.
+		why     string
+		atStart bool
 	}
 	unknownGTIN := "00399999999991"
 	cases := []tc{
@@ -166,20 +171,21 @@ func TestReceiveVerdicts(t *testing.T) {
 			r.is(Accepted)(r.scan(r.fx.Stock(r.fx.Product(0))[0].Units[0]))
 		}, scan: func(r *rig) []byte {
 			return r.fx.ScanOf(r.fx.Stock(r.fx.Product(0))[0].Units[0])
-		}, want: Refused, rule: unit.RuleDuplicateSerial},
+		}, want: Refused, rule: unit.RuleDuplicateSerial, why: "cloned"},
 		{name: "in stock without ASN: merged", scan: func(r *rig) []byte {
 			return r.fx.ScanOf(r.fx.Stock(r.fx.Product(0))[0].Units[0])
 		}, want: Warning},
-		{name: "no serial", scan: func(r *rig) []byte { return []byte("]d201" + r.fx.Product(0) + "17271201" + "10US0001C001") }, want: Refused},
+		{name: "no serial", scan: func(r *rig) []byte { return []byte("]d201" + r.fx.Product(0) + "17271201" + "10US0001C001") }, want: Refused, why: "bad scan"},
 		{name: "lot required by client", scan: func(r *rig) []byte {
 			k := r.itemKey(0, 4)
 			return []byte("]d201" + k.GTIN() + "17271201" + "21" + k.Serial())
-		}, want: Refused},
+		}, want: Refused, why: "lot"},
 		{name: "swallowed serial (no GS)", scan: func(r *rig) []byte {
 			k := r.itemKey(0, 4)
 			return []byte("]d201" + k.GTIN() + "17271201" + "10US0001C001" + "21" + k.Serial())
-		}, want: Refused},
-		{name: "client not granted", user: "op1", asn: demo.ASNEU, scan: func(r *rig) []byte { return r.item(0, 0) }, want: Refused},
+		}, want: Refused, why: "bad scan"},
+		{name: "client not granted", user: "op1", asn: demo.ASNEU, scan: func(r *rig) []byte { return r.item(0, 0) }, want: Refused,
+			why: "not granted", atStart: true},
 		{name: "unknown SSCC received to hold", scan: func(r *rig) []byte {
 			s, _ := demo.SSCC(3, demo.SSCCPrefix, 777)
 			return demo.SSCCScan(s)
@@ -200,7 +206,11 @@ func TestReceiveVerdicts(t *testing.T) {
 			}
 			r.login(user)
 			s, err := r.e.StartReceive(asn)
-			if c.want == Refused && s.Verdict == Refused {
+			if c.atStart {
+				r.is(Refused)(s, err)
+				if !strings.Contains(s.Reason, c.why) {
+					t.Fatalf("refused for %q, want %q", s.Reason, c.why)
+				}
 				return
 			}
 			r.is(Accepted)(s, err)
@@ -215,8 +225,8 @@ func TestReceiveVerdicts(t *testing.T) {
 				if c.rule != "" && !hasRule(s, c.rule) {
 					t.Fatalf("rules %v, want %s (%s)", s.Rules, c.rule, s.Reason)
 				}
-				if s.Reason == "" {
-					t.Fatal("refusal without a reason")
+				if s.Reason == "" || !strings.Contains(s.Reason, c.why) {
+					t.Fatalf("refused for %q, want %q", s.Reason, c.why)
 				}
 				return
 			}

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/custodyhq/custody/handheld/store"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/unit"
 )
@@ -21,6 +23,38 @@ func (e *Engine) StartReturn() Step {
 	return e.setTask("return", returnTask{}, "scan each returned pack")
 }
 
+// retUnknown takes back a returned pack this site has no record of. The
+// rules refuse a return of a unit that was never shipped from here, but
+// the pack is physically here and must be accounted for: it is received
+// (without an ASN) to quarantine on a suspect hold, with a WRONG_SERIAL
+// exception, as an unknown GTIN is on receiving. A pack of a product the
+// site does not know either has no client to book it to: that is refused.
+func (e *Engine) retUnknown(w *writer, it Item) (string, error) {
+	tx := w.tx
+	p, err := tx.Product(it.Key.GTIN())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", alert("%s is of a product this site does not know: keep it apart as suspect and call a lead", it.Key)
+	case err != nil:
+		return "", err
+	case !e.user.Sees(p.Client):
+		return "", refuse("%s belongs to a client you are not granted", it.Key)
+	}
+	_, quar, _, err := places(tx)
+	if err != nil {
+		return "", err
+	}
+	d := fmt.Sprintf("returned %s (%s) was never shipped from this site: received to quarantine as suspect", it.Key, p.Name)
+	ctx := event.Context{To: quar, Hold: event.HoldSuspect, Lot: it.Lot, Expiry: it.Expiry, Reason: "return of a serial never shipped from here"}
+	if _, _, err := w.emit(event.KindReceive, p.Client, []event.Key{it.Key}, ctx, "",
+		finding{it.Key, unit.Finding{Rule: unit.RuleWrongSerial, Detail: d}}); err != nil {
+		return "", err
+	}
+	w.alert = true
+	w.warnings = append(w.warnings, "never shipped from this site: quarantined as suspect")
+	return fmt.Sprintf("returned %s to %s: keep it apart and call a lead", it.Key, quar), nil
+}
+
 // ret checks a returned pack against the replica — a serial this site
 // shipped, lot and expiry as recorded, not recalled, held or expired —
 // and restocks it, or returns it to quarantine saying why.
@@ -35,7 +69,7 @@ func (e *Engine) ret(it Item) (Step, error) {
 			return "", err
 		}
 		if !s.Known() {
-			return "", alert("%s was never shipped from this site: it cannot be verified; keep it apart as suspect and call a lead", it.Key)
+			return e.retUnknown(w, it)
 		}
 		if !e.user.Sees(s.Client) {
 			return "", refuse("%s belongs to a client you are not granted", it.Key)

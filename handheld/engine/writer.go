@@ -155,8 +155,10 @@ func (w *writer) emit(kind event.Kind, client string, keys []event.Key, ctx even
 }
 
 // raise opens an exception for a workflow finding, or joins the open one
-// for the same unit and rule, as Evaluate does for its own findings.
-func raise(tx unit.Store, ev *event.Event, k event.Key, f unit.Finding) (string, error) {
+// for the same unit and rule, as Evaluate does for its own findings. The
+// site cannot derive these from the events, so they are device-owned
+// records: a reload of the replica keeps them.
+func raise(tx *store.Tx, ev *event.Event, k event.Key, f unit.Finding) (string, error) {
 	x, ok, err := tx.ActiveException(k, f.Rule)
 	if err != nil {
 		return "", err
@@ -168,7 +170,7 @@ func raise(tx unit.Store, ev *event.Event, k event.Key, f unit.Finding) (string,
 	} else {
 		x = unit.Open(f, k, ev, ev.HLC)
 	}
-	return x.ID, tx.PutException(x)
+	return x.ID, tx.PutDeviceException(x)
 }
 
 func (w *writer) rulesOf(ids []string) []unit.Rule {
@@ -236,9 +238,9 @@ func (e *Engine) write(action string, subject event.Key, fn func(w *writer) (str
 		if len(w.warnings) > 0 {
 			st.Reason = w.warnings[0] + "; " + msg
 		}
-		if w.alert {
-			st.Cue = CueAlert
-		}
+	}
+	if w.alert {
+		st.Cue = CueAlert
 	}
 	return st, nil
 }

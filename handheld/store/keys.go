@@ -25,6 +25,8 @@ import (
 //	m type 0 id                         master data and plans (JSON)
 //	H gtin 0 lot 0 hold-id              active lot ("lot" set) and product (lot "") holds: reason
 //	P order 0 line                      short picks recorded on this device (JSON)
+//	D type 0 id [0 key]                 device-owned records (device.go): local lot holds and their units,
+//	                                    shipments made here, ASNs closed here, workflow exceptions
 const (
 	pUnit     = 'u'
 	pChild    = 'c'
@@ -40,6 +42,7 @@ const (
 	pMaster   = 'm'
 	pHoldIdx  = 'H'
 	pShortage = 'P'
+	pDevice   = 'D'
 )
 
 var (
@@ -51,6 +54,8 @@ var (
 	metaSSCC    = []byte("!sscc")
 	metaCursor  = []byte("!cursor")
 	metaLoading = []byte("!loading")
+	metaDevNum  = []byte("!devnum")
+	metaPIN     = []byte("!pin\x00") // + user id ("" for the device): wrong PINs
 )
 
 func key(p byte, parts ...string) []byte {

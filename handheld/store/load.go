@@ -13,9 +13,10 @@ import (
 )
 
 // replicaPrefixes are the record types a (re)load replaces. The outbox,
-// the event bodies, the local history and the meta records survive: a
-// device never discards its outbox because of what the site sends.
-var replicaPrefixes = [][]byte{{pUnit}, {pChild}, {pLot}, {pFEFO}, {pOrder}, {pShip}, {pExc}, {pExcIdx}, {pMaster}, {pHoldIdx}, {pShortage}}
+// the event bodies, the local history, the meta records, the short picks
+// and the device-owned records survive: a device never discards its
+// outbox, or what only it knows, because of what the site sends.
+var replicaPrefixes = [][]byte{{pUnit}, {pChild}, {pLot}, {pFEFO}, {pOrder}, {pShip}, {pExc}, {pExcIdx}, {pMaster}, {pHoldIdx}}
 
 // Loader writes a replica in bulk through a Badger WriteBatch. Records
 // are written as given: a loader starts from an empty replica, so no old
@@ -269,14 +270,19 @@ func (l *Loader) end(err error) error {
 
 // Load replaces the replica with snap. ASN items become expected unit
 // states (unless snap.Units already has the unit), linked to their
-// containers; the ASN header keeps the top-level items. The outbox is
-// kept.
+// containers; the ASN header keeps the top-level items. The outbox,
+// the short picks and the device-owned records are kept, and the
+// device-owned records are written back over snap (unless snap has them).
 func (s *Store) Load(snap *master.Snapshot) (int, error) {
 	l, err := s.NewLoader()
 	if err != nil {
 		return 0, err
 	}
 	if err := loadAll(l, snap); err != nil {
+		l.Cancel()
+		return 0, err
+	}
+	if err := restoreDevice(l, snap); err != nil {
 		l.Cancel()
 		return 0, err
 	}

@@ -7,9 +7,11 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -39,8 +41,9 @@ var (
 type Options struct {
 	Device string       // the device id; a data dir keeps the one it was created with
 	Logger *slog.Logger // nil: slog.Default()
-	// Now is the wall clock used to choose a new epoch (time.Now when nil).
-	Now func() time.Time
+	// Rand is the randomness a new data dir draws its epoch from
+	// (crypto/rand when nil).
+	Rand io.Reader
 	// Profile overrides the handheld Badger profile (tests, benchmarks).
 	Profile func(badger.Options) badger.Options
 }
@@ -92,8 +95,9 @@ func HandheldProfile(dir string) badger.Options {
 }
 
 // Open opens (or creates) the replica in dir. A new data dir starts a new
-// device epoch: the wall clock's Unix seconds, so a wiped device never
-// reuses an (epoch, seq) pair it sent before.
+// device epoch: a random non-zero 32-bit number drawn once and stored, so
+// a wiped device does not reuse an (epoch, seq) pair it sent before,
+// whatever its clock says (two wipes within a second, a clock set back).
 func Open(dir string, o Options) (*Store, error) {
 	if o.Device == "" {
 		return nil, fmt.Errorf("%w: no device id", ErrInvalid)
@@ -101,8 +105,8 @@ func Open(dir string, o Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Rand == nil {
+		o.Rand = rand.Reader
 	}
 	bo := HandheldProfile(dir).WithLogger(badgerLogger{o.Logger})
 	if o.Profile != nil {
@@ -117,9 +121,9 @@ func Open(dir string, o Options) (*Store, error) {
 		dev, err := getRaw(txn, metaDevice)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			epoch := uint32(o.Now().Unix())
-			if epoch == 0 {
-				epoch = 1
+			epoch, err := newEpoch(o.Rand)
+			if err != nil {
+				return err
 			}
 			if err := txn.Set(metaDevice, []byte(o.Device)); err != nil {
 				return err
@@ -191,6 +195,20 @@ func (s *Store) Serve(ctx context.Context, interval time.Duration) error {
 			s.mu.RUnlock()
 		}
 	}
+}
+
+// newEpoch draws a random non-zero epoch.
+func newEpoch(r io.Reader) (uint32, error) {
+	var b [4]byte
+	for range 16 {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return 0, fmt.Errorf("draw epoch: %w", err)
+		}
+		if e := binary.BigEndian.Uint32(b[:]); e != 0 {
+			return e, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: the epoch source gives only zeros", ErrInvalid)
 }
 
 type badgerLogger struct{ l *slog.Logger }

@@ -1,12 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"log/slog"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
@@ -69,16 +69,18 @@ func FuzzDecodeState(f *testing.F) {
 
 func TestEpochAndDevice(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{Device: "hh-1", Logger: quiet(), Now: func() time.Time { return time.Unix(1_800_000_000, 0) }})
+	// The epoch is random: a source of zeros first, then 0x6B49D200.
+	src := bytes.NewReader([]byte{0, 0, 0, 0, 0x6B, 0x49, 0xD2, 0x00})
+	s, err := Open(dir, Options{Device: "hh-1", Logger: quiet(), Rand: src})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Epoch() != 1_800_000_000 {
+	if s.Epoch() != 0x6B49D200 {
 		t.Fatalf("epoch %d", s.Epoch())
 	}
 	s.Close()
 	s = open(t, dir)
-	if s.Epoch() != 1_800_000_000 {
+	if s.Epoch() != 0x6B49D200 {
 		t.Fatalf("epoch after reopen %d", s.Epoch())
 	}
 	s.Close()
@@ -88,15 +90,69 @@ func TestEpochAndDevice(t *testing.T) {
 	if _, err := Open(t.TempDir(), Options{Logger: quiet()}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("no device: %v", err)
 	}
-	// A wiped device starts a new epoch.
-	w, err := Open(t.TempDir(), Options{Device: "hh-1", Logger: quiet(), Now: func() time.Time { return time.Unix(1_800_000_100, 0) }})
-	if err != nil {
+	// Wiped devices start new epochs, even within the same second.
+	seen := map[uint32]bool{s.Epoch(): true}
+	for range 8 {
+		w := open(t, t.TempDir())
+		if e := w.Epoch(); e == 0 || seen[e] {
+			t.Fatalf("epoch %d after wipe (seen %v)", e, seen)
+		}
+		seen[w.Epoch()] = true
+		w.Close()
+	}
+	if _, err := Open(t.TempDir(), Options{Device: "hh-1", Logger: quiet(), Rand: bytes.NewReader(make([]byte, 64))}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("zero epoch source: %v", err)
+	}
+}
+
+// Open with default options uses the handheld profile with SyncWrites:
+// an accepted scan is on disk when the commit returns.
+func TestOpenSyncWrites(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	if !s.opts.SyncWrites {
+		t.Fatal("default Open does not sync writes")
+	}
+	if !s.db.Opts().SyncWrites {
+		t.Fatal("the open Badger does not sync writes")
+	}
+}
+
+// The device number is stored once; another one is refused.
+func TestDeviceNumber(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	if err := s.View(func(tx *Tx) error {
+		if _, ok, err := tx.DeviceNumber(); ok || err != nil {
+			t.Fatalf("device number before enrolment: %v %v", ok, err)
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
-	if w.Epoch() == 1_800_000_000 {
-		t.Fatal("same epoch after wipe")
+	for _, bad := range []int{0, -1, 1000} {
+		if err := s.SetDeviceNumber(bad); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("device number %d: %v", bad, err)
+		}
 	}
+	if err := s.SetDeviceNumber(42); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetDeviceNumber(42); err != nil {
+		t.Fatalf("same number again: %v", err)
+	}
+	s.Close()
+	s = open(t, dir)
+	defer s.Close()
+	if err := s.SetDeviceNumber(43); !errors.Is(err, ErrDevice) {
+		t.Fatalf("another number: %v", err)
+	}
+	_ = s.View(func(tx *Tx) error {
+		if n, ok, err := tx.DeviceNumber(); n != 42 || !ok || err != nil {
+			t.Fatalf("device number %d %v %v", n, ok, err)
+		}
+		return nil
+	})
 }
 
 func ev(s *Store, seq uint64, k ...event.Key) *event.Event {

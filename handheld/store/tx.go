@@ -560,10 +560,14 @@ func (t *Tx) User(id string) (master.User, error) {
 	return u, t.getJSON(mUser, id, &u)
 }
 
-// ASN reads an ASN header.
+// ASN reads an ASN header; an ASN closed on this device stays closed.
 func (t *Tx) ASN(id string) (ASN, error) {
 	var a ASN
-	return a, t.getJSON(mASN, id, &a)
+	if err := t.getJSON(mASN, id, &a); err != nil {
+		return a, err
+	}
+	a.Closed = a.Closed || t.hasDevice(dASNClosed, id)
+	return a, nil
 }
 
 // PutASN writes an ASN header.
@@ -581,8 +585,17 @@ func (t *Tx) Shipment(id string) (master.Shipment, error) {
 	return s, t.getJSON(mShipment, id, &s)
 }
 
-// PutShipment writes a shipment.
-func (t *Tx) PutShipment(s master.Shipment) error { return t.putJSON(mShipment, s.ID, s) }
+// PutShipment writes a shipment, and the device copy of a shipment made
+// on this device (see CreateShipment).
+func (t *Tx) PutShipment(s master.Shipment) error {
+	if err := t.putJSON(mShipment, s.ID, s); err != nil {
+		return err
+	}
+	if t.hasDevice(dShipment, s.ID) {
+		return t.putDevice(dShipment, s.ID, s)
+	}
+	return nil
+}
 
 // Hold reads a lot or product hold.
 func (t *Tx) Hold(id string) (master.Hold, error) {
