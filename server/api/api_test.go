@@ -77,7 +77,15 @@ func setupTenants(t *testing.T, adm client) {
 		adm.ok("PUT", "/api/v1/users/op-"+cl, map[string]any{"name": "Op", "role": "operator", "clients": []string{cl}}, nil)
 	}
 	adm.ok("PUT", "/api/v1/users/lead-a", map[string]any{"name": "Lead", "role": "lead", "clients": []string{"a"}}, nil)
+	adm.ok("PUT", "/api/v1/products/"+gtinA, map[string]any{"client": "a", "name": "Pill A", "companyPrefixLen": 7}, nil)
+	adm.ok("PUT", "/api/v1/products/"+gtinB, map[string]any{"client": "b", "name": "Pill B", "companyPrefixLen": 7}, nil)
 }
+
+// The tenants' products.
+const (
+	gtinA = "00300010123455"
+	gtinB = "00300020123452"
+)
 
 type verdicts struct {
 	Verdicts []struct {
@@ -92,8 +100,8 @@ func TestClientIsolation(t *testing.T) {
 	site := sitetest.Start(t, sitetest.Options{})
 	adm := client{t: t, base: site.Members[0].URL(), user: "admin"}
 	setupTenants(t, adm)
-	ga := workload.New(workload.Options{Seed: 1, Client: "a", Prefix: "da", GTIN: "00300010123455", User: "op-a"})
-	gb := workload.New(workload.Options{Seed: 2, Client: "b", Prefix: "db", GTIN: "00300020123452", User: "op-b"})
+	ga := workload.New(workload.Options{Seed: 1, Client: "a", Prefix: "api:op-a:d", GTIN: "00300010123455", User: "op-a"})
+	gb := workload.New(workload.Options{Seed: 2, Client: "b", Prefix: "api:op-b:d", GTIN: "00300020123452", User: "op-b"})
 	var v verdicts
 	adm.as("op-a").ok("POST", "/api/v1/events", map[string]any{"events": ga.Receive(5)}, &v)
 	if len(v.Verdicts) != 5 || v.Verdicts[0].Status != "applied" || v.Verdicts[0].Result.Verdict != "applied" {

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"crypto/subtle"
 	"errors"
+	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/master"
 )
@@ -33,6 +36,18 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals("user", &u)
+	return c.Next()
+}
+
+// fromNode admits a node-to-node request: with a cluster secret
+// configured, only one that carries it.
+func (s *Server) fromNode(c *fiber.Ctx) error {
+	if want := s.cfg.ClusterSecret; want != "" {
+		got := c.Get(cluster.HeaderSecret)
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			return fmt.Errorf("%w: node-to-node request without the cluster secret", ErrUnauthenticated)
+		}
+	}
 	return c.Next()
 }
 

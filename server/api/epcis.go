@@ -11,7 +11,6 @@ import (
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
-	"github.com/custodyhq/custody/shared/unit"
 )
 
 // importASNFromEPCIS reads a supplier's EPCIS document (2.0 JSON-LD or
@@ -63,14 +62,21 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 		in = compliance.ShipmentInput{Shipment: sh, Site: site, At: time.Now(), SSCCPrefixLen: len(site.SSCCPrefix)}
 		prefix := map[string]int{}
 		in.PrefixLen = func(g string) int { return prefix[g] }
-		var walk func(k event.Key, depth int) error
-		walk = func(k event.Key, depth int) error {
+		dest, err := destinationID(r, sh.Destination)
+		if err != nil {
+			return err
+		}
+		in.Shipment.Destination = dest
+		// Only the shipment's client's units go into its document,
+		// whatever the record or the aggregation says.
+		var walk func(k event.Key, depth int) (bool, error)
+		walk = func(k event.Key, depth int) (bool, error) {
 			u, err := r.Unit(k)
 			if err != nil {
-				return err
+				return false, err
 			}
-			if !u.Known() {
-				u = unit.State{Key: k}
+			if !u.Known() || u.Client != sh.Client {
+				return false, nil
 			}
 			in.Units = append(in.Units, u)
 			if g := k.GTIN(); g != "" {
@@ -79,27 +85,32 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 					if err == nil {
 						prefix[g] = p.CompanyPrefixLen
 					} else if !errors.Is(err, state.ErrNotFound) {
-						return err
+						return false, err
 					}
 				}
 			}
 			if depth >= 8 {
-				return nil
+				return true, nil
 			}
 			kids, err := r.Children(k)
 			if err != nil {
-				return err
+				return false, err
 			}
 			for _, ch := range kids {
-				if err := walk(ch, depth+1); err != nil {
-					return err
+				if _, err := walk(ch, depth+1); err != nil {
+					return false, err
 				}
 			}
-			return nil
+			return true, nil
 		}
+		in.Shipment.Containers = nil
 		for _, k := range sh.Containers {
-			if err := walk(k, 0); err != nil {
+			ok, err := walk(k, 0)
+			if err != nil {
 				return err
+			}
+			if ok {
+				in.Shipment.Containers = append(in.Shipment.Containers, k)
 			}
 		}
 		return nil
@@ -123,4 +134,24 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, ct)
 	return c.Send(b)
+}
+
+// destinationID is how the outbound document names a shipment's
+// destination: a GLN or URI as given, a partner id as the partner's GLN.
+// Anything else is the caller's input to fix, not a server failure.
+func destinationID(r *state.Reader, d string) (string, error) {
+	if compliance.CheckDestination(d) == nil {
+		return d, nil
+	}
+	p, err := r.Partner(d)
+	if errors.Is(err, state.ErrNotFound) {
+		return "", badField("destination", "%q is neither a 13-digit GLN, an absolute URI nor a partner id", d)
+	}
+	if err != nil {
+		return "", err
+	}
+	if p.GLN == "" || compliance.CheckDestination(p.GLN) != nil {
+		return "", badField("destination", "partner %s has no GLN to name it in an EPCIS document", d)
+	}
+	return p.GLN, nil
 }

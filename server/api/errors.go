@@ -80,6 +80,8 @@ func status(err error) (int, string) {
 		return fiber.StatusForbidden, "forbidden"
 	case errors.Is(err, ErrNotFound), errors.Is(err, state.ErrNotFound), errors.Is(err, command.ErrNotFound):
 		return fiber.StatusNotFound, "not_found"
+	case errors.Is(err, cluster.ErrOutcomeUnknown):
+		return fiber.StatusGatewayTimeout, "outcome_unknown"
 	case errors.Is(err, cluster.ErrBusy), errors.Is(err, coalesce.ErrBusy):
 		return fiber.StatusServiceUnavailable, "busy"
 	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader), errors.Is(err, cluster.ErrForward),

@@ -2,11 +2,13 @@ package api
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/shared/unit"
 )
 
@@ -28,10 +30,10 @@ func (s *Server) submitEvents(c *fiber.Ctx) error {
 	if len(req.Events) > MaxSubmit {
 		return fmt.Errorf("%w: %d events, at most %d per request", fiber.ErrRequestEntityTooLarge, len(req.Events), MaxSubmit)
 	}
-	see := sees(c)
+	u := user(c)
 	for i := range req.Events {
-		if !see(req.Events[i].Client) {
-			return fmt.Errorf("%w: events[%d]: client %q is not granted to you", ErrForbidden, i, req.Events[i].Client)
+		if err := bindEvent(u, &req.Events[i]); err != nil {
+			return fmt.Errorf("events[%d]: %w", i, err)
 		}
 	}
 	vs, err := s.node.SubmitEvents(c.UserContext(), req.Events, false)
@@ -39,6 +41,40 @@ func (s *Server) submitEvents(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"verdicts": toVerdicts(vs)})
+}
+
+// APIDevicePrefix begins the device names the HTTP API accepts from a
+// user who is not an admin: "api:<user>" or "api:<user>:<name>".
+const APIDevicePrefix = "api:"
+
+// bindEvent ties a submitted event to the request's user: the event acts
+// as that user (so the rules' authority checks see who really sent it),
+// for a client the user is granted, in a device sequence of the user's
+// own. An admin may name any device (imports, tools); handhelds reach
+// the site through the sync endpoint, which takes the device from its
+// certificate.
+func bindEvent(u *master.User, ev *event.Event) error {
+	switch ev.User {
+	case "":
+		ev.User = u.ID
+	case u.ID:
+	default:
+		return fmt.Errorf("%w: the event names user %q, the request is by %q", ErrForbidden, ev.User, u.ID)
+	}
+	if !u.Sees(ev.Client) {
+		return fmt.Errorf("%w: client %q is not granted to you", ErrForbidden, ev.Client)
+	}
+	if u.Role != master.RoleAdmin && !ownDevice(u.ID, ev.Device) {
+		return fmt.Errorf("%w: device %q: a user submits under %q or %q", ErrForbidden, ev.Device,
+			APIDevicePrefix+u.ID, APIDevicePrefix+u.ID+":<name>")
+	}
+	return nil
+}
+
+// ownDevice reports whether device is one of user's API devices.
+func ownDevice(user, device string) bool {
+	own := APIDevicePrefix + user
+	return device == own || strings.HasPrefix(device, own+":")
 }
 
 func (s *Server) getEvent(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
@@ -72,7 +73,9 @@ func (s *Server) createHold(c *fiber.Ctx) error {
 	if !sees(c)(w.Client) {
 		return fmt.Errorf("%w: client %q is not granted to you", ErrForbidden, w.Client)
 	}
-	if w.ID == "" {
+	// The server names holds; an admin may name one (records carried
+	// over from another system), never over another client's hold.
+	if w.ID == "" || user(c).Role != master.RoleAdmin {
 		id, err := newID()
 		if err != nil {
 			return err
@@ -83,6 +86,22 @@ func (s *Server) createHold(c *fiber.Ctx) error {
 		Active: true, By: user(c).ID, At: s.clock.Now()}
 	if err := h.Validate(); err != nil {
 		return err
+	}
+	if err := s.idFree(c, "hold", h.ID, h.Client, func(r *state.Reader) (string, error) {
+		x, err := r.Hold(h.ID)
+		return x.Client, err
+	}); err != nil {
+		return err
+	}
+	// A hold covers a product of its own client only (the processor
+	// checks again in log order).
+	var p master.Product
+	err = s.node.State().View(func(r *state.Reader) error { var err error; p, err = r.Product(h.GTIN); return err })
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return err
+	}
+	if err != nil || p.Client != h.Client {
+		return badField("gtin", "%s is not a product of client %q", h.GTIN, h.Client)
 	}
 	if _, err := s.propose(c, command.TypeHold, h); err != nil {
 		return err

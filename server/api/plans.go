@@ -3,12 +3,14 @@ package api
 import (
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/custodyhq/custody/server/command"
+	"github.com/custodyhq/custody/server/compliance"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/master"
@@ -53,14 +55,13 @@ func (s *Server) proposeASN(c *fiber.Ctx, a master.ASN) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	cmd := command.ASN{ASN: a, User: user(c).ID, At: s.clock.Now(), IDs: make([]event.ID, len(a.Items))}
-	for i := range cmd.IDs {
-		id, err := newID()
-		if err != nil {
-			return err
-		}
-		cmd.IDs[i] = id
+	if err := s.idFree(c, "ASN", a.ID, a.Client, func(r *state.Reader) (string, error) {
+		x, err := r.ASN(a.ID)
+		return x.Client, err
+	}); err != nil {
+		return err
 	}
+	cmd := command.ASN{ASN: a, User: user(c).ID, At: s.clock.Now(), IDs: command.ASNEventIDs(&a)}
 	raw, err := s.propose(c, command.TypeASN, cmd)
 	if err != nil {
 		return err
@@ -103,6 +104,12 @@ func (s *Server) putOrder(c *fiber.Ctx) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
+	if err := s.idFree(c, "order", v.ID, v.Client, func(r *state.Reader) (string, error) {
+		x, err := r.Order(v.ID)
+		return x.Client, err
+	}); err != nil {
+		return err
+	}
 	return s.putRecord(c, command.TypeOrder, v)
 }
 
@@ -142,5 +149,56 @@ func (s *Server) putShipment(c *fiber.Ctx) error {
 			return badField(fmt.Sprintf("containers[%d]", i), "%v", err)
 		}
 	}
+	if err := s.idFree(c, "shipment", v.ID, v.Client, func(r *state.Reader) (string, error) {
+		x, err := r.Shipment(v.ID)
+		return x.Client, err
+	}); err != nil {
+		return err
+	}
+	if err := s.checkShipment(&v); err != nil {
+		return err
+	}
 	return s.putRecord(c, command.TypeShipment, v)
+}
+
+// idFree refuses a write under an id that a record of a client the user
+// is not granted already holds (a blind put would replace it). stored
+// reads the client of the record under that id. The processor refuses
+// again, deterministically, to move any record to another client.
+func (s *Server) idFree(c *fiber.Ctx, kind, id, client string, stored func(r *state.Reader) (string, error)) error {
+	var owner string
+	err := s.node.State().View(func(r *state.Reader) error {
+		var err error
+		owner, err = stored(r)
+		return err
+	})
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case !sees(c)(owner):
+		return fmt.Errorf("%w: %s id %q is taken", ErrForbidden, kind, id)
+	case owner != client:
+		return badField("client", "%s %s belongs to client %q", kind, id, owner)
+	}
+	return nil
+}
+
+// checkShipment checks a shipment's destination: a GLN, an absolute URI
+// or a partner id (exported as the partner's GLN). The containers are
+// checked by the processor, in log order (a container packed a moment
+// ago may not have reached this node yet).
+func (s *Server) checkShipment(v *master.Shipment) error {
+	return s.node.State().View(func(r *state.Reader) error {
+		if compliance.CheckDestination(v.Destination) == nil {
+			return nil
+		}
+		if _, err := r.Partner(v.Destination); errors.Is(err, state.ErrNotFound) {
+			return badField("destination", "%q is neither a 13-digit GLN, an absolute URI nor a partner id", v.Destination)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
 }

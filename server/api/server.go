@@ -48,6 +48,12 @@ type Config struct {
 	Clock     *hlc.Clock           // stamps ASNs, holds and exception updates; nil: a new clock
 	// Metrics registers extra collectors (the node's raft and coalescer gauges).
 	Metrics []prometheus.Collector
+	// ClusterSecret, when set, is required (cluster.HeaderSecret) on the
+	// node-to-node routes: forwarded writes, join and self.
+	ClusterSecret string
+	// Before registers routes ahead of the user-authenticated API: the
+	// device sync websocket, which establishes its devices itself.
+	Before func(r fiber.Router)
 }
 
 // Server is the HTTP API of one node.
@@ -126,12 +132,15 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", s.metricsHandler())
+	if s.cfg.Before != nil {
+		s.cfg.Before(a)
+	}
 
 	// Node to node.
-	a.Post(cluster.PathForwardEvents, s.forwardedEvents)
-	a.Post(cluster.PathForwardPropose, s.forwardedPropose)
-	a.Get(cluster.PathSelf, s.clusterSelf)
-	a.Post(cluster.PathJoin, s.clusterJoin)
+	a.Post(cluster.PathForwardEvents, s.fromNode, s.forwardedEvents)
+	a.Post(cluster.PathForwardPropose, s.fromNode, s.forwardedPropose)
+	a.Get(cluster.PathSelf, s.fromNode, s.clusterSelf)
+	a.Post(cluster.PathJoin, s.fromNode, s.clusterJoin)
 
 	v1 := a.Group("/api/v1", s.authenticate)
 	v1.Get("/me", s.me)

@@ -28,6 +28,10 @@ var (
 	ErrMembership = errors.New("cluster: membership change refused")
 	// ErrTimeout reports a write that did not commit in time.
 	ErrTimeout = errors.New("cluster: timed out waiting for commit")
+	// ErrOutcomeUnknown reports a command the leader proposed and then
+	// lost its leadership: it may or may not be in the log. Read the
+	// state before proposing it again.
+	ErrOutcomeUnknown = errors.New("cluster: outcome unknown, the leader changed while the command was proposed")
 )
 
 // HTTP paths the nodes serve to one another (the api package mounts
@@ -39,4 +43,7 @@ const (
 	PathJoin           = "/api/v1/cluster/join"
 	// HeaderForwarded marks a request a node forwarded to the leader.
 	HeaderForwarded = "X-Custody-Forwarded"
+	// HeaderSecret carries the cluster secret on node-to-node requests
+	// (Config.Secret).
+	HeaderSecret = "X-Custody-Cluster-Secret"
 )

@@ -41,7 +41,11 @@ type Config struct {
 	// certificate of the site CA; dialling peers verifies theirs.
 	RaftServerTLS *tls.Config
 	RaftClientTLS *tls.Config
-	Logger        *slog.Logger
+	// Secret, when set, goes with every request this node makes to
+	// another node's API (HeaderSecret); the API refuses node-to-node
+	// requests without it (api.Config.ClusterSecret).
+	Secret string
+	Logger *slog.Logger
 
 	// Raft timing; zero values take the defaults sized for slow shared
 	// hardware (1 s heartbeat and election timeouts).
@@ -116,7 +120,8 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.ID), clock: hlc.NewClock(nil, 0),
-		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+		http: &http.Client{Timeout: 30 * time.Second, Transport: &secretTransport{secret: cfg.Secret,
+			next: &http.Transport{MaxIdleConnsPerHost: 64}}}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -425,8 +430,8 @@ func (n *Node) Ready() (bool, string) {
 	if leader == "" {
 		return false, "no leader known"
 	}
-	if a, c := n.raft.AppliedIndex(), n.raft.CommitIndex(); a < c {
-		return false, fmt.Sprintf("applied %d of %d committed entries", a, c)
+	if c := n.raft.CommitIndex(); !n.reflects(c) {
+		return false, fmt.Sprintf("applied %d of %d committed entries", n.fsm.Seen(), c)
 	}
 	return true, "ok"
 }

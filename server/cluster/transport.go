@@ -3,6 +3,7 @@ package cluster
 import (
 	"crypto/tls"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -34,4 +35,20 @@ func (l *tlsLayer) Addr() net.Addr {
 		return l.advertise
 	}
 	return l.Listener.Addr()
+}
+
+// secretTransport adds the cluster secret to a node's requests to other
+// nodes.
+type secretTransport struct {
+	secret string
+	next   http.RoundTripper
+}
+
+func (t *secretTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.secret == "" {
+		return t.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set(HeaderSecret, t.secret)
+	return t.next.RoundTrip(r)
 }

@@ -51,7 +51,7 @@ func raftErr(err error) error {
 	switch {
 	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
 		errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, raft.ErrRaftShutdown):
-		return retry(fmt.Errorf("%w: %v", ErrNoLeader, err), time.Second)
+		return retry(fmt.Errorf("%w: %w", ErrNoLeader, err), time.Second)
 	case errors.Is(err, raft.ErrEnqueueTimeout):
 		return retry(fmt.Errorf("%w: %v", ErrBusy, err), time.Second)
 	}
@@ -91,6 +91,11 @@ func (n *Node) SubmitEvents(ctx context.Context, evs []event.Event, forwarded bo
 func (n *Node) Propose(ctx context.Context, data []byte, forwarded bool) (json.RawMessage, error) {
 	if n.IsLeader() {
 		res, err := n.proposeLocal(data)
+		if errors.Is(err, raft.ErrLeadershipLost) {
+			// The entry may still commit under the next leader: not a
+			// "retry" for a command that is not idempotent.
+			return nil, fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +132,7 @@ func (n *Node) LeaderHTTP() (string, error) {
 // ErrorBody is how nodes report errors to one another.
 type ErrorBody struct {
 	Error string `json:"error"`
-	Code  string `json:"code"` // rejected, not_found, no_leader, not_leader, busy
+	Code  string `json:"code"` // rejected, not_found, no_leader, not_leader, busy, outcome_unknown
 	Retry int    `json:"retryMs,omitempty"`
 }
 
@@ -144,6 +149,8 @@ func ErrorCode(err error) string {
 		return "no_leader"
 	case errors.Is(err, ErrBusy):
 		return "busy"
+	case errors.Is(err, ErrOutcomeUnknown):
+		return "outcome_unknown"
 	}
 	return "internal"
 }
@@ -159,6 +166,8 @@ func fromCode(b ErrorBody) error {
 		return retry(fmt.Errorf("%w: %s", ErrNoLeader, b.Error), max(after, 200*time.Millisecond))
 	case "busy":
 		return retry(fmt.Errorf("%w: %s", ErrBusy, b.Error), max(after, 100*time.Millisecond))
+	case "outcome_unknown":
+		return fmt.Errorf("%w: %s", ErrOutcomeUnknown, b.Error)
 	}
 	return fmt.Errorf("%w: %s", ErrForward, b.Error)
 }
@@ -213,9 +222,10 @@ func (n *Node) VerifyRead(ctx context.Context) error {
 	return n.WaitApplied(ctx, commit)
 }
 
-// WaitApplied waits until the state reflects index idx.
+// WaitApplied waits until the state reflects index idx: the FSM has
+// applied every entry up to it.
 func (n *Node) WaitApplied(ctx context.Context, idx uint64) error {
-	for n.raft.AppliedIndex() < idx {
+	for !n.reflects(idx) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -223,4 +233,35 @@ func (n *Node) WaitApplied(ctx context.Context, idx uint64) error {
 		}
 	}
 	return nil
+}
+
+// maxSkipped bounds how many entries after the FSM's last one reflects
+// looks at: more entries than that the FSM never sees (no-ops, barriers)
+// do not follow one another.
+const maxSkipped = 64
+
+// reflects reports whether the state reflects every entry up to idx.
+// Raft's AppliedIndex is not enough: raft advances it when it queues
+// entries for the FSM, before the FSM applied them. The FSM's own index
+// covers the entries it is handed (commands, configurations); raft keeps
+// the others (the no-op a new leader writes, barriers) from it, so those
+// after it are looked up in the log.
+func (n *Node) reflects(idx uint64) bool {
+	seen := n.fsm.Seen()
+	if seen >= idx {
+		return true
+	}
+	if n.raft.AppliedIndex() < idx || idx-seen > maxSkipped {
+		return false
+	}
+	for i := seen + 1; i <= idx; i++ {
+		var l raft.Log
+		if err := n.wal.GetLog(i, &l); err != nil {
+			return false
+		}
+		if l.Type == raft.LogCommand || l.Type == raft.LogConfiguration {
+			return false
+		}
+	}
+	return true
 }

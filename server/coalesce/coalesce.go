@@ -77,7 +77,11 @@ type Coalescer struct {
 	queue   chan *request
 	queued  atomic.Int64
 	slots   chan struct{}
-	stopped chan struct{}
+	// mu orders enqueueing against stopping: once closed is set (under
+	// mu), nothing enters the queue, so the final drain sees every
+	// request ever queued.
+	mu      sync.Mutex
+	closed  bool
 	wg      sync.WaitGroup
 	entries atomic.Uint64
 }
@@ -110,7 +114,7 @@ func (r *request) finish(err error, n int) {
 func New(propose func([]byte) Future, clock func() hlc.Timestamp, o Options) *Coalescer {
 	o.defaults()
 	return &Coalescer{o: o, propose: propose, clock: clock,
-		queue: make(chan *request, 4096), slots: make(chan struct{}, o.MaxInFlight), stopped: make(chan struct{})}
+		queue: make(chan *request, 4096), slots: make(chan struct{}, o.MaxInFlight)}
 }
 
 // Depth is the number of events waiting for an entry.
@@ -133,14 +137,21 @@ func (c *Coalescer) Submit(ctx context.Context, evs []event.Event) ([]command.Ve
 	}
 	r := &request{ctx: ctx, evs: evs, verdicts: make([]command.Verdict, len(evs)), done: make(chan struct{})}
 	r.left.Store(int64(len(evs)))
-	select {
-	case c.queue <- r:
-	case <-c.stopped:
+	c.mu.Lock()
+	var err error
+	if c.closed {
+		err = ErrStopped
+	} else {
+		select {
+		case c.queue <- r:
+		default:
+			err = ErrBusy
+		}
+	}
+	c.mu.Unlock()
+	if err != nil {
 		c.queued.Add(int64(-len(evs)))
-		return nil, ErrStopped
-	default:
-		c.queued.Add(int64(-len(evs)))
-		return nil, ErrBusy
+		return nil, err
 	}
 	select {
 	case <-r.done:
@@ -170,7 +181,9 @@ type batch struct {
 // with ErrStopped and in-flight entries are waited for.
 func (c *Coalescer) Serve(ctx context.Context) error {
 	defer func() {
-		close(c.stopped)
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
 		for {
 			select {
 			case r := <-c.queue:

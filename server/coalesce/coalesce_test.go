@@ -150,3 +150,26 @@ func TestCoalescerBackpressure(t *testing.T) {
 	cancel()
 	<-served
 }
+
+// Once Serve has returned, Submit fails at once with ErrStopped: nothing
+// is queued where no loop will ever read it.
+func TestSubmitAfterStopFailsAtOnce(t *testing.T) {
+	c := New(func([]byte) Future { panic("no proposal expected") }, func() hlc.Timestamp { return 1 }, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = c.Serve(ctx); close(done) }()
+	cancel()
+	<-done
+	g := workload.New(workload.Options{Seed: 1})
+	for i := range 200 {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := c.Submit(sctx, g.Receive(1))
+		scancel()
+		if !errors.Is(err, ErrStopped) {
+			t.Fatalf("submission %d after stop: %v, want ErrStopped", i, err)
+		}
+	}
+	if d := c.Depth(); d != 0 {
+		t.Fatalf("depth %d after refused submissions", d)
+	}
+}

@@ -1,9 +1,11 @@
 package command
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
@@ -135,6 +137,28 @@ type ASN struct {
 	User string        `json:"user"`
 	At   hlc.Timestamp `json:"at"`
 	IDs  []event.ID    `json:"ids"`
+}
+
+// ASNEventIDs derives the ids of an ASN's expect events from the ASN's
+// client and id and each item's position and content, so proposing the
+// same ASN again (a retried request) names the same events and expects
+// nothing twice, while a changed item gets an id of its own. The ids are
+// RFC 9562 version 8 UUIDs (SHA-256 based).
+func ASNEventIDs(a *master.ASN) []event.ID {
+	out := make([]event.ID, len(a.Items))
+	for i, it := range a.Items {
+		h := sha256.New()
+		for _, f := range []string{"custody/asn-expect/v1", a.Client, a.ID, strconv.Itoa(i), string(it.Key), string(it.Parent), it.Lot, it.Expiry} {
+			h.Write([]byte(f))
+			h.Write([]byte{0})
+		}
+		var id event.ID
+		copy(id[:], h.Sum(nil))
+		id[6] = id[6]&0x0f | 0x80
+		id[8] = id[8]&0x3f | 0x80
+		out[i] = id
+	}
+	return out
 }
 
 // ExceptionUpdate acknowledges or resolves an exception.

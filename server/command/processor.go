@@ -1,6 +1,7 @@
 package command
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +65,7 @@ func (p *Processor) Apply(entries []Entry) []any {
 		if e.Index <= last {
 			continue
 		}
+		must(b.tx.FeedAt(e.Index), "change feed")
 		out[i] = b.apply(e)
 		last = e.Index
 		// Keep transactions well inside Badger's size limit: commit at an
@@ -184,6 +186,10 @@ func (b *batch) apply(e Entry) any {
 		if err := v.Validate(); err != nil {
 			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
+		old, err := b.tx.Order(v.ID)
+		if err := sameOwner("order", v.ID, v.Client, old.Client, err); err != nil {
+			return err
+		}
 		must(b.tx.PutOrder(v), "order")
 	case TypeShipment:
 		var v master.Shipment
@@ -191,12 +197,37 @@ func (b *batch) apply(e Entry) any {
 		if v.ID == "" || v.Client == "" {
 			return fmt.Errorf("%w: shipment needs an id and a client", ErrRejected)
 		}
+		old, err := b.tx.Shipment(v.ID)
+		if err := sameOwner("shipment", v.ID, v.Client, old.Client, err); err != nil {
+			return err
+		}
+		for _, k := range v.Containers {
+			u, err := b.tx.Unit(k)
+			must(err, "unit")
+			if !u.Known() || u.Client != v.Client {
+				return fmt.Errorf("%w: shipment %s: container %s is not a unit of client %q", ErrRejected, v.ID, k, v.Client)
+			}
+		}
 		must(b.tx.PutShipment(v), "shipment")
 	case TypeHold:
 		var v master.Hold
 		decode(&v)
 		if err := v.Validate(); err != nil {
 			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		old, err := b.tx.Hold(v.ID)
+		if err := sameOwner("hold", v.ID, v.Client, old.Client, err); err != nil {
+			return err
+		}
+		if v.Active {
+			// A hold covers its own client's product only.
+			p, err := b.tx.Product(v.GTIN)
+			if err != nil && !errors.Is(err, state.ErrNotFound) {
+				must(err, "product")
+			}
+			if err != nil || p.Client != v.Client {
+				return fmt.Errorf("%w: hold %s: %s is not a product of client %q", ErrRejected, v.ID, v.GTIN, v.Client)
+			}
 		}
 		must(b.tx.PutHold(v), "hold")
 	case TypeException:
@@ -216,6 +247,20 @@ func (b *batch) apply(e Entry) any {
 		must(b.tx.DeleteNode(v.ID), "remove node")
 	default:
 		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
+	}
+	return nil
+}
+
+// sameOwner refuses to put a record under an id that another client's
+// record holds. err is the error of reading the stored record, whose
+// client is stored.
+func sameOwner(kind, id, client, stored string, err error) error {
+	if errors.Is(err, state.ErrNotFound) {
+		return nil
+	}
+	must(err, kind)
+	if stored != client {
+		return fmt.Errorf("%w: %s %s belongs to another client", ErrRejected, kind, id)
 	}
 	return nil
 }
@@ -254,21 +299,27 @@ func (b *batch) events(index uint64, evs *Events) []Verdict {
 			v.Reason = fmt.Sprintf("device %s epoch %d: expected sequence %d, got %d", ev.Device, ev.Epoch, mark+1, ev.Seq)
 			continue
 		}
+		// A stored id is looked up before anything is written: the
+		// stored record is never replaced. The same event under another
+		// place in a sequence (a device that lost its outbox position)
+		// takes the place and keeps the original verdict; another event
+		// under a taken id takes the place as rejected.
+		if prev, err := b.tx.Event(ev.ID); err == nil {
+			if sameEvent(&prev.Event, ev) {
+				v.Status, v.Result, v.Reason, v.Index = StatusDuplicate, prev.Result, prev.Reason, prev.Index
+			} else {
+				v.Status, v.Reason = StatusRejected, idTaken(ev.ID)
+			}
+			b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
+			continue
+		} else if !errors.Is(err, state.ErrNotFound) {
+			must(err, "event")
+		}
 		if err := ev.Validate(); err != nil {
 			v.Status, v.Reason = StatusRejected, err.Error()
 			must(b.tx.PutEvent(&state.Record{Event: *ev, Index: index, Reason: v.Reason}, uint32(i)), "event")
 			b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
 			continue
-		}
-		if prev, err := b.tx.Event(ev.ID); err == nil {
-			// The same event under another place in a sequence (a device
-			// that lost its outbox position): take the place, keep the
-			// original verdict.
-			v.Status, v.Result, v.Reason, v.Index = StatusDuplicate, prev.Result, prev.Reason, prev.Index
-			b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
-			continue
-		} else if !errors.Is(err, state.ErrNotFound) {
-			must(err, "event")
 		}
 		env.Authorized = b.authorized(ev.User)
 		res, err := unit.Evaluate(b.tx, ev, env)
@@ -281,16 +332,46 @@ func (b *batch) events(index uint64, evs *Events) []Verdict {
 }
 
 // duplicate answers a place in the device's sequence that was decided
-// before: with the original verdict when it is the same event (a resend).
+// before: a resend of the same event is a duplicate with the original
+// verdict. Another event at that place is rejected, never "duplicate":
+// a device takes a duplicate for its own event acknowledged, and a
+// rejection at least reaches the person holding it. An id stored for
+// another event is rejected too, without that event's verdict.
 func (b *batch) duplicate(v *Verdict, ev *event.Event) {
-	v.Status = StatusDuplicate
 	rec, err := b.tx.Event(ev.ID)
 	if errors.Is(err, state.ErrNotFound) {
-		v.Reason = fmt.Sprintf("device %s epoch %d sequence %d was already decided for another event", ev.Device, ev.Epoch, ev.Seq)
+		v.Status = StatusRejected
+		v.Reason = fmt.Sprintf("device %s epoch %d sequence %d is already used by another event; this event was not applied",
+			ev.Device, ev.Epoch, ev.Seq)
 		return
 	}
 	must(err, "event")
+	if !sameEvent(&rec.Event, ev) {
+		v.Status, v.Reason = StatusRejected, idTaken(ev.ID)
+		return
+	}
+	v.Status = StatusDuplicate
 	v.Result, v.Index, v.Reason = rec.Result, rec.Index, rec.Reason
+}
+
+func sameJSON(a, b any) bool {
+	x, err := json.Marshal(a)
+	must(err, "encode")
+	y, err := json.Marshal(b)
+	must(err, "encode")
+	return bytes.Equal(x, y)
+}
+
+func idTaken(id event.ID) string {
+	return fmt.Sprintf("event id %s is already used by another event; this event was not applied", id)
+}
+
+// sameEvent reports whether b is a resend of the stored event a: the
+// same bytes but for its place in a device sequence (epoch and seq).
+func sameEvent(a, b *event.Event) bool {
+	x, y := *a, *b
+	x.Epoch, x.Seq, y.Epoch, y.Seq = 0, 0, 0, 0
+	return bytes.Equal(x.AppendBinary(nil), y.AppendBinary(nil))
 }
 
 func (b *batch) asn(index uint64, c *ASN) any {
@@ -300,13 +381,49 @@ func (b *batch) asn(index uint64, c *ASN) any {
 	if len(c.IDs) != len(c.ASN.Items) {
 		return fmt.Errorf("%w: ASN %s: %d items but %d event ids", ErrRejected, c.ASN.ID, len(c.ASN.Items), len(c.IDs))
 	}
+	old, oldErr := b.tx.ASN(c.ASN.ID)
+	if err := sameOwner("ASN", c.ASN.ID, c.ASN.Client, old.Client, oldErr); err != nil {
+		return err
+	}
+	// Items already expected under their ids (the same ASN proposed again
+	// after a retried request: ASNEventIDs derives the ids from the
+	// content) are answered from their records. Everything is checked
+	// before anything is written: a refused ASN changes nothing.
+	prevs := make([]*state.Record, len(c.IDs))
+	ids := make(map[event.ID]bool, len(c.IDs))
+	for i, it := range c.ASN.Items {
+		if ids[c.IDs[i]] {
+			return fmt.Errorf("%w: ASN %s: event id %s twice", ErrRejected, c.ASN.ID, c.IDs[i])
+		}
+		ids[c.IDs[i]] = true
+		prev, err := b.tx.Event(c.IDs[i])
+		if errors.Is(err, state.ErrNotFound) {
+			continue
+		}
+		must(err, "event")
+		pe := &prev.Event
+		if pe.Kind != event.KindExpect || pe.Ctx.ASN != c.ASN.ID || pe.Client != c.ASN.Client ||
+			len(pe.Subjects) != 1 || pe.Subjects[0].Key != it.Key {
+			// Ids are derived, so another event may have been sent under
+			// one: refuse the import rather than answer for that event.
+			return fmt.Errorf("%w: ASN %s item %d: event id %s is already used by another event", ErrRejected, c.ASN.ID, i, c.IDs[i])
+		}
+		prevs[i] = &prev
+	}
 	site, err := b.tx.Site()
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		must(err, "site")
 	}
-	must(b.tx.PutASN(c.ASN), "asn")
+	if oldErr != nil || !sameJSON(old, c.ASN) {
+		must(b.tx.PutASN(c.ASN), "asn")
+	}
 	res := ASNResult{Verdicts: make([]Verdict, len(c.ASN.Items))}
 	for i, it := range c.ASN.Items {
+		if prev := prevs[i]; prev != nil {
+			res.Verdicts[i] = Verdict{ID: prev.Event.ID, Device: prev.Event.Device, Seq: prev.Event.Seq, Status: StatusDuplicate,
+				Index: prev.Index, Result: prev.Result, Reason: prev.Reason}
+			continue
+		}
 		ev := event.Event{ID: c.IDs[i], Device: "site", Seq: uint64(i + 1), HLC: c.At, User: c.User,
 			Site: site.ID, Client: c.ASN.Client, Kind: event.KindExpect, Subjects: []event.Subject{{Key: it.Key}},
 			Ctx: event.Context{ASN: c.ASN.ID, Parent: it.Parent, Lot: it.Lot, Expiry: it.Expiry}}

@@ -76,7 +76,10 @@ func TestProcessorMatchesMemStore(t *testing.T) {
 	for round := range 30 {
 		evs := g.Mixed(100)
 		if round == 10 {
-			l.apply(t, jsonEntry(t, TypeHold, hold))
+			l.apply(t, jsonEntry(t, TypeProduct, master.Product{GTIN: hold.GTIN, Client: hold.Client, Name: "Pill"}))
+			if err, ok := l.apply(t, jsonEntry(t, TypeHold, hold))[0].(error); ok {
+				t.Fatal(err)
+			}
 			mem.LotHolds["00300010123455|L2"] = event.Holds(0).With(event.HoldRecall)
 		}
 		// Two entries per Apply call, split unevenly.
@@ -288,11 +291,14 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 	at := hlc.New(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).UnixMilli(), 0)
 	ids := []event.ID{{1}, {2}, {3}}
 	c := event.SSCC("003000100000000017")
+	product := jsonEntry(t, TypeProduct, master.Product{GTIN: "00300010123455", Client: "acme", Name: "Pill", CompanyPrefixLen: 7})
+	expectC := jsonEntry(t, TypeASN, ASN{ASN: master.ASN{ID: "ASN0", Client: "acme", Items: []master.ASNItem{{Key: c}}},
+		User: "admin", At: at, IDs: []event.ID{{9}}})
 	return map[Type][][]byte{
 		TypeEvents:   {EncodeEvents(&Events{Received: at, Events: evs})},
 		TypeSite:     {jsonEntry(t, TypeSite, master.Site{ID: "site", Name: "Main", GLN: "0300010000007"})},
 		TypeClient:   {jsonEntry(t, TypeClient, master.Client{ID: "acme", Name: "Acme", Policy: master.Policy{FEFO: master.FEFOWarn}})},
-		TypeProduct:  {jsonEntry(t, TypeProduct, master.Product{GTIN: "00300010123455", Client: "acme", Name: "Pill", CompanyPrefixLen: 7})},
+		TypeProduct:  {product},
 		TypeLocation: {jsonEntry(t, TypeLocation, master.Location{ID: "A-01", Zone: "A"})},
 		TypePartner:  {jsonEntry(t, TypePartner, master.Partner{ID: "p1", Name: "Supplier", GLN: "0300010000014"})},
 		TypeUser:     {jsonEntry(t, TypeUser, master.User{ID: "lead", Role: master.RoleLead, Clients: []string{"acme"}})},
@@ -300,8 +306,8 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 			{Key: c}, {Key: event.SGTIN("00300010123455", "X1"), Parent: c, Lot: "L9", Expiry: "301231"}, {Key: event.SGTIN("00300010123455", "X2"), Parent: c, Lot: "L9"}}},
 			User: "admin", At: at, IDs: ids})},
 		TypeOrder:     {jsonEntry(t, TypeOrder, master.Order{ID: "O1", Client: "acme", Customer: "c", Lines: []master.OrderLine{{ID: "1", GTIN: "00300010123455", Qty: 2}}})},
-		TypeShipment:  {jsonEntry(t, TypeShipment, master.Shipment{ID: "SH1", Client: "acme", Destination: "x", Containers: []event.Key{c}})},
-		TypeHold:      {jsonEntry(t, TypeHold, master.Hold{ID: "R1", Client: "acme", Scope: master.ScopeProduct, GTIN: "00300010123455", Reason: event.HoldRecall, Active: true, At: at})},
+		TypeShipment:  {expectC, jsonEntry(t, TypeShipment, master.Shipment{ID: "SH1", Client: "acme", Destination: "x", Containers: []event.Key{c}})},
+		TypeHold:      {product, jsonEntry(t, TypeHold, master.Hold{ID: "R1", Client: "acme", Scope: master.ScopeProduct, GTIN: "00300010123455", Reason: event.HoldRecall, Active: true, At: at})},
 		TypeException: nil, // filled from the state by the test
 		TypeNode:      {jsonEntry(t, TypeNode, state.Node{ID: "n1", Raft: "127.0.0.1:7001", HTTP: "127.0.0.1:8081"})},
 		TypeRemoveNode: {jsonEntry(t, TypeNode, state.Node{ID: "n2", Raft: "127.0.0.1:7002"}),

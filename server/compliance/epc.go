@@ -24,6 +24,9 @@ var (
 	ErrNoShipment = errors.New("compliance: no shipping event in the document")
 	// ErrDocument reports an EPCIS document that cannot become an ASN.
 	ErrDocument = errors.New("compliance: unusable EPCIS document")
+	// ErrDestination reports a shipment destination that is neither a
+	// GLN nor an absolute URI.
+	ErrDestination = errors.New("compliance: destination is neither a 13-digit GLN nor an absolute URI")
 )
 
 // DefaultCompanyPrefixLen is used when a product's master data does not

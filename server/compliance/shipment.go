@@ -1,7 +1,9 @@
 package compliance
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/custodyhq/custody/shared/epcis"
@@ -76,12 +78,44 @@ func ShipmentDocument(in ShipmentInput) *epcis.Document {
 		ship.Sources = []epcis.SourceDest{{Type: "owning_party", ID: "https://id.gs1.org/414/" + in.Site.GLN}}
 	}
 	if d := in.Shipment.Destination; d != "" {
-		id := d
-		if len(d) == 13 && digits(d) {
-			id = "https://id.gs1.org/414/" + d
-		}
-		ship.Destinations = []epcis.SourceDest{{Type: "owning_party", ID: id}}
+		ship.Destinations = []epcis.SourceDest{{Type: "owning_party", ID: destinationID(d)}}
 	}
 	doc.Events = append(doc.Events, ship)
 	return doc
 }
+
+// destinationID is the EPCIS id of a shipment destination: a GLN as its
+// GS1 Digital Link, anything else as given.
+func destinationID(d string) string {
+	if len(d) == 13 && digits(d) {
+		return "https://id.gs1.org/414/" + d
+	}
+	return d
+}
+
+// CheckDestination reports whether d can name a shipment's destination
+// in the outbound document: a 13-digit GLN or an absolute URI (a scheme,
+// a colon, and no spaces, controls or characters URIs exclude). An empty
+// destination is allowed (the document then names none).
+func CheckDestination(d string) error {
+	if d == "" || (len(d) == 13 && digits(d)) {
+		return nil
+	}
+	i := strings.IndexByte(d, ':')
+	if i < 1 || i == len(d)-1 || !letter(d[0]) {
+		return fmt.Errorf("%w: %q", ErrDestination, d)
+	}
+	for j := 1; j < i; j++ {
+		if c := d[j]; !letter(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.' {
+			return fmt.Errorf("%w: %q", ErrDestination, d)
+		}
+	}
+	for j := i + 1; j < len(d); j++ {
+		if c := d[j]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
+			return fmt.Errorf("%w: %q", ErrDestination, d)
+		}
+	}
+	return nil
+}
+
+func letter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

@@ -25,17 +25,28 @@ type FSM struct {
 	st      *state.Store
 	p       *command.Processor
 	applied atomic.Uint64
+	// seen is the last index of every batch raft handed to ApplyBatch
+	// (commands and configuration entries), stored after the batch is
+	// applied.
+	seen atomic.Uint64
 }
 
 // New returns the FSM over st, resuming at the state's applied index.
 func New(st *state.Store, p *command.Processor) *FSM {
 	f := &FSM{st: st, p: p}
 	f.applied.Store(p.Applied())
+	f.seen.Store(p.Applied())
 	return f
 }
 
 // Applied is the last log index the state reflects.
 func (f *FSM) Applied() uint64 { return f.applied.Load() }
+
+// Seen is the last log index raft handed to the FSM whose batch is
+// applied: Applied, or a later configuration entry. Raft's own
+// AppliedIndex runs ahead of it (raft counts an entry applied once it is
+// queued for the FSM).
+func (f *FSM) Seen() uint64 { return f.seen.Load() }
 
 // Apply implements raft.FSM.
 func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
@@ -53,14 +64,16 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		pos = append(pos, i)
 	}
 	out := make([]any, len(logs))
-	if len(entries) == 0 {
-		return out
+	if len(entries) > 0 {
+		res := f.p.Apply(entries)
+		for i, r := range res {
+			out[pos[i]] = r
+		}
+		f.applied.Store(f.p.Applied())
 	}
-	res := f.p.Apply(entries)
-	for i, r := range res {
-		out[pos[i]] = r
+	if len(logs) > 0 {
+		f.seen.Store(max(f.seen.Load(), logs[len(logs)-1].Index, f.p.Applied()))
 	}
-	f.applied.Store(f.p.Applied())
 	return out
 }
 
@@ -74,14 +87,18 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // Restore implements raft.FSM: the state is replaced by the stream.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	if err := f.st.Restore(rc); err != nil {
-		return fmt.Errorf("fsm restore: %w", err)
+	err := f.st.Restore(rc)
+	if err != nil {
+		err = fmt.Errorf("fsm restore: %w", err)
 	}
-	if err := f.p.Reset(); err != nil {
-		return err
+	// A failed restore leaves the state empty: the processor must not
+	// go on from the index it had before.
+	if rerr := f.p.Reset(); rerr != nil && err == nil {
+		err = rerr
 	}
 	f.applied.Store(f.p.Applied())
-	return nil
+	f.seen.Store(f.p.Applied())
+	return err
 }
 
 type snapshot struct{ s *state.Snap }

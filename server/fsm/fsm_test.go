@@ -87,3 +87,29 @@ func TestBatchSkipsNonCommandsAndSnapshotsRestore(t *testing.T) {
 		t.Fatal("restored and replayed state differs")
 	}
 }
+
+// A restore that fails leaves the state empty, and the processor and the
+// FSM start again from index 0 rather than from the index they had.
+func TestFailedRestoreResetsTheProcessor(t *testing.T) {
+	f, _ := newFSM(t)
+	g := workload.New(workload.Options{Seed: 4})
+	f.ApplyBatch([]*raft.Log{{Index: 7, Type: raft.LogCommand, Data: command.EncodeEvents(&command.Events{Events: g.Mixed(20)})}})
+	if f.Applied() != 7 || f.Seen() != 7 {
+		t.Fatalf("applied %d, seen %d", f.Applied(), f.Seen())
+	}
+	if err := f.Restore(io.NopCloser(bytes.NewReader([]byte("CUSTODY-STATE 1\nbroken")))); err == nil {
+		t.Fatal("a damaged snapshot restored")
+	}
+	if f.Applied() != 0 || f.Seen() != 0 || f.p.Applied() != 0 {
+		t.Fatalf("after a failed restore: applied %d, seen %d, processor %d", f.Applied(), f.Seen(), f.p.Applied())
+	}
+}
+
+// Seen covers configuration entries, which change no state.
+func TestSeenCoversConfigurationEntries(t *testing.T) {
+	f, _ := newFSM(t)
+	f.ApplyBatch([]*raft.Log{{Index: 1, Type: raft.LogConfiguration}, {Index: 2, Type: raft.LogConfiguration}})
+	if f.Applied() != 0 || f.Seen() != 2 {
+		t.Fatalf("applied %d, seen %d", f.Applied(), f.Seen())
+	}
+}

@@ -32,6 +32,8 @@ type Options struct {
 	// RaftTLS, when set, gives each node id its raft server and client
 	// TLS configurations.
 	RaftTLS func(id string) (server, client *tls.Config)
+	// ClusterSecret, when set, is every node's cluster secret.
+	ClusterSecret string
 }
 
 // Member is one running node.
@@ -85,7 +87,7 @@ func Start(t testing.TB, o Options) *Site {
 			join = s.Members[0].URL()
 		}
 		m.cfg = cluster.Config{ID: id, Dir: m.Dir, RaftAddr: m.Raft, Bootstrap: i == 0, Join: join,
-			Coalesce: o.Coalesce, HeartbeatTimeout: o.Heartbeat, ElectionTimeout: o.Election, Logger: s.logger()}
+			Coalesce: o.Coalesce, HeartbeatTimeout: o.Heartbeat, ElectionTimeout: o.Election, Secret: o.ClusterSecret, Logger: s.logger()}
 		if o.RaftTLS != nil {
 			m.cfg.RaftServerTLS, m.cfg.RaftClientTLS = o.RaftTLS(id)
 		}
@@ -124,7 +126,7 @@ func (s *Site) start(m *Member) {
 		s.t.Fatal(err)
 	}
 	m.Node = node
-	m.API = api.New(api.Config{Node: node, Logger: m.cfg.Logger, Metrics: node.Collectors()})
+	m.API = api.New(api.Config{Node: node, Logger: m.cfg.Logger, Metrics: node.Collectors(), ClusterSecret: m.cfg.Secret})
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stop, m.stopped = cancel, make(chan struct{})
 	apiCtx, apiCancel := context.WithCancel(context.Background())

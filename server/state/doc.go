@@ -1,6 +1,7 @@
 // Package state is the site's state in Badger: units and their indexes,
 // the event history, exceptions, device high-water marks and verdicts,
-// master data, plans and holds. One file per resource.
+// master data, plans and holds, and the change feed handhelds follow
+// (feed.go). One file per resource.
 //
 // Writes go through a Tx, which the command processor opens for one raft
 // entry (or a batch of them) and commits together with the last applied
@@ -25,4 +26,6 @@ var (
 	ErrCorrupt = errors.New("state: corrupt record")
 	// ErrUnknownTable reports a snapshot record of a table this version does not know.
 	ErrUnknownTable = errors.New("state: unknown table in snapshot")
+	// ErrFeedGone reports a position older than the change feed's window.
+	ErrFeedGone = errors.New("state: position older than the change feed")
 )

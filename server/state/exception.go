@@ -76,6 +76,9 @@ func (r *Reader) Exceptions(f ExceptionFilter) (Page[unit.Exception], error) {
 
 // PutException stores an exception and keeps the status and active indexes.
 func (t *Tx) PutException(x unit.Exception) error {
+	if err := t.noteFeed(FeedException, x.ID); err != nil {
+		return err
+	}
 	old, err := t.Exception(x.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err

@@ -27,7 +27,7 @@ const (
 func knownTable(b byte) bool {
 	switch b {
 	case tMeta, tUnit, tEvent, tHistory, tLot, tChild, tLocation, tStatus, tHeld,
-		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope:
+		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed:
 		return true
 	}
 	return false

@@ -30,6 +30,11 @@ func listMaster[T any](r *Reader, kind byte, keep func(*T) bool) ([]T, error) {
 }
 
 func (t *Tx) putMaster(kind byte, id string, v any) error {
+	if kind != mNode {
+		if err := t.noteFeed(kind, id); err != nil {
+			return err
+		}
+	}
 	return t.setJSON(key(tMaster, string(kind)+id), v)
 }
 

@@ -77,13 +77,21 @@ func (p *Snap) WriteTo(w io.Writer) (int64, error) {
 
 // Restore replaces the whole state with a snapshot stream. The stream is
 // checked as it is loaded; on any error the state is left empty rather
-// than half-restored.
+// than half-restored. The applied index is held back and written last,
+// after everything else is flushed and synced, then synced itself: a
+// restore cut short (a crash, a power loss) leaves a state that claims
+// no index, which the node restores again on start.
 func (s *Store) Restore(r io.Reader) error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	wb := s.db.NewWriteBatch()
+	var applied []byte
 	err := ReadSnapshot(r, func(k, v []byte) error {
+		if bytes.Equal(k, keyApplied) {
+			applied = append([]byte(nil), v...)
+			return nil
+		}
 		return wb.Set(append([]byte(nil), k...), append([]byte(nil), v...))
 	})
 	if err != nil {
@@ -91,7 +99,17 @@ func (s *Store) Restore(r io.Reader) error {
 		_ = s.db.DropAll()
 		return err
 	}
-	if err := wb.Flush(); err != nil {
+	err = wb.Flush()
+	if err == nil {
+		err = s.db.Sync()
+	}
+	if err == nil && applied != nil {
+		err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(keyApplied, applied) })
+		if err == nil {
+			err = s.db.Sync()
+		}
+	}
+	if err != nil {
 		_ = s.db.DropAll()
 		return fmt.Errorf("restore: %w", err)
 	}

@@ -167,6 +167,7 @@ type Tx struct {
 	units     map[event.Key]unit.State
 	inherited map[string]event.Holds
 	marks     map[string]uint64 // device mark key → mark, written at Commit
+	feed      feedState         // the change feed's position (feed.go)
 }
 
 // Writes is how many keys the transaction set or deleted so far.

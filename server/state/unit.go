@@ -170,6 +170,9 @@ func (t *Tx) Unit(k event.Key) (unit.State, error) {
 
 // PutUnit stores a unit's state and keeps its indexes.
 func (t *Tx) PutUnit(s unit.State) error {
+	if err := t.noteFeed(FeedUnit, string(s.Key)); err != nil {
+		return err
+	}
 	old, err := t.Unit(s.Key)
 	if err != nil {
 		return err

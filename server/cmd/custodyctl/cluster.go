@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/custodyhq/custody/server/cluster"
 )
 
 // srvUser is the user custodyctl acts as against the server.
@@ -39,6 +41,15 @@ func srvCall(ctx context.Context, e *env, method, path string, in any, timeout t
 	}
 	req.Header.Set("X-Custody-User", srvUser())
 	req.Header.Set("Content-Type", "application/json")
+	// A site that runs with --cluster-secret wants it on the node routes
+	// (cluster join).
+	if f := os.Getenv("CUSTODY_CLUSTER_SECRET_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set(cluster.HeaderSecret, strings.TrimSpace(string(b)))
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
