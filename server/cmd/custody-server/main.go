@@ -7,6 +7,9 @@
 //	custody-server --id n1 --data d1 --raft 127.0.0.1:7001 --http 127.0.0.1:8081 --bootstrap
 //	custody-server --id n2 --data d2 --raft 127.0.0.1:7002 --http 127.0.0.1:8082 --join http://127.0.0.1:8081
 //
+// Handhelds sync on /api/v1/sync (a websocket); --insecure-devices admits
+// them without client certificates, for demos and tests.
+//
 // --restore FILE turns a backup into a new cluster's first node before
 // starting (DIR must be empty). SIGTERM or SIGINT stops the node: the API
 // first, then the node, which hands leadership to another voter first.
@@ -14,6 +17,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +27,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +35,8 @@ import (
 	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/api"
 	"github.com/custodyhq/custody/server/cluster"
+	"github.com/custodyhq/custody/server/syncsite"
+	"github.com/custodyhq/custody/sync/session"
 )
 
 func main() {
@@ -37,7 +45,9 @@ func main() {
 
 type options struct {
 	id, data, raft, http, join, restore, logLevel string
+	clusterSecret                                 string // file
 	bootstrap, raftTLS                            bool
+	insecureDevices                               bool // accept the device a HELLO names (no client certificates)
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -52,7 +62,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.bootstrap, "bootstrap", false, "form a new cluster (the default when --join is not given)")
 	fs.StringVar(&o.restore, "restore", "", "restore this backup file into the empty data directory, then start")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "FILE holding the cluster secret that node-to-node requests (forwarded writes, join)\nmust carry; created on the first node when missing, copy it to each other node")
 	fs.BoolVar(&o.raftTLS, "raft-tls", false, "mutual TLS between nodes, with the site PKI in DIR/certs: created on the first\nnode; copy its ca.pem and ca-key.pem into each other node's DIR/certs before that node's first start")
+	fs.BoolVar(&o.insecureDevices, "insecure-devices", false, "serve handhelds on "+syncsite.Path+" without client certificates, taking the device id their HELLO names\n(demos and tests only)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,6 +114,14 @@ func run(args []string, stderr io.Writer) int {
 
 	cfg := cluster.Config{ID: o.id, Dir: o.data, RaftAddr: o.raft, HTTPAddr: o.http,
 		Bootstrap: o.join == "", Join: o.join, Logger: log}
+	if o.clusterSecret != "" {
+		if cfg.Secret, err = clusterSecret(o.clusterSecret, o.join == ""); err != nil {
+			log.Error("cluster secret", "err", err)
+			return 1
+		}
+	} else {
+		log.Warn("no --cluster-secret: the node-to-node routes accept anyone who reaches the HTTP port")
+	}
 	if o.raftTLS {
 		host, _, err := net.SplitHostPort(o.raft)
 		if err != nil {
@@ -123,8 +143,16 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	reg := prometheus.NewRegistry()
-	srv := api.New(api.Config{Addr: o.http, Node: node, Logger: log, Registry: reg, Metrics: node.Collectors()})
-	comps := []component{{"node", node.Serve}, {"api", srv.Serve}}
+	// Handhelds sync over a websocket on the API's port. Without client
+	// certificates on the API, only --insecure-devices admits them.
+	site := syncsite.New(node, syncsite.Config{Logger: log})
+	ep := syncsite.NewEndpoint(site, syncsite.EndpointConfig{TrustHello: o.insecureDevices, Logger: log,
+		Session: session.Config{Node: o.id}})
+	srv := api.New(api.Config{Addr: o.http, Node: node, Logger: log, Registry: reg, Metrics: node.Collectors(), Before: ep.Mount,
+		ClusterSecret: cfg.Secret})
+	// Stopped in reverse: the sync sessions first (Fiber's shutdown does
+	// not close websockets), then the API, then the node.
+	comps := []component{{"node", node.Serve}, {"api", srv.Serve}, {"sync", ep.Serve}}
 
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -164,4 +192,27 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return code
+}
+
+// clusterSecret reads the cluster secret from path, creating a random one
+// there when it is missing and create is set (the first node).
+func clusterSecret(path string, create bool) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && create {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return "", err
+		}
+		b = []byte(hex.EncodeToString(raw))
+		if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) < 16 {
+		return "", fmt.Errorf("%s: a cluster secret has at least 16 characters", path)
+	}
+	return s, nil
 }
