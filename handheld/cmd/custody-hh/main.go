@@ -7,6 +7,12 @@
 //	custody-hh run     [-data DIR] [-device ID] [-devnum N] [SCRIPT|-]
 //	custody-hh outbox  [-data DIR] [-device ID] [-n MAX]
 //	custody-hh ack     [-data DIR] [-device ID] EPOCH SEQ
+//	custody-hh sync    [-data DIR] [-device ID] [-server URL] [-for DUR]
+//	custody-hh messages [-data DIR] [-device ID]
+//
+// sync pushes the outbox to the site and brings the replica up to date
+// over the sync websocket, then prints what it did; messages lists the
+// conflicts and refusals the site reported for this device's events.
 //
 // run prints one JSON line per step: {"line":…, "input":…, "verdict":
 // "accepted"|"warning"|"refused", "cue":…, "reason":…, …}. Script lines
@@ -60,6 +66,8 @@ const usage = `usage:
   custody-hh run     [-data DIR] [-device ID] [-devnum N] [SCRIPT|-]
   custody-hh outbox  [-data DIR] [-device ID] [-n MAX]
   custody-hh ack     [-data DIR] [-device ID] EPOCH SEQ
+  custody-hh sync    [-data DIR] [-device ID] [-server URL] [-for DUR]
+  custody-hh messages [-data DIR] [-device ID]
 
 Script lines (run): commands or scanner data (GS as 0x1D or <GS>):
   login USER PIN | logout | receive ASN | verify | close | pick ORDER
@@ -81,7 +89,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	data := fs.String("data", "custody-hh-data", "data directory of the local replica")
 	device := fs.String("device", "hh-demo", "device id")
-	devnum := fs.Int("devnum", 1, "device number (0-999): the device's SSCC range")
+	devnum := fs.Int("devnum", 0, "device number (1-999): the device's SSCC range, stored in the data dir at first use (0: the stored one)")
 	switch cmd {
 	case "demo-snapshot":
 		return demoSnapshot(args, stdout)
@@ -144,6 +152,22 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 			}
 			fmt.Fprintf(os.Stderr, "epoch %d: %d pending, last seq %d, acked through %d\n", r.Epoch, r.Pending, r.Last, r.Acked)
 			return nil
+		})
+	case "sync":
+		server := fs.String("server", "http://127.0.0.1:8081", "the site's API URL (or its ws:// sync URL)")
+		wait := fs.Duration("for", 30*time.Second, "give up after this long (0: no limit)")
+		if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+			return errUsage
+		}
+		return withEngine(*data, *device, *devnum, log, func(e *engine.Engine) error {
+			return syncOnce(e, *data, *server, *wait, stdout, log)
+		})
+	case "messages":
+		if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+			return errUsage
+		}
+		return withEngine(*data, *device, *devnum, log, func(e *engine.Engine) error {
+			return printMessages(e, *data, stdout)
 		})
 	case "ack":
 		if err := fs.Parse(args); err != nil || fs.NArg() != 2 {
