@@ -3,9 +3,11 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
-// The change feed: f index pos → kind and id of a record the entry at
+// The change feed: f index → kind and id of each record the entry at
 // that raft index wrote (a unit, an exception, a master record). The
 // processor names the entry it applies (FeedAt) and every write through
 // PutUnit, PutException and the master setters notes its record once
@@ -51,22 +53,29 @@ const (
 	MasterHold     = mHold
 )
 
-// feedState is a transaction's position in the feed.
+// feedState is a transaction's position in the feed: the entry being
+// applied and the references it noted so far, written as one record
+// when the next entry starts or the transaction commits.
 type feedState struct {
 	index uint64
-	pos   uint32
+	refs  []byte // kind, uvarint length, id; one after another
 	seen  map[FeedRef]bool
 }
 
-func feedKey(index uint64, pos uint32) []byte {
-	b := binary.BigEndian.AppendUint64([]byte{tFeed}, index)
-	return binary.BigEndian.AppendUint32(b, pos)
+// feedKey is the key of one entry's feed record. (Records written before
+// the feed was kept per entry carry a 4-byte position after the index
+// and one reference each; Feed reads both.)
+func feedKey(index uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{tFeed}, index)
 }
 
 // FeedAt starts the feed of the entry at index: later writes are noted
 // under it. It also drops the feed of entry index-FeedWindow.
 func (t *Tx) FeedAt(index uint64) error {
-	t.feed.index, t.feed.pos = index, 0
+	if err := t.flushFeed(); err != nil {
+		return err
+	}
+	t.feed.index = index
 	if t.feed.seen == nil {
 		t.feed.seen = map[FeedRef]bool{}
 	}
@@ -74,14 +83,35 @@ func (t *Tx) FeedAt(index uint64) error {
 	if index <= FeedWindow {
 		return nil
 	}
-	old := binary.BigEndian.AppendUint64([]byte{tFeed}, index-FeedWindow)
+	old := feedKey(index - FeedWindow)
+	if ok, err := t.has(old); err != nil {
+		return fmt.Errorf("state get: %w", err)
+	} else if ok {
+		if err := t.del(old); err != nil {
+			return err
+		}
+	}
+	return t.dropLegacyFeed(old)
+}
+
+// dropLegacyFeed deletes the per-reference records of the old layout
+// under prefix. Only records written before the per-entry layout have
+// that form, and those are committed, so a read-only view finds them all
+// without sorting this transaction's pending writes.
+func (t *Tx) dropLegacyFeed(prefix []byte) error {
 	var keys [][]byte
-	err := t.scan(old, nil, false, func(k, _ []byte) (bool, error) {
-		keys = append(keys, append([]byte(nil), k...))
-		return true, nil
+	err := t.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if k := it.Item().Key(); len(k) == len(prefix)+4 {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("state scan: %w", err)
 	}
 	for _, k := range keys {
 		if err := t.del(k); err != nil {
@@ -89,6 +119,16 @@ func (t *Tx) FeedAt(index uint64) error {
 		}
 	}
 	return nil
+}
+
+// flushFeed writes the current entry's feed record, if it noted anything.
+func (t *Tx) flushFeed() error {
+	if t.feed.index == 0 || len(t.feed.refs) == 0 {
+		return nil
+	}
+	refs := t.feed.refs
+	t.feed.refs = nil
+	return t.set(feedKey(t.feed.index), refs)
 }
 
 // noteFeed records that the current entry wrote the record (once).
@@ -101,8 +141,39 @@ func (t *Tx) noteFeed(kind byte, id string) error {
 		return nil
 	}
 	t.feed.seen[ref] = true
-	t.feed.pos++
-	return t.set(feedKey(t.feed.index, t.feed.pos), append([]byte{kind}, id...))
+	t.feed.refs = append(t.feed.refs, kind)
+	t.feed.refs = binary.AppendUvarint(t.feed.refs, uint64(len(id)))
+	t.feed.refs = append(t.feed.refs, id...)
+	return nil
+}
+
+// decodeFeed calls fn for each reference of a feed record with key k.
+func decodeFeed(k, v []byte, fn func(FeedRef)) error {
+	bad := fmt.Errorf("%w: feed record", ErrCorrupt)
+	switch len(k) {
+	case 13: // one reference: kind, id
+		if len(v) < 1 {
+			return bad
+		}
+		fn(FeedRef{v[0], string(v[1:])})
+		return nil
+	case 9:
+	default:
+		return bad
+	}
+	if len(v) == 0 {
+		return bad
+	}
+	for len(v) > 0 {
+		kind := v[0]
+		n, w := binary.Uvarint(v[1:])
+		if w <= 0 || uint64(len(v)-1-w) < n {
+			return bad
+		}
+		fn(FeedRef{kind, string(v[1+w : 1+w+int(n)])})
+		v = v[1+w+int(n):]
+	}
+	return nil
 }
 
 // Feed returns the records written by the entries after index after,
@@ -125,8 +196,9 @@ func (r *Reader) Feed(after uint64, limit int) (refs []FeedRef, to uint64, more 
 	at := map[FeedRef]int{}
 	to = applied
 	var stopAt uint64
-	err = r.scan([]byte{tFeed}, feedKey(after, ^uint32(0)), true, func(k, v []byte) (bool, error) {
-		if len(k) != 13 || len(v) < 1 {
+	start := binary.BigEndian.AppendUint32(feedKey(after), ^uint32(0))
+	err = r.scan([]byte{tFeed}, start, true, func(k, v []byte) (bool, error) {
+		if len(k) < 9 {
 			return false, fmt.Errorf("%w: feed record", ErrCorrupt)
 		}
 		idx := binary.BigEndian.Uint64(k[1:9])
@@ -134,12 +206,16 @@ func (r *Reader) Feed(after uint64, limit int) (refs []FeedRef, to uint64, more 
 			to, more = stopAt, true
 			return false, nil
 		}
-		ref := FeedRef{v[0], string(v[1:])}
-		if i, ok := at[ref]; ok {
-			refs[i] = FeedRef{} // keep the latest place only
+		err := decodeFeed(k, v, func(ref FeedRef) {
+			if i, ok := at[ref]; ok {
+				refs[i] = FeedRef{} // keep the latest place only
+			}
+			at[ref] = len(refs)
+			refs = append(refs, ref)
+		})
+		if err != nil {
+			return false, err
 		}
-		at[ref] = len(refs)
-		refs = append(refs, ref)
 		if stopAt == 0 && len(at) >= max(limit, 1) {
 			stopAt = idx
 		}

@@ -1,9 +1,12 @@
 package state
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/master"
@@ -89,5 +92,42 @@ func TestFeed(t *testing.T) {
 	})
 	if n != 1 {
 		t.Fatalf("%d feed records kept, want the one of entry 4", n)
+	}
+}
+
+// Records of the per-reference layout (f index pos → kind id) are read
+// alongside the per-entry ones and dropped when they leave the window.
+func TestFeedLegacyRecords(t *testing.T) {
+	st := openTest(t)
+	legacy := func(idx uint64, pos uint32) []byte {
+		return binary.BigEndian.AppendUint32(feedKey(idx), pos)
+	}
+	err := st.db.Update(func(txn *badger.Txn) error {
+		for i, id := range []string{"old-a", "old-b"} {
+			if err := txn.Set(legacy(1, uint32(i+1)), append([]byte{FeedUnit}, id...)); err != nil {
+				return err
+			}
+		}
+		return txn.Set(keyApplied, u64(1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyAt(t, st, 2, func(tx *Tx) error { return tx.PutClient(master.Client{ID: "acme", Name: "Acme"}) })
+	var refs []FeedRef
+	err = st.View(func(r *Reader) error { var err error; refs, _, _, err = r.Feed(0, 100); return err })
+	want := []FeedRef{{FeedUnit, "old-a"}, {FeedUnit, "old-b"}, {MasterClient, "acme"}}
+	if err != nil || fmt.Sprint(refs) != fmt.Sprint(want) {
+		t.Fatalf("Feed = %v, %v; want %v", refs, err, want)
+	}
+	for i := uint64(3); i <= FeedWindow+1; i++ {
+		applyAt(t, st, i, func(tx *Tx) error { return nil })
+	}
+	var keys []string
+	_ = st.View(func(r *Reader) error {
+		return r.scan([]byte{tFeed}, nil, false, func(k, _ []byte) (bool, error) { keys = append(keys, fmt.Sprintf("%x", k)); return true, nil })
+	})
+	if len(keys) != 1 || keys[0] != fmt.Sprintf("%x", feedKey(2)) {
+		t.Fatalf("feed records kept: %v, want only entry 2's", keys)
 	}
 }

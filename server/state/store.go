@@ -72,7 +72,8 @@ func (s *Store) View(fn func(r *Reader) error) error {
 // Begin opens a write transaction. The caller commits or discards it.
 func (s *Store) Begin() *Tx {
 	return &Tx{Reader: Reader{txn: s.db.NewTransaction(true)}, db: s.db,
-		units: map[event.Key]unit.State{}, inherited: map[string]event.Holds{}, marks: map[string]uint64{}}
+		units: map[event.Key]unit.State{}, inherited: map[string]event.Holds{}, marks: map[string]uint64{},
+		excs: map[string]unit.Exception{}, active: map[string]string{}}
 }
 
 // Reader reads one consistent view of the state.
@@ -166,8 +167,10 @@ type Tx struct {
 	// writes to these records go through this Tx, so they stay exact.
 	units     map[event.Key]unit.State
 	inherited map[string]event.Holds
-	marks     map[string]uint64 // device mark key → mark, written at Commit
-	feed      feedState         // the change feed's position (feed.go)
+	marks     map[string]uint64         // device mark key → mark, written at Commit
+	excs      map[string]unit.Exception // exception id → exception as stored
+	active    map[string]string         // active index key → exception id ("" when none)
+	feed      feedState                 // the change feed's position (feed.go)
 }
 
 // Writes is how many keys the transaction set or deleted so far.
@@ -175,6 +178,9 @@ func (t *Tx) Writes() int { return t.writes }
 
 // Commit writes the transaction.
 func (t *Tx) Commit() error {
+	if err := t.flushFeed(); err != nil {
+		return err
+	}
 	if err := t.flushMarks(); err != nil {
 		return err
 	}
