@@ -92,14 +92,8 @@ func (s *Server) getClient(c *fiber.Ctx) error {
 
 func (s *Server) putClient(c *fiber.Ctx) error {
 	var v master.Client
-	if err := decode(c, &v); err != nil {
+	if err := decodeKeyed(c, &v, &v.ID, "id"); err != nil {
 		return err
-	}
-	if v.ID == "" {
-		v.ID = param(c, "id")
-	}
-	if v.ID != param(c, "id") {
-		return badField("id", "does not match the path")
 	}
 	if err := v.Validate(); err != nil {
 		return err
@@ -130,14 +124,8 @@ func (s *Server) getProduct(c *fiber.Ctx) error {
 
 func (s *Server) putProduct(c *fiber.Ctx) error {
 	var v master.Product
-	if err := decode(c, &v); err != nil {
+	if err := decodeKeyed(c, &v, &v.GTIN, "gtin"); err != nil {
 		return err
-	}
-	if v.GTIN == "" {
-		v.GTIN = param(c, "gtin")
-	}
-	if v.GTIN != param(c, "gtin") {
-		return badField("gtin", "does not match the path")
 	}
 	if err := v.Validate(); err != nil {
 		return err
@@ -153,14 +141,8 @@ func (s *Server) listLocations(c *fiber.Ctx) error {
 
 func (s *Server) putLocation(c *fiber.Ctx) error {
 	var v master.Location
-	if err := decode(c, &v); err != nil {
+	if err := decodeKeyed(c, &v, &v.ID, "id"); err != nil {
 		return err
-	}
-	if v.ID == "" {
-		v.ID = param(c, "id")
-	}
-	if v.ID != param(c, "id") {
-		return badField("id", "does not match the path")
 	}
 	return s.putRecord(c, command.TypeLocation, v)
 }
@@ -173,14 +155,8 @@ func (s *Server) listPartners(c *fiber.Ctx) error {
 
 func (s *Server) putPartner(c *fiber.Ctx) error {
 	var v master.Partner
-	if err := decode(c, &v); err != nil {
+	if err := decodeKeyed(c, &v, &v.ID, "id"); err != nil {
 		return err
-	}
-	if v.ID == "" {
-		v.ID = param(c, "id")
-	}
-	if v.ID != param(c, "id") {
-		return badField("id", "does not match the path")
 	}
 	return s.putRecord(c, command.TypePartner, v)
 }
@@ -199,14 +175,8 @@ func (s *Server) getUser(c *fiber.Ctx) error {
 
 func (s *Server) putUser(c *fiber.Ctx) error {
 	var v master.User
-	if err := decode(c, &v); err != nil {
+	if err := decodeKeyed(c, &v, &v.ID, "id"); err != nil {
 		return err
-	}
-	if v.ID == "" {
-		v.ID = param(c, "id")
-	}
-	if v.ID != param(c, "id") {
-		return badField("id", "does not match the path")
 	}
 	switch v.Role {
 	case master.RoleOperator, master.RoleLead, master.RoleAdmin:
@@ -220,6 +190,22 @@ func (s *Server) listDevices(c *fiber.Ctx) error {
 	var out []state.DeviceMark
 	err := s.read(c, func(r *state.Reader) error { var err error; out, err = r.Devices(); return err })
 	return respond(c, err, func() any { return items(out) })
+}
+
+// decodeKeyed decodes the body into v and makes its key field agree with
+// the path parameter: filled in when the body leaves it empty, refused
+// when it names another record.
+func decodeKeyed(c *fiber.Ctx, v any, key *string, name string) error {
+	if err := decode(c, v); err != nil {
+		return err
+	}
+	if *key == "" {
+		*key = param(c, name)
+	}
+	if *key != param(c, name) {
+		return badField(name, "does not match the path")
+	}
+	return nil
 }
 
 // list is the shape of every list response.
