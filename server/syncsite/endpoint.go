@@ -3,9 +3,6 @@ package syncsite
 import (
 	"context"
 	"log/slog"
-	"net"
-	"sync"
-	"time"
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
@@ -66,9 +63,11 @@ const localDevice = "syncsite.device"
 func (e *Endpoint) Handler() fiber.Handler {
 	ws := websocket.New(func(c *websocket.Conn) {
 		id, _ := c.Locals(localDevice).(string)
-		g := &guarded{ws: c.Conn, addr: c.RemoteAddr()}
-		defer g.release()
-		_ = e.hub.Handle(context.Background(), conn.WebSocket(g, conn.Peer{Device: id}, conn.Options{}))
+		// fasthttp takes the connection back when this handler returns:
+		// Release first, so no scheduled deadline or close reaches it.
+		wc := conn.WebSocket(c.Conn, conn.Peer{Device: id}, conn.Options{})
+		defer wc.Release()
+		_ = e.hub.Handle(context.Background(), wc)
 	}, websocket.Config{ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10})
 	return func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
@@ -93,76 +92,3 @@ func (e *Endpoint) Handler() fiber.Handler {
 
 // Mount registers the endpoint at Path on r.
 func (e *Endpoint) Mount(r fiber.Router) { r.Get(Path, e.Handler()) }
-
-// guarded keeps calls off a fasthttp websocket once its handler has
-// returned: fasthttp then recycles the hijacked connection, and a
-// deadline or close still scheduled by the adapter (a context's
-// AfterFunc, the close grace timer) would act on a released connection.
-// Reads and writes happen only while the session runs; the calls that
-// timers make are serialised with release.
-type guarded struct {
-	ws   conn.WS
-	addr net.Addr
-	mu   sync.Mutex
-	done bool
-}
-
-func (g *guarded) released() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.done
-}
-
-func (g *guarded) locked(f func() error) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.done {
-		return net.ErrClosed
-	}
-	return f()
-}
-
-// release closes the connection (once) and turns every later call into
-// a no-op.
-func (g *guarded) release() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.done {
-		g.done = true
-		_ = g.ws.Close()
-	}
-}
-
-func (g *guarded) ReadMessage() (int, []byte, error) {
-	if g.released() {
-		return 0, nil, net.ErrClosed
-	}
-	return g.ws.ReadMessage()
-}
-
-func (g *guarded) WriteMessage(t int, data []byte) error {
-	if g.released() {
-		return net.ErrClosed
-	}
-	return g.ws.WriteMessage(t, data)
-}
-
-func (g *guarded) WriteControl(t int, data []byte, deadline time.Time) error {
-	return g.locked(func() error { return g.ws.WriteControl(t, data, deadline) })
-}
-
-func (g *guarded) SetReadDeadline(t time.Time) error {
-	return g.locked(func() error { return g.ws.SetReadDeadline(t) })
-}
-
-func (g *guarded) SetWriteDeadline(t time.Time) error {
-	return g.locked(func() error { return g.ws.SetWriteDeadline(t) })
-}
-
-func (g *guarded) SetReadLimit(n int64) {
-	_ = g.locked(func() error { g.ws.SetReadLimit(n); return nil })
-}
-
-func (g *guarded) Close() error { return g.locked(g.ws.Close) }
-
-func (g *guarded) RemoteAddr() net.Addr { return g.addr }

@@ -52,8 +52,10 @@ type Options struct {
 	CloseGrace time.Duration
 }
 
-// WebSocket adapts ws to Conn. It sets ws's read limit.
-func WebSocket(ws WS, peer Peer, o Options) Conn {
+// WebSocket adapts ws to Conn. It sets ws's read limit. A server handler
+// that hands ws back to its library when it returns (fasthttp recycles a
+// hijacked connection) must call Release before returning.
+func WebSocket(ws WS, peer Peer, o Options) *WSConn {
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 1 << 20
 	}
@@ -67,18 +69,90 @@ func WebSocket(ws WS, peer Peer, o Options) Conn {
 	if peer.Addr == "" && ws.RemoteAddr() != nil {
 		peer.Addr = ws.RemoteAddr().String()
 	}
-	return &wsConn{ws: ws, peer: peer, o: o, closed: make(chan struct{})}
+	return &WSConn{ws: &guarded{ws: ws}, peer: peer, o: o, closed: make(chan struct{})}
 }
 
-type wsConn struct {
-	ws     WS
+// WSConn is a websocket adapted to Conn.
+type WSConn struct {
+	ws     *guarded
 	peer   Peer
 	o      Options
 	once   sync.Once
 	closed chan struct{}
 }
 
-func (c *wsConn) isClosed() bool {
+// Release closes the websocket now and turns every later call on it,
+// including those a close-grace timer or a context's cancellation still
+// has scheduled, into a no-op. After Release the caller may hand the
+// connection back to its library.
+func (c *WSConn) Release() {
+	c.once.Do(func() { close(c.closed) })
+	c.ws.release()
+}
+
+// guarded serialises the calls timers make on a websocket with its
+// release, so none reaches a connection its library has taken back.
+type guarded struct {
+	ws   WS
+	mu   sync.Mutex
+	done bool
+}
+
+func (g *guarded) do(f func() error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done {
+		return net.ErrClosed
+	}
+	return f()
+}
+
+func (g *guarded) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.done {
+		g.done = true
+		_ = g.ws.Close()
+	}
+}
+
+func (g *guarded) isReleased() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.done
+}
+
+// ReadMessage and WriteMessage run outside the lock (they block); the
+// session stops using the connection before its handler releases it.
+func (g *guarded) ReadMessage() (int, []byte, error) {
+	if g.isReleased() {
+		return 0, nil, net.ErrClosed
+	}
+	return g.ws.ReadMessage()
+}
+
+func (g *guarded) WriteMessage(t int, data []byte) error {
+	if g.isReleased() {
+		return net.ErrClosed
+	}
+	return g.ws.WriteMessage(t, data)
+}
+
+func (g *guarded) WriteControl(t int, data []byte, deadline time.Time) error {
+	return g.do(func() error { return g.ws.WriteControl(t, data, deadline) })
+}
+
+func (g *guarded) SetReadDeadline(t time.Time) error {
+	return g.do(func() error { return g.ws.SetReadDeadline(t) })
+}
+
+func (g *guarded) SetWriteDeadline(t time.Time) error {
+	return g.do(func() error { return g.ws.SetWriteDeadline(t) })
+}
+
+func (g *guarded) Close() error { return g.do(g.ws.Close) }
+
+func (c *WSConn) isClosed() bool {
 	select {
 	case <-c.closed:
 		return true
@@ -88,7 +162,7 @@ func (c *wsConn) isClosed() bool {
 }
 
 // ReadMessage implements Conn.
-func (c *wsConn) ReadMessage(ctx context.Context) ([]byte, error) {
+func (c *WSConn) ReadMessage(ctx context.Context) ([]byte, error) {
 	if c.isClosed() {
 		return nil, ErrClosed
 	}
@@ -116,7 +190,7 @@ func (c *wsConn) ReadMessage(ctx context.Context) ([]byte, error) {
 }
 
 // WriteMessage implements Conn.
-func (c *wsConn) WriteMessage(ctx context.Context, data []byte) error {
+func (c *WSConn) WriteMessage(ctx context.Context, data []byte) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
@@ -141,7 +215,7 @@ func (c *wsConn) WriteMessage(ctx context.Context, data []byte) error {
 
 // Close implements Conn: it sends the close frame, gives the peer
 // CloseGrace to answer, then drops the connection.
-func (c *wsConn) Close(code int, reason string) error {
+func (c *WSConn) Close(code int, reason string) error {
 	c.once.Do(func() {
 		close(c.closed)
 		if len(reason) > 120 {
@@ -158,7 +232,7 @@ func (c *wsConn) Close(code int, reason string) error {
 
 // closeNow drops a connection whose close handshake is already done
 // (the peer closed) or moot (read limit: the library sent the close).
-func (c *wsConn) closeNow() {
+func (c *WSConn) closeNow() {
 	c.once.Do(func() {
 		close(c.closed)
 		_ = c.ws.Close()
@@ -166,7 +240,7 @@ func (c *wsConn) closeNow() {
 }
 
 // Peer implements Conn.
-func (c *wsConn) Peer() Peer { return c.peer }
+func (c *WSConn) Peer() Peer { return c.peer }
 
 // readLimitText is the text both gorilla and fasthttp websocket packages
 // give their ErrReadLimit.
