@@ -273,7 +273,7 @@ func (d *jdec) vocabularyList(path string) []Vocabulary {
 	var out []Vocabulary
 	first := true
 	for n := 0; d.s.more(&first, ']'); n++ {
-		vp := path + "[" + strconv.Itoa(n) + "]"
+		vp := idx(path, n)
 		var v Vocabulary
 		if d.s.peek() != '{' {
 			d.typeProblem(vp, "an object")
@@ -305,7 +305,7 @@ func (d *jdec) vocabElements(path string) []VocabularyElement {
 	var out []VocabularyElement
 	first := true
 	for n := 0; d.s.more(&first, ']'); n++ {
-		ep := path + "[" + strconv.Itoa(n) + "]"
+		ep := idx(path, n)
 		var el VocabularyElement
 		if d.s.peek() != '{' {
 			d.typeProblem(ep, "an object")
@@ -327,7 +327,7 @@ func (d *jdec) vocabElements(path string) []VocabularyElement {
 				d.s.i++
 				fa := true
 				for m := 0; d.s.more(&fa, ']'); m++ {
-					ap := ep + ".attributes[" + strconv.Itoa(m) + "]"
+					ap := idx(ep+".attributes", m)
 					var a MasterAttribute
 					if d.s.peek() != '{' {
 						d.typeProblem(ap, "an object")

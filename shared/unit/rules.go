@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/gs1"
 	"github.com/custodyhq/custody/shared/hlc"
 )
 
@@ -632,41 +633,12 @@ func (a *applier) finish() Outcome {
 	return o
 }
 
-// ExpiryDate interprets a GS1 YYMMDD date: DD 00 is the last day of the
-// month, and the century puts the year within 49 years before and 50
-// after ref. ok is false for an empty or malformed date.
+// ExpiryDate interprets a GS1 YYMMDD date as gs1.Date does (DD 00 is
+// the last day of the month; the century puts the year within 49 years
+// before and 50 after ref). ok is false for an empty or malformed date.
 func ExpiryDate(yymmdd string, ref time.Time) (t time.Time, ok bool) {
-	if len(yymmdd) != 6 {
-		return time.Time{}, false
-	}
-	n := [3]int{}
-	for i := range 3 {
-		hi, lo := yymmdd[2*i], yymmdd[2*i+1]
-		if hi < '0' || hi > '9' || lo < '0' || lo > '9' {
-			return time.Time{}, false
-		}
-		n[i] = int(hi-'0')*10 + int(lo-'0')
-	}
-	yy, mm, dd := n[0], n[1], n[2]
-	if mm < 1 || mm > 12 {
-		return time.Time{}, false
-	}
-	refYear := ref.Year()
-	year := refYear - refYear%100 + yy
-	switch diff := year - refYear; {
-	case diff >= 51:
-		year -= 100
-	case diff <= -50:
-		year += 100
-	}
-	last := time.Date(year, time.Month(mm)+1, 0, 0, 0, 0, 0, time.UTC).Day()
-	if dd == 0 {
-		dd = last
-	}
-	if dd > last {
-		return time.Time{}, false
-	}
-	return time.Date(year, time.Month(mm), dd, 0, 0, 0, 0, time.UTC), true
+	t, err := gs1.Date(yymmdd, ref)
+	return t, err == nil
 }
 
 func describe(s Status) string {
