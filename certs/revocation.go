@@ -18,6 +18,15 @@ type RevocationChecker interface {
 	IsRevoked(serial *big.Int) bool
 }
 
+// DeviceRevocationChecker is a RevocationChecker that also revokes devices
+// by id. A device id is derived from the device's key, so revoking the id
+// refuses every certificate ever issued for that key, including ones the
+// site has no record of. Verifier consults it for device certificates.
+type DeviceRevocationChecker interface {
+	RevocationChecker
+	IsDeviceRevoked(id DeviceID) bool
+}
+
 // RevocationFunc adapts a function to RevocationChecker.
 type RevocationFunc func(serial *big.Int) bool
 

@@ -165,7 +165,8 @@ type Verifier struct {
 }
 
 // NewVerifier returns a Verifier for the site CA certificate. revoked may be
-// nil (nothing is revoked); now may be nil (time.Now).
+// nil (nothing is revoked); when it is a DeviceRevocationChecker, device
+// certificates are also refused by device id. now may be nil (time.Now).
 func NewVerifier(caCert *x509.Certificate, revoked RevocationChecker, now func() time.Time) *Verifier {
 	return &Verifier{ca: caCert, roots: poolOf(caCert), revoked: revoked, now: clockOrDefault(now)}
 }
@@ -212,6 +213,9 @@ func (v *Verifier) Verify(cert *x509.Certificate, accept ...Kind) (Peer, error) 
 	p, err := PeerFromCert(cert)
 	if err != nil {
 		return Peer{}, err
+	}
+	if dr, ok := v.revoked.(DeviceRevocationChecker); ok && p.Kind == KindDevice && dr.IsDeviceRevoked(p.Device) {
+		return Peer{}, fmt.Errorf("device %s: %w", p.Device.Short(), ErrRevoked)
 	}
 	if len(accept) > 0 && !slices.Contains(accept, p.Kind) {
 		return Peer{}, fmt.Errorf("%s certificate %q: %w", p.Kind, cert.Subject.CommonName, ErrWrongKind)

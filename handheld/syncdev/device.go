@@ -31,6 +31,18 @@ var (
 	ErrChanges = errors.New("syncdev: change set not applicable")
 	// ErrMessages reports a failure keeping the site's messages.
 	ErrMessages = errors.New("syncdev: messages")
+	// ErrNoIdentity reports a data directory without a device
+	// certificate: the device was never enrolled.
+	ErrNoIdentity = errors.New("syncdev: device not enrolled")
+	// ErrIdentity reports identity files that are damaged or do not
+	// belong together.
+	ErrIdentity = errors.New("syncdev: device identity")
+	// ErrEnroll reports an enrollment that did not succeed; the site's
+	// reason follows.
+	ErrEnroll = errors.New("syncdev: enrollment failed")
+	// ErrEnrolled reports a data directory that already holds an
+	// identity: enrolling again would replace the device's key.
+	ErrEnrolled = errors.New("syncdev: device already enrolled")
 )
 
 // Message is what the site said about one event this device sent: a

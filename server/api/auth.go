@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/master"
@@ -39,16 +40,34 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// fromNode admits a node-to-node request: with a cluster secret
-// configured, only one that carries it.
+// fromNode admits a node-to-node request: one whose TLS client
+// certificate is a node certificate of the site (with Config.Verifier),
+// or one that carries the cluster secret (with Config.ClusterSecret).
+// With neither configured the routes are open, as without --tls and
+// --cluster-secret.
 func (s *Server) fromNode(c *fiber.Ctx) error {
-	if want := s.cfg.ClusterSecret; want != "" {
-		got := c.Get(cluster.HeaderSecret)
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			return fmt.Errorf("%w: node-to-node request without the cluster secret", ErrUnauthenticated)
+	var certErr error
+	if v := s.cfg.Verifier; v != nil {
+		if cs := c.Context().TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
+			_, err := v.VerifyConn(*cs, certs.KindNode)
+			if err == nil {
+				return c.Next()
+			}
+			certErr = err
 		}
 	}
-	return c.Next()
+	if want := s.cfg.ClusterSecret; want != "" {
+		got := c.Get(cluster.HeaderSecret)
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+			return c.Next()
+		}
+	} else if s.cfg.Verifier == nil {
+		return c.Next()
+	}
+	if certErr != nil {
+		return fmt.Errorf("%w: node-to-node request: %v", ErrUnauthenticated, certErr)
+	}
+	return fmt.Errorf("%w: node-to-node request without a node certificate or the cluster secret", ErrUnauthenticated)
 }
 
 func user(c *fiber.Ctx) *master.User {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/coalesce"
 	"github.com/custodyhq/custody/server/command"
@@ -28,6 +29,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrUnavailable reports a feature this build cannot serve yet.
 	ErrUnavailable = errors.New("not available")
+	// ErrConflict reports a write that met a concurrent one: sending it
+	// again makes it take effect.
+	ErrConflict = errors.New("conflict")
 	// errProxied tells a handler the response was already written by
 	// forwarding the request to the leader.
 	errProxied = errors.New("proxied to the leader")
@@ -66,8 +70,19 @@ func status(err error) (int, string) {
 			return fe.Code, "not_found"
 		case fiber.StatusMethodNotAllowed:
 			return fe.Code, "method_not_allowed"
+		case fiber.StatusUnauthorized:
+			return fe.Code, "unauthenticated"
+		case fiber.StatusForbidden:
+			return fe.Code, "forbidden"
+		case fiber.StatusTooManyRequests:
+			return fe.Code, "rate_limited"
 		}
 		return fe.Code, "bad_request"
+	case errors.Is(err, certs.ErrTokenMalformed), errors.Is(err, certs.ErrBadCSR), errors.Is(err, certs.ErrBadDeviceID):
+		return fiber.StatusBadRequest, "bad_request"
+	case errors.Is(err, certs.ErrTokenUnknown), errors.Is(err, certs.ErrTokenUsed), errors.Is(err, certs.ErrTokenExpired),
+		errors.Is(err, certs.ErrRevoked):
+		return fiber.StatusForbidden, "forbidden"
 	case errors.Is(err, ErrBadInput), errors.Is(err, event.ErrInvalid), errors.Is(err, event.ErrKey),
 		errors.Is(err, event.ErrEncoding), errors.Is(err, event.ErrUnknownKind), errors.Is(err, master.ErrInvalid),
 		errors.Is(err, command.ErrRejected), errors.Is(err, cluster.ErrMembership):
@@ -82,6 +97,13 @@ func status(err error) (int, string) {
 		return fiber.StatusNotFound, "not_found"
 	case errors.Is(err, cluster.ErrOutcomeUnknown):
 		return fiber.StatusGatewayTimeout, "outcome_unknown"
+	case errors.Is(err, cluster.ErrAnswerLost):
+		// Not 503: the write may have been applied. Sending it again is
+		// safe (events, ASN items and records are idempotent), which the
+		// message says.
+		return fiber.StatusBadGateway, "answer_lost"
+	case errors.Is(err, ErrConflict):
+		return fiber.StatusConflict, "conflict"
 	case errors.Is(err, cluster.ErrBusy), errors.Is(err, coalesce.ErrBusy):
 		return fiber.StatusServiceUnavailable, "busy"
 	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader), errors.Is(err, cluster.ErrForward),

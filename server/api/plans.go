@@ -52,7 +52,7 @@ func (s *Server) proposeASN(c *fiber.Ctx, a master.ASN) error {
 	if !sees(c)(a.Client) {
 		return fmt.Errorf("%w: client %q is not granted to you", ErrForbidden, a.Client)
 	}
-	if err := a.Validate(); err != nil {
+	if err := command.CheckASN(&a); err != nil {
 		return err
 	}
 	if err := s.idFree(c, "ASN", a.ID, a.Client, func(r *state.Reader) (string, error) {
@@ -61,16 +61,37 @@ func (s *Server) proposeASN(c *fiber.Ctx, a master.ASN) error {
 	}); err != nil {
 		return err
 	}
-	cmd := command.ASN{ASN: a, User: user(c).ID, At: s.clock.Now(), IDs: command.ASNEventIDs(&a)}
-	raw, err := s.propose(c, command.TypeASN, cmd)
-	if err != nil {
-		return err
+	// One entry per chunk of at most command.MaxASNChunk items, in order:
+	// each applies in one small transaction and is idempotent on its own,
+	// so an import cut short and sent again converges, its applied items
+	// answered as duplicates.
+	chunks := command.SplitASN(a, user(c).ID, s.clock.Now())
+	verdicts := make([]command.Verdict, 0, len(a.Items))
+	complete := false
+	for _, ch := range chunks {
+		raw, err := s.propose(c, command.TypeASNChunk, ch)
+		if err != nil {
+			if ch.Start == 0 {
+				return err
+			}
+			return fmt.Errorf("ASN %s: the first %d of %d items were imported, the rest not (sending the ASN again is safe: imported items come back as duplicates): %w",
+				a.ID, ch.Start, len(a.Items), err)
+		}
+		var res command.ASNChunkResult
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return err
+		}
+		if len(res.Verdicts) != len(ch.ASN.Items) {
+			return fmt.Errorf("ASN %s: %d verdicts for items %d to %d", a.ID, len(res.Verdicts), ch.Start+1, ch.Start+len(ch.ASN.Items))
+		}
+		verdicts = append(verdicts, res.Verdicts...)
+		complete = res.Complete
 	}
-	var res command.ASNResult
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return err
+	if !complete {
+		return fmt.Errorf("%w: ASN %s: every item is expected, but another import of this ASN with other content ran at the same time and its version is the stored record; send the ASN again to make it this one",
+			ErrConflict, a.ID)
 	}
-	return c.JSON(fiber.Map{"asn": a.ID, "items": len(a.Items), "verdicts": toVerdicts(res.Verdicts)})
+	return c.JSON(fiber.Map{"asn": a.ID, "items": len(a.Items), "verdicts": toVerdicts(verdicts)})
 }
 
 func (s *Server) listOrders(c *fiber.Ctx) error {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -75,11 +76,21 @@ func queryInt(c *fiber.Ctx, name string, def, maxv int) (int, error) {
 	return n, nil
 }
 
-// proxy forwards a whole HTTP request to the leader.
-type proxy struct{ http *http.Client }
+// proxy forwards a whole HTTP request to the leader (over HTTPS when
+// the nodes serve TLS).
+type proxy struct {
+	http   *http.Client
+	scheme string
+}
 
-func newProxy() *proxy {
-	return &proxy{http: &http.Client{Timeout: 120 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
+func newProxy(tlsCfg *tls.Config) *proxy {
+	tr := &http.Transport{MaxIdleConnsPerHost: 32}
+	scheme := "http://"
+	if tlsCfg != nil {
+		tr.TLSClientConfig = tlsCfg.Clone()
+		scheme = "https://"
+	}
+	return &proxy{http: &http.Client{Timeout: 120 * time.Second, Transport: tr}, scheme: scheme}
 }
 
 func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
@@ -87,7 +98,7 @@ func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(c.UserContext(), c.Method(), "http://"+addr+c.OriginalURL(), bytes.NewReader(c.Body()))
+	req, err := http.NewRequestWithContext(c.UserContext(), c.Method(), p.scheme+addr+c.OriginalURL(), bytes.NewReader(c.Body()))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/command"
 	"github.com/custodyhq/custody/server/state"
@@ -54,6 +56,32 @@ type Config struct {
 	// Before registers routes ahead of the user-authenticated API: the
 	// device sync websocket, which establishes its devices itself.
 	Before func(r fiber.Router)
+
+	// TLS, when set, serves the API over HTTPS with this configuration:
+	// certs.ServerTLS with AllowNoClientCert, so client certificates are
+	// asked for and verified when presented, never required (people use
+	// the API without one).
+	TLS *tls.Config
+	// Verifier judges client certificates at the application: a node
+	// certificate authenticates the node-to-node routes (as the cluster
+	// secret does). It should consult the revoked devices.
+	Verifier *certs.Verifier
+	// NodeClientTLS, with TLS, is how this node dials the leader when it
+	// forwards a leader-consistent read: HTTPS with the node's
+	// certificate.
+	NodeClientTLS *tls.Config
+	// CA, when set, lets this node enroll handhelds (it signs their
+	// certificates) and serves the CA certificate at /api/v1/ca.
+	CA *certs.CA
+	// EnrollRate is how many enrollment requests one address may make
+	// per minute (default DefaultEnrollRate).
+	EnrollRate int
+	// DeviceValidity is how long an enrolled device's certificate is
+	// valid (default certs.DefaultDeviceValidity).
+	DeviceValidity time.Duration
+	// Now stamps enrollment tokens, their use and revocations (default
+	// time.Now).
+	Now func() time.Time
 }
 
 // Server is the HTTP API of one node.
@@ -66,6 +94,8 @@ type Server struct {
 	clock   *hlc.Clock
 	latency *prometheus.HistogramVec
 	proxy   *proxy
+	// enrollRate limits enrollment requests per address.
+	enrollRate *rateLimit
 }
 
 // New builds the server and its routes.
@@ -82,7 +112,21 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = hlc.NewClock(nil, 0)
 	}
-	s := &Server{cfg: cfg, node: cfg.Node, log: cfg.Logger, reg: cfg.Registry, clock: cfg.Clock, proxy: newProxy()}
+	if cfg.EnrollRate <= 0 {
+		cfg.EnrollRate = DefaultEnrollRate
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	var proxyTLS *tls.Config
+	if cfg.TLS != nil {
+		proxyTLS = cfg.NodeClientTLS
+		if proxyTLS == nil {
+			proxyTLS = &tls.Config{MinVersion: tls.VersionTLS13}
+		}
+	}
+	s := &Server{cfg: cfg, node: cfg.Node, log: cfg.Logger, reg: cfg.Registry, clock: cfg.Clock, proxy: newProxy(proxyTLS),
+		enrollRate: newRateLimit(cfg.EnrollRate, time.Minute, time.Now)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "custody",
 		BodyLimit:             cfg.BodyLimit,
@@ -109,8 +153,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	return s.ServeListener(ctx, ln)
 }
 
-// ServeListener serves on ln until ctx ends.
+// ServeListener serves on ln until ctx ends, over TLS when Config.TLS
+// is set.
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.app.Listener(ln) }()
 	select {
@@ -135,6 +183,10 @@ func (s *Server) routes() {
 	if s.cfg.Before != nil {
 		s.cfg.Before(a)
 	}
+	// Device admission without a user: the CA certificate, and the
+	// handheld's side of enrollment (the token is its authority).
+	a.Get("/api/v1/ca", s.caCert)
+	a.Post("/api/v1/enroll", s.enrollLimit(), s.enroll)
 
 	// Node to node.
 	a.Post(cluster.PathForwardEvents, s.fromNode, s.forwardedEvents)
@@ -160,6 +212,10 @@ func (s *Server) routes() {
 	v1.Get("/users/:id", s.admin, s.getUser)
 	v1.Put("/users/:id", s.admin, s.putUser)
 	v1.Get("/devices", s.admin, s.listDevices)
+	v1.Post("/devices/tokens", s.admin, s.mintToken)
+	v1.Get("/devices/tokens", s.admin, s.listTokens)
+	v1.Get("/devices/revoked", s.admin, s.listRevoked)
+	v1.Post("/devices/:id/revoke", s.admin, s.revokeDevice)
 
 	v1.Post("/events", s.submitEvents)
 	v1.Get("/events/:id", s.getEvent)

@@ -32,6 +32,12 @@ var (
 	// lost its leadership: it may or may not be in the log. Read the
 	// state before proposing it again.
 	ErrOutcomeUnknown = errors.New("cluster: outcome unknown, the leader changed while the command was proposed")
+	// ErrAnswerLost reports a forwarded write whose request reached the
+	// leader but whose answer did not come back (the connection broke,
+	// the leader stopped): it may have been applied. Not a "retry": say
+	// so. Sending it again is safe all the same, events, ASN items and
+	// records being idempotent.
+	ErrAnswerLost = errors.New("cluster: the leader received the forwarded write but its answer was lost: it may have been applied; sending it again is safe (events and records are idempotent)")
 )
 
 // HTTP paths the nodes serve to one another (the api package mounts

@@ -45,7 +45,13 @@ type Config struct {
 	// another node's API (HeaderSecret); the API refuses node-to-node
 	// requests without it (api.Config.ClusterSecret).
 	Secret string
-	Logger *slog.Logger
+	// HTTPClientTLS, when set, is the TLS configuration of this node's
+	// requests to other nodes' APIs (forwarded writes, join, status):
+	// every node serves its API over HTTPS, so these requests go to
+	// https:// whatever scheme the address or join URL was written with,
+	// and present the node certificate this configuration carries.
+	HTTPClientTLS *tls.Config
+	Logger        *slog.Logger
 
 	// Raft timing; zero values take the defaults sized for slow shared
 	// hardware (1 s heartbeat and election timeouts).
@@ -121,7 +127,7 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.ID), clock: hlc.NewClock(nil, 0),
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &secretTransport{secret: cfg.Secret,
-			next: &http.Transport{MaxIdleConnsPerHost: 64}}}}
+			next: nodeTransport(cfg.HTTPClientTLS)}}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -188,6 +194,32 @@ func Open(cfg Config) (*Node, error) {
 	n.coal = coalesce.New(n.proposeAsync, n.clock.Now, cfg.Coalesce)
 	ok = true
 	return n, nil
+}
+
+// nodeTransport carries a node's requests to other nodes' APIs: over
+// HTTPS with tlsCfg when it is set (see Config.HTTPClientTLS).
+func nodeTransport(tlsCfg *tls.Config) http.RoundTripper {
+	t := &http.Transport{MaxIdleConnsPerHost: 64}
+	if tlsCfg == nil {
+		return t
+	}
+	t.TLSClientConfig = tlsCfg.Clone()
+	t.ForceAttemptHTTP2 = false
+	return httpsTransport{next: t}
+}
+
+// httpsTransport sends every request over HTTPS. Nodes address one
+// another by the host:port they registered, and the forwarding, join
+// and status code writes http:// URLs: with TLS on, the scheme is
+// decided here, in one place.
+type httpsTransport struct{ next http.RoundTripper }
+
+func (t httpsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "http" {
+		r = r.Clone(r.Context())
+		r.URL.Scheme = "https"
+	}
+	return t.next.RoundTrip(r)
 }
 
 func newTransport(cfg Config, hl hclog.Logger) (*raft.NetworkTransport, error) {
@@ -405,6 +437,12 @@ func (n *Node) leaderChores() error {
 		if _, err := n.proposeJSON(command.TypeSite, master.Site{ID: "site", Name: "Custody site"}); err != nil {
 			return err
 		}
+	}
+	// A cluster names its change feed once (restored clusters got a new
+	// name before they started): devices holding a cursor of another
+	// incarnation resync.
+	if err := n.EnsureIncarnation(); err != nil {
+		return err
 	}
 	if !haveUsers {
 		if _, err := n.proposeJSON(command.TypeUser, seedAdmin); err != nil {

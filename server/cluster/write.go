@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -177,7 +179,18 @@ func (n *Node) forward(ctx context.Context, path string, body []byte, out any) e
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
+	// What a failure means depends on whether the request reached the
+	// leader. Until it is written whole (no connection, refused, reset
+	// while sending) the leader cannot have acted on it: retrying is
+	// safe. Once written, the leader may have applied it and only the
+	// answer is lost: ErrAnswerLost, never "retry".
+	var sent atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
+		if w.Err == nil {
+			sent.Store(true)
+		}
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrForward, err)
 	}
@@ -185,12 +198,15 @@ func (n *Node) forward(ctx context.Context, path string, body []byte, out any) e
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := n.http.Do(req)
 	if err != nil {
+		if sent.Load() {
+			return answerLost(err)
+		}
 		return retry(fmt.Errorf("%w: %v", ErrForward, err), 500*time.Millisecond)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return retry(fmt.Errorf("%w: %v", ErrForward, err), 500*time.Millisecond)
+		return answerLost(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var eb ErrorBody
@@ -203,9 +219,16 @@ func (n *Node) forward(ctx context.Context, path string, body []byte, out any) e
 		return fromCode(eb)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%w: %v", ErrForward, err)
+		return answerLost(fmt.Errorf("the leader's answer does not decode: %v", err))
 	}
 	return nil
+}
+
+// answerLost is the error of a forwarded write the leader received whose
+// answer never came back. It wraps ErrForward too, so a device's push is
+// still answered BUSY and resent: its events are idempotent.
+func answerLost(err error) error {
+	return fmt.Errorf("%w (%w): %v", ErrAnswerLost, ErrForward, err)
 }
 
 // VerifyRead makes a local read linearizable: the node confirms it still

@@ -37,7 +37,19 @@ const (
 	TypeException  Type = 12 // ExceptionUpdate
 	TypeNode       Type = 13 // state.Node: register a cluster member
 	TypeRemoveNode Type = 14 // RemoveNode
-	typeEnd
+	// Device admission (enroll.go).
+	TypeEnrollToken  Type = 15 // EnrollToken: keep a new enrollment token's hash
+	TypeUseToken     Type = 16 // UseToken: a device spends an enrollment token
+	TypeRevokeDevice Type = 17 // RevokeDevice: stop admitting a device
+	TypePurgeTokens  Type = 18 // PurgeTokens: forget tokens expired before a time
+	// Bounded ASN imports and the feed's incarnation (asn.go, incarnation.go).
+	TypeASNChunk    Type = 19 // ASNChunk: part of an ASN import, at most MaxASNChunk items
+	TypeIncarnation Type = 20 // Incarnation: name this cluster's change feed, once
+
+	// typeEnd is one past the last type. It must name the last type: a
+	// bare typeEnd would repeat the line above and equal the last type,
+	// which Decode would then refuse.
+	typeEnd = TypeIncarnation + 1
 )
 
 // Types lists every command type, in number order.
@@ -129,14 +141,40 @@ func EncodeJSON(t Type, v any) ([]byte, error) {
 	return Encode(t, p), nil
 }
 
-// ASN imports an advance ship notice. The proposer stamps the time and
-// one event id per item; the processor turns each item into an expect
-// event.
+// ASN imports an advance ship notice in one entry. The proposer stamps
+// the time and one event id per item; the processor turns each item into
+// an expect event. No longer proposed (a large ASN made one entry too
+// big to apply in one transaction): imports are ASNChunk entries. Kept
+// so logs that hold it still replay.
 type ASN struct {
 	ASN  master.ASN    `json:"asn"`
 	User string        `json:"user"`
 	At   hlc.Timestamp `json:"at"`
 	IDs  []event.ID    `json:"ids"`
+}
+
+// ASNChunk is one raft entry of an ASN import: the ASN's header (id,
+// client, supplier, closed) with the items at positions [Start,
+// Start+len(ASN.Items)) of an ASN of Total items whose ASNDigest is
+// Digest. SplitASN cuts an import into chunks of at most MaxASNChunk
+// items. The processor derives each item's expect event id from its
+// position and content (ASNEventIDs), so every chunk is idempotent on
+// its own, and stores the ASN record once the chunks of that digest
+// cover it (asn.go; DESIGN.md).
+type ASNChunk struct {
+	ASN    master.ASN    `json:"asn"`
+	Start  int           `json:"start"`
+	Total  int           `json:"total"`
+	Digest string        `json:"digest"`
+	User   string        `json:"user"`
+	At     hlc.Timestamp `json:"at"`
+}
+
+// Incarnation names the cluster's incarnation: the id devices see in
+// the change feed's cluster id. The processor keeps the first one the
+// log carries; a restored cluster is given a new one before it starts.
+type Incarnation struct {
+	ID string `json:"id"`
 }
 
 // ASNEventIDs derives the ids of an ASN's expect events from the ASN's
@@ -147,18 +185,23 @@ type ASN struct {
 func ASNEventIDs(a *master.ASN) []event.ID {
 	out := make([]event.ID, len(a.Items))
 	for i, it := range a.Items {
-		h := sha256.New()
-		for _, f := range []string{"custody/asn-expect/v1", a.Client, a.ID, strconv.Itoa(i), string(it.Key), string(it.Parent), it.Lot, it.Expiry} {
-			h.Write([]byte(f))
-			h.Write([]byte{0})
-		}
-		var id event.ID
-		copy(id[:], h.Sum(nil))
-		id[6] = id[6]&0x0f | 0x80
-		id[8] = id[8]&0x3f | 0x80
-		out[i] = id
+		out[i] = asnEventID(a.Client, a.ID, i, &it)
 	}
 	return out
+}
+
+// asnEventID is the id of the expect event of item it at position pos.
+func asnEventID(client, asn string, pos int, it *master.ASNItem) event.ID {
+	h := sha256.New()
+	for _, f := range []string{"custody/asn-expect/v1", client, asn, strconv.Itoa(pos), string(it.Key), string(it.Parent), it.Lot, it.Expiry} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	var id event.ID
+	copy(id[:], h.Sum(nil))
+	id[6] = id[6]&0x0f | 0x80
+	id[8] = id[8]&0x3f | 0x80
+	return id
 }
 
 // ExceptionUpdate acknowledges or resolves an exception.

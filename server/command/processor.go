@@ -245,6 +245,12 @@ func (b *batch) apply(e Entry) any {
 		var v RemoveNode
 		decode(&v)
 		must(b.tx.DeleteNode(v.ID), "remove node")
+	case TypeEnrollToken, TypeUseToken, TypeRevokeDevice, TypePurgeTokens:
+		return b.enroll(e.Index, t, payload)
+	case TypeASNChunk:
+		return b.asnChunk(e.Index, payload)
+	case TypeIncarnation:
+		return b.incarnation(e.Index, payload)
 	default:
 		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
 	}
@@ -372,67 +378,6 @@ func sameEvent(a, b *event.Event) bool {
 	x, y := *a, *b
 	x.Epoch, x.Seq, y.Epoch, y.Seq = 0, 0, 0, 0
 	return bytes.Equal(x.AppendBinary(nil), y.AppendBinary(nil))
-}
-
-func (b *batch) asn(index uint64, c *ASN) any {
-	if err := c.ASN.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrRejected, err)
-	}
-	if len(c.IDs) != len(c.ASN.Items) {
-		return fmt.Errorf("%w: ASN %s: %d items but %d event ids", ErrRejected, c.ASN.ID, len(c.ASN.Items), len(c.IDs))
-	}
-	old, oldErr := b.tx.ASN(c.ASN.ID)
-	if err := sameOwner("ASN", c.ASN.ID, c.ASN.Client, old.Client, oldErr); err != nil {
-		return err
-	}
-	// Items already expected under their ids (the same ASN proposed again
-	// after a retried request: ASNEventIDs derives the ids from the
-	// content) are answered from their records. Everything is checked
-	// before anything is written: a refused ASN changes nothing.
-	prevs := make([]*state.Record, len(c.IDs))
-	ids := make(map[event.ID]bool, len(c.IDs))
-	for i, it := range c.ASN.Items {
-		if ids[c.IDs[i]] {
-			return fmt.Errorf("%w: ASN %s: event id %s twice", ErrRejected, c.ASN.ID, c.IDs[i])
-		}
-		ids[c.IDs[i]] = true
-		prev, err := b.tx.Event(c.IDs[i])
-		if errors.Is(err, state.ErrNotFound) {
-			continue
-		}
-		must(err, "event")
-		pe := &prev.Event
-		if pe.Kind != event.KindExpect || pe.Ctx.ASN != c.ASN.ID || pe.Client != c.ASN.Client ||
-			len(pe.Subjects) != 1 || pe.Subjects[0].Key != it.Key {
-			// Ids are derived, so another event may have been sent under
-			// one: refuse the import rather than answer for that event.
-			return fmt.Errorf("%w: ASN %s item %d: event id %s is already used by another event", ErrRejected, c.ASN.ID, i, c.IDs[i])
-		}
-		prevs[i] = &prev
-	}
-	site, err := b.tx.Site()
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		must(err, "site")
-	}
-	if oldErr != nil || !sameJSON(old, c.ASN) {
-		must(b.tx.PutASN(c.ASN), "asn")
-	}
-	res := ASNResult{Verdicts: make([]Verdict, len(c.ASN.Items))}
-	for i, it := range c.ASN.Items {
-		if prev := prevs[i]; prev != nil {
-			res.Verdicts[i] = Verdict{ID: prev.Event.ID, Device: prev.Event.Device, Seq: prev.Event.Seq, Status: StatusDuplicate,
-				Index: prev.Index, Result: prev.Result, Reason: prev.Reason}
-			continue
-		}
-		ev := event.Event{ID: c.IDs[i], Device: "site", Seq: uint64(i + 1), HLC: c.At, User: c.User,
-			Site: site.ID, Client: c.ASN.Client, Kind: event.KindExpect, Subjects: []event.Subject{{Key: it.Key}},
-			Ctx: event.Context{ASN: c.ASN.ID, Parent: it.Parent, Lot: it.Lot, Expiry: it.Expiry}}
-		r, err := unit.Evaluate(b.tx, &ev, unit.Env{Received: c.At, MaxSkew: b.p.maxSkew})
-		must(err, "evaluate")
-		must(b.tx.PutEvent(&state.Record{Event: ev, Index: index, Result: &r}, uint32(i)), "event")
-		res.Verdicts[i] = Verdict{ID: ev.ID, Device: ev.Device, Seq: ev.Seq, Status: StatusApplied, Index: index, Result: &r}
-	}
-	return res
 }
 
 func (b *batch) exception(c *ExceptionUpdate) any {

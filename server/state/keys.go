@@ -21,13 +21,14 @@ const (
 	tInherited   byte = 'g'  // g gtin 0 lot → holds of active lot/product holds
 	tMaster      byte = 'M'  // M kind id → JSON record
 	tHoldByScope byte = 'k'  // k gtin 0 lot 0 hold id → ""
+	tEnroll      byte = 'n'  // n kind id → JSON: enrollment tokens, revoked devices (enroll.go)
 )
 
 // knownTables lists every table a snapshot may contain.
 func knownTable(b byte) bool {
 	switch b {
 	case tMeta, tUnit, tEvent, tHistory, tLot, tChild, tLocation, tStatus, tHeld,
-		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed:
+		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed, tEnroll:
 		return true
 	}
 	return false

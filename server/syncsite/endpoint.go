@@ -3,6 +3,8 @@ package syncsite
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
@@ -10,6 +12,7 @@ import (
 	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/sync/conn"
 	"github.com/custodyhq/custody/sync/session"
+	"github.com/custodyhq/custody/sync/wire"
 )
 
 // Path is where a node serves device sync.
@@ -23,10 +26,17 @@ type EndpointConfig struct {
 	// (mTLS). Without it, only TrustHello admits devices.
 	Verifier *certs.Verifier
 	// TrustHello takes the device id HELLO claims when the connection
-	// carries no verified certificate: for demos and tests without TLS
-	// only.
+	// carries no certificate: for demos and tests without device
+	// certificates only. A certificate that is presented is still
+	// verified.
 	TrustHello bool
-	Logger     *slog.Logger
+	// Revocations, when set, is checked every RevokeCheck (default 1 s):
+	// the open sessions of devices revoked since they connected are
+	// closed with the forbidden code. (New connections are refused by
+	// the Verifier, which should consult the same list.)
+	Revocations *Revocations
+	RevokeCheck time.Duration
+	Logger      *slog.Logger
 }
 
 // Endpoint serves sync sessions over websockets on a Fiber app.
@@ -34,6 +44,9 @@ type Endpoint struct {
 	hub *session.Hub
 	cfg EndpointConfig
 	log *slog.Logger
+
+	mu    sync.Mutex
+	conns map[*conn.WSConn]string // open connections of certified devices → device id
 }
 
 // NewEndpoint returns the endpoint for site.
@@ -41,25 +54,94 @@ func NewEndpoint(site *Site, cfg EndpointConfig) *Endpoint {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.RevokeCheck <= 0 {
+		cfg.RevokeCheck = time.Second
+	}
 	cfg.Session.TrustHello = cfg.TrustHello
 	if cfg.Session.Logger == nil {
 		cfg.Session.Logger = cfg.Logger
 	}
-	return &Endpoint{hub: session.NewHub(site, cfg.Session, cfg.MaxSessions), cfg: cfg, log: cfg.Logger}
+	return &Endpoint{hub: session.NewHub(site, cfg.Session, cfg.MaxSessions), cfg: cfg, log: cfg.Logger,
+		conns: map[*conn.WSConn]string{}}
 }
 
 // Hub is the endpoint's session hub (the console lists its sessions).
 func (e *Endpoint) Hub() *session.Hub { return e.hub }
 
-// Serve runs until ctx ends, then closes every session: Fiber's own
-// shutdown does not close hijacked websockets.
-func (e *Endpoint) Serve(ctx context.Context) error { return e.hub.Serve(ctx) }
+// Serve runs until ctx ends, closing the sessions of devices that are
+// revoked meanwhile, then closes every session: Fiber's own shutdown
+// does not close hijacked websockets.
+func (e *Endpoint) Serve(ctx context.Context) error {
+	if e.cfg.Revocations != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() {
+			defer close(done)
+			t := time.NewTicker(e.cfg.RevokeCheck)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					e.closeRevoked()
+				}
+			}
+		}()
+	}
+	return e.hub.Serve(ctx)
+}
+
+// closeRevoked closes the connections of revoked devices.
+func (e *Endpoint) closeRevoked() {
+	e.mu.Lock()
+	n := len(e.conns)
+	e.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	revoked, err := e.cfg.Revocations.Revoked()
+	if err != nil {
+		e.log.Error("read revoked devices", "err", err)
+		return
+	}
+	e.mu.Lock()
+	var closing []*conn.WSConn
+	for wc, dev := range e.conns {
+		if revoked[dev] {
+			closing = append(closing, wc)
+			delete(e.conns, wc)
+		}
+	}
+	e.mu.Unlock()
+	for _, wc := range closing {
+		e.log.Warn("closing the session of a revoked device", "device", wc.Peer().Device, "addr", wc.Peer().Addr)
+		_ = wc.Close(conn.CloseApp+int(wire.CodeForbidden), "device revoked")
+	}
+}
+
+func (e *Endpoint) track(wc *conn.WSConn, device string) {
+	if device == "" {
+		return
+	}
+	e.mu.Lock()
+	e.conns[wc] = device
+	e.mu.Unlock()
+}
+
+func (e *Endpoint) untrack(wc *conn.WSConn) {
+	e.mu.Lock()
+	delete(e.conns, wc)
+	e.mu.Unlock()
+}
 
 const localDevice = "syncsite.device"
 
 // Handler is the Fiber handler for Path: it establishes the device from
 // the TLS client certificate, then upgrades and hands the connection to
-// the hub. Anything but a websocket upgrade gets 426.
+// the hub. Anything but a websocket upgrade gets 426; a certificate the
+// Verifier refuses (another CA, expired, revoked, not a device) 403; no
+// certificate 401, unless TrustHello.
 func (e *Endpoint) Handler() fiber.Handler {
 	ws := websocket.New(func(c *websocket.Conn) {
 		id, _ := c.Locals(localDevice).(string)
@@ -67,6 +149,8 @@ func (e *Endpoint) Handler() fiber.Handler {
 		// Release first, so no scheduled deadline or close reaches it.
 		wc := conn.WebSocket(c.Conn, conn.Peer{Device: id}, conn.Options{})
 		defer wc.Release()
+		e.track(wc, id)
+		defer e.untrack(wc)
 		_ = e.hub.Handle(context.Background(), wc)
 	}, websocket.Config{ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10})
 	return func(c *fiber.Ctx) error {
@@ -74,16 +158,17 @@ func (e *Endpoint) Handler() fiber.Handler {
 			return fiber.ErrUpgradeRequired
 		}
 		id := ""
-		if cs := c.Context().TLSConnectionState(); cs != nil && e.cfg.Verifier != nil {
+		if cs := c.Context().TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 && e.cfg.Verifier != nil {
 			dev, err := e.cfg.Verifier.DeviceIDFromConn(*cs)
 			if err != nil {
 				e.log.Warn("sync connection refused", "addr", c.IP(), "err", err)
-				return fiber.ErrForbidden
+				return fiber.NewError(fiber.StatusForbidden, "device certificate refused: "+err.Error())
 			}
 			id = dev.String()
 		}
 		if id == "" && !e.cfg.TrustHello {
-			return fiber.ErrUnauthorized
+			e.log.Debug("sync connection without a device certificate", "addr", c.IP())
+			return fiber.NewError(fiber.StatusUnauthorized, "sync needs the client certificate of an enrolled device")
 		}
 		c.Locals(localDevice, id)
 		return ws(c)

@@ -95,16 +95,35 @@ func New(node *cluster.Node, cfg Config) *Site {
 	return &Site{node: node, cfg: cfg, clock: hlc.NewClock(nil, 0), bulk: make(chan struct{}, cfg.BulkSlots)}
 }
 
-// ClusterID names the site's feed: the site record's id. A device
-// whose replica came from another site resyncs.
+// ClusterID names the site's feed: the site record's id and the
+// cluster's incarnation. A device whose replica came from another site,
+// or from this site before it was restored from a backup (whose log
+// restarted at the backup's index), resyncs.
 func (s *Site) ClusterID() string {
 	id := ""
 	_ = s.node.State().View(func(r *state.Reader) error {
-		site, err := r.Site()
-		id = site.ID
+		var err error
+		id, err = feedID(r)
 		return err
 	})
-	return "site:" + id
+	return id
+}
+
+// feedID is the cluster id of the feed a view belongs to:
+// "site:<site id>", with "@<incarnation>" once the cluster has one.
+func feedID(r *state.Reader) (string, error) {
+	site, err := r.Site()
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return "", err
+	}
+	inc, err := r.Incarnation()
+	if err != nil {
+		return "", err
+	}
+	if inc == "" {
+		return "site:" + site.ID, nil
+	}
+	return "site:" + site.ID + "@" + inc, nil
 }
 
 // Now is the site's clock.
@@ -275,7 +294,11 @@ func (s *Site) Snapshot(ctx context.Context, device, user string) (master.Snapsh
 		if err != nil {
 			return err
 		}
-		cur = protocol.Cursor{Cluster: "site:" + site.ID, Epoch: epoch, Index: idx}
+		cluster, err := feedID(r)
+		if err != nil {
+			return err
+		}
+		cur = protocol.Cursor{Cluster: cluster, Epoch: epoch, Index: idx}
 		snap, err = readSnapshot(r, site, sees)
 		return err
 	})

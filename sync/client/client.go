@@ -3,13 +3,17 @@ package client
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -208,13 +212,53 @@ func (c *Client) dial(ctx context.Context) (conn.Conn, error) {
 		WriteBufferSize:  64 << 10,
 	}
 	ws, resp, err := d.DialContext(ctx, c.cfg.URL, c.cfg.Header)
+	refusal := ""
 	if resp != nil && resp.Body != nil {
+		if err != nil && resp.StatusCode >= 400 {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+			refusal = RefusalText(resp.StatusCode, b)
+		}
 		_ = resp.Body.Close()
+	}
+	if refusal != "" {
+		// The site answered the upgrade with an error: no client
+		// certificate, a refused or revoked one, and so on.
+		return nil, fmt.Errorf("sync dial %s: %w: %s", c.cfg.URL, ErrRefused, refusal)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sync dial %s: %w", c.cfg.URL, err)
 	}
 	return conn.WebSocket(ws, conn.Peer{Addr: c.cfg.URL}, conn.Options{ReadLimit: int64(c.cfg.MaxFrame)}), nil
+}
+
+// RefusalText says why a site refused a websocket upgrade, from the
+// HTTP status and the answer's body: the "error" of a JSON error body, or
+// the body's first line.
+func RefusalText(status int, body []byte) string {
+	msg := ""
+	var eb struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &eb) == nil && eb.Error != "" {
+		msg = eb.Error
+	} else {
+		line, _, _ := strings.Cut(string(body), "\n")
+		msg = strings.TrimSpace(line)
+	}
+	msg = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, msg)
+	if r := []rune(msg); len(r) > 300 {
+		msg = string(r[:300])
+	}
+	text := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	if msg != "" {
+		text += ": " + msg
+	}
+	return text
 }
 
 // connectOnce runs one connection: dial, HELLO/WELCOME, then the

@@ -7,12 +7,21 @@
 //	custody-hh run     [-data DIR] [-device ID] [-devnum N] [SCRIPT|-]
 //	custody-hh outbox  [-data DIR] [-device ID] [-n MAX]
 //	custody-hh ack     [-data DIR] [-device ID] EPOCH SEQ
-//	custody-hh sync    [-data DIR] [-device ID] [-server URL] [-for DUR]
+//	custody-hh sync    [-data DIR] [-device ID] [-server URL] [-for DUR] [-ca FILE]
 //	custody-hh messages [-data DIR] [-device ID]
+//	custody-hh enroll  [-data DIR] -server https://HOST:PORT -token T (-ca-fingerprint F | -ca FILE)
 //
 // sync pushes the outbox to the site and brings the replica up to date
 // over the sync websocket, then prints what it did; messages lists the
 // conflicts and refusals the site reported for this device's events.
+//
+// enroll makes the device's key in DIR, trades the one-time token an
+// admin minted (custodyctl devices token) for a device certificate, and
+// keeps key, certificate and site CA in DIR. It must come before the
+// first use of DIR: the device id is then the certificate's (derived
+// from the key), every command uses it, and sync speaks wss:// with the
+// certificate. Without a certificate, -device names the device (default
+// hh-demo), which a site admits only with --insecure-devices.
 //
 // run prints one JSON line per step: {"line":…, "input":…, "verdict":
 // "accepted"|"warning"|"refused", "cue":…, "reason":…, …}. Script lines
@@ -66,8 +75,9 @@ const usage = `usage:
   custody-hh run     [-data DIR] [-device ID] [-devnum N] [SCRIPT|-]
   custody-hh outbox  [-data DIR] [-device ID] [-n MAX]
   custody-hh ack     [-data DIR] [-device ID] EPOCH SEQ
-  custody-hh sync    [-data DIR] [-device ID] [-server URL] [-for DUR]
+  custody-hh sync    [-data DIR] [-device ID] [-server URL] [-for DUR] [-ca FILE]
   custody-hh messages [-data DIR] [-device ID]
+  custody-hh enroll  [-data DIR] -server https://HOST:PORT -token T (-ca-fingerprint F | -ca FILE)
 
 Script lines (run): commands or scanner data (GS as 0x1D or <GS>):
   login USER PIN | logout | receive ASN | verify | close | pick ORDER
@@ -88,7 +98,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 	cmd, args := args[0], args[1:]
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	data := fs.String("data", "custody-hh-data", "data directory of the local replica")
-	device := fs.String("device", "hh-demo", "device id")
+	device := fs.String("device", "", "device id (default: the enrolled device's, else "+defaultDevice+")")
 	devnum := fs.Int("devnum", 0, "device number (1-999): the device's SSCC range, stored in the data dir at first use (0: the stored one)")
 	switch cmd {
 	case "demo-snapshot":
@@ -154,14 +164,26 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 			return nil
 		})
 	case "sync":
-		server := fs.String("server", "http://127.0.0.1:8081", "the site's API URL (or its ws:// sync URL)")
+		server := fs.String("server", "", "the site's API URL, or its ws:// or wss:// sync URL (default "+
+			"https://127.0.0.1:8081 for an enrolled device, else http://127.0.0.1:8081)")
 		wait := fs.Duration("for", 30*time.Second, "give up after this long (0: no limit)")
+		caFile := fs.String("ca", "", "the site CA to trust over https when the device is not enrolled")
 		if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 			return errUsage
 		}
 		return withEngine(*data, *device, *devnum, log, func(e *engine.Engine) error {
-			return syncOnce(e, *data, *server, *wait, stdout, log)
+			return syncOnce(e, *data, syncOptions{server: *server, wait: *wait, caFile: *caFile}, stdout, log)
 		})
+	case "enroll":
+		server := fs.String("server", "", "the site's API, https://HOST:PORT")
+		token := fs.String("token", "", "the one-time enrollment token")
+		fingerprint := fs.String("ca-fingerprint", "", "the site CA's fingerprint (hex SHA-256), as custodyctl devices token prints it")
+		caFile := fs.String("ca", "", "the site CA certificate (instead of, or as well as, -ca-fingerprint)")
+		if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *server == "" || *token == "" || (*fingerprint == "" && *caFile == "") {
+			fmt.Fprintln(os.Stderr, "usage: custody-hh enroll [-data DIR] -server https://HOST:PORT -token T (-ca-fingerprint F | -ca FILE)")
+			return errUsage
+		}
+		return enroll(*data, *device, *server, *token, *fingerprint, *caFile, stdout)
 	case "messages":
 		if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 			return errUsage
@@ -191,6 +213,10 @@ func run(args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) err
 }
 
 func withStore(dir, device string, log *slog.Logger, fn func(*store.Store) error) error {
+	device, err := deviceID(dir, device)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(dir, store.Options{Device: device, Logger: log})
 	if err != nil {
 		return err

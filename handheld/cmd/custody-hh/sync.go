@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,18 +13,36 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/handheld/engine"
 	"github.com/custodyhq/custody/handheld/syncdev"
 	"github.com/custodyhq/custody/sync/client"
 )
 
-// syncOnce connects to the site until the outbox is empty and the
-// replica follows the site's feed, or until wait passes (0: no limit),
-// printing the sync state as it changes, then what the site said.
-func syncOnce(e *engine.Engine, dir, server string, wait time.Duration, stdout io.Writer, log *slog.Logger) error {
-	dev, err := syncdev.New(e, dir)
-	if err != nil {
-		return err
+// syncOptions are the sync command's flags.
+type syncOptions struct {
+	server string        // API or sync URL; "" for the default
+	wait   time.Duration // give up after this long (0: no limit)
+	caFile string        // the site CA for an unenrolled device over https
+}
+
+// syncTarget is the sync URL and TLS configuration for the device in
+// dir: an enrolled device speaks wss:// with its certificate and trusts
+// only its site's CA; an unenrolled one speaks ws://, or wss:// without
+// a certificate when given the CA (a site admits it only with
+// --insecure-devices).
+func syncTarget(dir string, o syncOptions) (string, *tls.Config, error) {
+	id, err := syncdev.LoadIdentity(dir)
+	enrolled := err == nil
+	if err != nil && !errors.Is(err, syncdev.ErrNoIdentity) {
+		return "", nil, err
+	}
+	server := o.server
+	if server == "" {
+		server = "http://127.0.0.1:8081"
+		if enrolled {
+			server = "https://127.0.0.1:8081"
+		}
 	}
 	url := strings.TrimRight(server, "/")
 	if strings.HasPrefix(url, "http") {
@@ -32,9 +51,40 @@ func syncOnce(e *engine.Engine, dir, server string, wait time.Duration, stdout i
 	if !strings.HasSuffix(url, "/sync") {
 		url += "/api/v1/sync"
 	}
+	secure := strings.HasPrefix(url, "wss://")
+	switch {
+	case enrolled && !secure:
+		return "", nil, fmt.Errorf("device %s is enrolled: sync with an https:// server, not %s", id.Device.Short(), server)
+	case enrolled:
+		return url, id.TLSConfig(), nil
+	case secure && o.caFile != "":
+		ca, err := certs.LoadCACert(o.caFile)
+		if err != nil {
+			return "", nil, fmt.Errorf("-ca: %w", err)
+		}
+		return url, certs.ClientTLS(ca, tls.Certificate{}, ""), nil
+	case secure:
+		return "", nil, fmt.Errorf("%s: an unenrolled device needs -ca FILE to trust the site (or enroll it: custody-hh enroll)", server)
+	}
+	return url, nil, nil
+}
+
+// syncOnce connects to the site until the outbox is empty and the
+// replica follows the site's feed, or until the wait passes,
+// printing the sync state as it changes, then what the site said.
+func syncOnce(e *engine.Engine, dir string, o syncOptions, stdout io.Writer, log *slog.Logger) error {
+	dev, err := syncdev.New(e, dir)
+	if err != nil {
+		return err
+	}
+	url, tlsCfg, err := syncTarget(dir, o)
+	if err != nil {
+		return err
+	}
+	wait := o.wait
 	enc := json.NewEncoder(stdout)
 	var last client.State
-	cli, err := client.New(dev, client.Config{URL: url, Agent: "custody-hh", Logger: log,
+	cli, err := client.New(dev, client.Config{URL: url, TLSConfig: tlsCfg, Agent: "custody-hh", Logger: log,
 		MinBackoff: 300 * time.Millisecond, MaxBackoff: 5 * time.Second,
 		OnState: func(s client.State) {
 			if s.Online != last.Online || s.Queued != last.Queued || s.Problem != last.Problem {

@@ -7,8 +7,23 @@
 //	custody-server --id n1 --data d1 --raft 127.0.0.1:7001 --http 127.0.0.1:8081 --bootstrap
 //	custody-server --id n2 --data d2 --raft 127.0.0.1:7002 --http 127.0.0.1:8082 --join http://127.0.0.1:8081
 //
-// Handhelds sync on /api/v1/sync (a websocket); --insecure-devices admits
-// them without client certificates, for demos and tests.
+// Handhelds sync on /api/v1/sync (a websocket). --tls serves the API over
+// HTTPS with this node's certificate from the site PKI in DIR/certs (the
+// same files --raft-tls uses: the first node creates the CA; copy its
+// ca.pem and ca-key.pem into each other node's DIR/certs before that
+// node's first start, and join through an https:// URL). Client
+// certificates are then asked for and verified when presented: the sync
+// endpoint admits a handheld only with a valid, unrevoked device
+// certificate (its device id is the certificate's), the node-to-node
+// routes accept a node certificate (or the cluster secret), and nodes
+// forward to one another over HTTPS. Handhelds enroll with a one-time
+// token an admin mints (custodyctl devices token; custody-hh enroll).
+// --insecure-devices admits handhelds without certificates, taking the
+// device id their HELLO names, for demos and tests.
+//
+//	custody-server --id n1 --data d1 --tls --raft-tls --cluster-secret d1/secret
+//	custody-server --id n2 --data d2 --raft 127.0.0.1:7002 --http 127.0.0.1:8082 --tls --raft-tls \
+//	    --cluster-secret d2/secret --join https://127.0.0.1:8081
 //
 // --restore FILE turns a backup into a new cluster's first node before
 // starting (DIR must be empty). SIGTERM or SIGINT stops the node: the API
@@ -27,8 +42,10 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -46,7 +63,7 @@ func main() {
 type options struct {
 	id, data, raft, http, join, restore, logLevel string
 	clusterSecret                                 string // file
-	bootstrap, raftTLS                            bool
+	bootstrap, raftTLS, tls                       bool
 	insecureDevices                               bool // accept the device a HELLO names (no client certificates)
 }
 
@@ -64,6 +81,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "FILE holding the cluster secret that node-to-node requests (forwarded writes, join)\nmust carry; created on the first node when missing, copy it to each other node")
 	fs.BoolVar(&o.raftTLS, "raft-tls", false, "mutual TLS between nodes, with the site PKI in DIR/certs: created on the first\nnode; copy its ca.pem and ca-key.pem into each other node's DIR/certs before that node's first start")
+	fs.BoolVar(&o.tls, "tls", false, "serve the API over HTTPS with the site PKI in DIR/certs (as --raft-tls); handhelds then sync\nonly with an enrolled device certificate, and nodes forward over HTTPS with their node certificate")
 	fs.BoolVar(&o.insecureDevices, "insecure-devices", false, "serve handhelds on "+syncsite.Path+" without client certificates, taking the device id their HELLO names\n(demos and tests only)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -73,6 +91,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.join != "" && o.bootstrap {
 		return o, errors.New("--bootstrap and --join exclude each other")
+	}
+	if o.tls && o.join != "" && !strings.HasPrefix(o.join, "https://") {
+		return o, errors.New("--tls: --join must be the https:// URL of a member")
 	}
 	return o, nil
 }
@@ -122,20 +143,28 @@ func run(args []string, stderr io.Writer) int {
 	} else {
 		log.Warn("no --cluster-secret: the node-to-node routes accept anyone who reaches the HTTP port")
 	}
-	if o.raftTLS {
-		host, _, err := net.SplitHostPort(o.raft)
+	var site *certs.Site
+	if o.raftTLS || o.tls {
+		hosts, err := certHosts(o)
 		if err != nil {
-			log.Error("raft address", "err", err)
+			log.Error("addresses", "err", err)
 			return 2
 		}
-		site, err := certs.Bootstrap(o.data, "custody", o.id, []string{host})
-		if err != nil {
+		if site, err = certs.Bootstrap(o.data, "custody", o.id, hosts); err != nil {
 			log.Error("site certificates", "err", err)
 			return 1
 		}
+		log.Info("site CA", "fingerprint", certs.Fingerprint(site.CA.Cert()), "dir", site.Layout.Dir)
+	}
+	if o.raftTLS {
 		cert := site.Node.TLSCertificate()
 		cfg.RaftServerTLS = certs.ServerTLS(site.CA.Cert(), cert, nil, certs.AcceptKinds(certs.KindNode))
 		cfg.RaftClientTLS = certs.ClientTLS(site.CA.Cert(), cert, "")
+	}
+	if o.tls {
+		// Any node of the site is trusted as any other: they are dialled
+		// by the address they registered.
+		cfg.HTTPClientTLS = certs.ClientTLS(site.CA.Cert(), site.Node.TLSCertificate(), "")
 	}
 	node, err := cluster.Open(cfg)
 	if err != nil {
@@ -143,16 +172,32 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	reg := prometheus.NewRegistry()
-	// Handhelds sync over a websocket on the API's port. Without client
-	// certificates on the API, only --insecure-devices admits them.
-	site := syncsite.New(node, syncsite.Config{Logger: log})
-	ep := syncsite.NewEndpoint(site, syncsite.EndpointConfig{TrustHello: o.insecureDevices, Logger: log,
-		Session: session.Config{Node: o.id}})
-	srv := api.New(api.Config{Addr: o.http, Node: node, Logger: log, Registry: reg, Metrics: node.Collectors(), Before: ep.Mount,
-		ClusterSecret: cfg.Secret})
+	// Handhelds sync over a websocket on the API's port: with --tls they
+	// are known by their device certificates; without it, only
+	// --insecure-devices admits them.
+	epCfg := syncsite.EndpointConfig{TrustHello: o.insecureDevices, Logger: log, Session: session.Config{Node: o.id}}
+	apiCfg := api.Config{Addr: o.http, Node: node, Logger: log, Registry: reg, Metrics: node.Collectors(),
+		ClusterSecret: cfg.Secret}
+	if o.tls {
+		// The handshake checks the chain; the application checks again,
+		// with the revoked devices, and answers a refusal a device can
+		// show (a handshake failure would only say "bad certificate").
+		revs := syncsite.NewRevocations(node.State(), log)
+		verifier := certs.NewVerifier(site.CA.Cert(), revs, nil)
+		epCfg.Verifier, epCfg.Revocations = verifier, revs
+		apiCfg.TLS = certs.ServerTLS(site.CA.Cert(), site.Node.TLSCertificate(), nil, certs.AllowNoClientCert())
+		apiCfg.Verifier, apiCfg.CA, apiCfg.NodeClientTLS = verifier, site.CA, cfg.HTTPClientTLS
+	}
+	ss := syncsite.New(node, syncsite.Config{Logger: log})
+	ep := syncsite.NewEndpoint(ss, epCfg)
+	apiCfg.Before = ep.Mount
+	srv := api.New(apiCfg)
 	// Stopped in reverse: the sync sessions first (Fiber's shutdown does
 	// not close websockets), then the API, then the node.
 	comps := []component{{"node", node.Serve}, {"api", srv.Serve}, {"sync", ep.Serve}}
+	if o.tls {
+		comps = append(comps, component{"tokens", func(ctx context.Context) error { return purgeTokens(ctx, node, srv, log) }})
+	}
 
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -175,7 +220,7 @@ func run(args []string, stderr io.Writer) int {
 		}(c)
 		rs = append(rs, r)
 	}
-	log.Info("custody-server running", "id", o.id, "http", o.http, "raft", o.raft)
+	log.Info("custody-server running", "id", o.id, "http", o.http, "raft", o.raft, "tls", o.tls)
 	code := 0
 	select {
 	case <-sig.Done():
@@ -215,4 +260,58 @@ func clusterSecret(path string, create bool) (string, error) {
 		return "", fmt.Errorf("%s: a cluster secret has at least 16 characters", path)
 	}
 	return s, nil
+}
+
+// certHosts are the names the node certificate must be valid for: the
+// hosts of the raft address and, with --tls, of the HTTP address
+// (wildcard listen addresses are left out).
+func certHosts(o options) ([]string, error) {
+	addrs := []string{o.raft}
+	if o.tls {
+		addrs = append(addrs, o.http)
+	}
+	var hosts []string
+	for _, a := range addrs {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			return nil, fmt.Errorf("address %q: %w", a, err)
+		}
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			continue
+		}
+		if !slices.Contains(hosts, host) {
+			hosts = append(hosts, host)
+		}
+	}
+	return hosts, nil
+}
+
+// Expired enrollment tokens are kept this long (their records say who
+// minted them and which device used them), then purged.
+const (
+	tokenKeep  = 7 * 24 * time.Hour
+	tokenPurge = time.Hour
+)
+
+// purgeTokens forgets old enrollment tokens, on the leader, every
+// tokenPurge until ctx ends.
+func purgeTokens(ctx context.Context, node *cluster.Node, srv *api.Server, log *slog.Logger) error {
+	t := time.NewTicker(tokenPurge)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		if !node.IsLeader() {
+			continue
+		}
+		n, err := srv.PurgeTokens(ctx, tokenKeep)
+		if err != nil {
+			log.Warn("purge enrollment tokens", "err", err)
+		} else if n > 0 {
+			log.Info("purged enrollment tokens", "count", n)
+		}
+	}
 }

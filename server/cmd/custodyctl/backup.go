@@ -33,7 +33,11 @@ func backupTo(ctx context.Context, e *env, file string) error {
 		return err
 	}
 	req.Header.Set("X-Custody-User", srvUser())
-	resp, err := http.DefaultClient.Do(req)
+	hc, err := e.httpClient()
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,11 @@ func srvCall(ctx context.Context, e *env, method, path string, in any, timeout t
 		}
 		req.Header.Set(cluster.HeaderSecret, strings.TrimSpace(string(b)))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc, err := e.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}

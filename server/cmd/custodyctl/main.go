@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -25,6 +26,10 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	server string // --server URL
+	// --ca FILE: the site CA certificate an https:// server must chain
+	// to; --cert FILE and --key FILE: a client certificate to present (a
+	// node's, for the node-to-node routes such as cluster join).
+	ca, cert, key string
 }
 
 func commands() map[string]command {
@@ -34,6 +39,7 @@ func commands() map[string]command {
 		"cluster": {"cluster status, join, remove, transfer-leadership", runCluster},
 		"backup":  {"write a backup of the site state to a file", runBackup},
 		"restore": {"restore a backup into a fresh data directory", runRestore},
+		"devices": {"enrollment tokens and device revocation", runDevices},
 	}
 }
 
@@ -45,20 +51,27 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, server: os.Getenv("CUSTODY_SERVER")}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, server: os.Getenv("CUSTODY_SERVER"),
+		ca: os.Getenv("CUSTODY_CA"), cert: os.Getenv("CUSTODY_CERT"), key: os.Getenv("CUSTODY_KEY")}
 	if e.server == "" {
 		e.server = "http://127.0.0.1:8081"
 	}
+	globals := map[string]*string{"--server": &e.server, "--ca": &e.ca, "--cert": &e.cert, "--key": &e.key}
 	for len(args) > 0 {
-		switch {
-		case args[0] == "--server" && len(args) > 1:
-			e.server, args = args[1], args[2:]
-			continue
-		case len(args[0]) > len("--server=") && args[0][:len("--server=")] == "--server=":
-			e.server, args = args[0][len("--server="):], args[1:]
-			continue
+		name, value, hasValue := strings.Cut(args[0], "=")
+		dst, ok := globals[name]
+		if !ok {
+			break
 		}
-		break
+		switch {
+		case hasValue:
+			*dst, args = value, args[1:]
+		case len(args) > 1:
+			*dst, args = args[1], args[2:]
+		default:
+			fmt.Fprintf(stderr, "custodyctl: %s needs a value\n", name)
+			return 2
+		}
 	}
 	cmds := commands()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
@@ -78,7 +91,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func usage(w io.Writer, cmds map[string]command) {
-	fmt.Fprintln(w, "usage: custodyctl [--server URL] COMMAND [ARGS]")
+	fmt.Fprintln(w, "usage: custodyctl [--server URL] [--ca FILE] [--cert FILE --key FILE] COMMAND [ARGS]")
+	fmt.Fprintln(w, "  (or CUSTODY_SERVER, CUSTODY_CA, CUSTODY_CERT, CUSTODY_KEY; --ca is the site's ca.pem, for https://)")
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
 		names = append(names, n)

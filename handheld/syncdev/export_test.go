@@ -1,0 +1,4 @@
+package syncdev
+
+// ParseIdentity exposes the parsing behind LoadIdentity to the fuzz test.
+var ParseIdentity = parseIdentity
