@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -100,12 +101,13 @@ func submitRetry(m *sitetest.Member, evs []event.Event) (int, error) {
 }
 
 // BenchmarkClusterSustained offers a fixed rate (CUSTODY_BENCH_RATE
-// events/s, default 20000) for CUSTODY_BENCH_SECONDS (default 5) from 32
+// events/s, default 20000) for CUSTODY_BENCH_SECONDS (default 20: long
+// enough for several memtable rotations on every replica) from 32
 // devices, each sending a batch of 50 on its own clock, and reports the
 // rate achieved and the submit→commit+apply latency of the batches.
 func BenchmarkClusterSustained(b *testing.B) {
 	rate := envInt("CUSTODY_BENCH_RATE", 20000)
-	secs := envInt("CUSTODY_BENCH_SECONDS", 5)
+	secs := envInt("CUSTODY_BENCH_SECONDS", 20)
 	site := sitetest.Start(b, sitetest.Options{Nodes: 3})
 	leader := site.WaitLeader(10 * time.Second)
 	const devices, size = 32, 50
@@ -116,6 +118,7 @@ func BenchmarkClusterSustained(b *testing.B) {
 		var mu sync.Mutex
 		var lat []time.Duration
 		var late atomic.Int64
+		tl := &timeline{}
 		b.ResetTimer()
 		start := time.Now()
 		var wg sync.WaitGroup
@@ -137,6 +140,7 @@ func BenchmarkClusterSustained(b *testing.B) {
 						return
 					}
 					mine = append(mine, time.Since(t0))
+					tl.add(t0.Sub(start), time.Since(t0))
 					next = next.Add(interval)
 				}
 				mu.Lock()
@@ -152,7 +156,43 @@ func BenchmarkClusterSustained(b *testing.B) {
 		b.ReportMetric(float64(pct(lat, 0.99).Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(pct(lat, 0.5).Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(late.Load())/float64(devices*per), "late-frac")
+		if os.Getenv("CUSTODY_BENCH_TIMELINE") != "" {
+			b.Log(tl)
+		}
 	}
+}
+
+// timeline keeps the worst latency of the batches sent in each 100 ms
+// window of a run: with CUSTODY_BENCH_TIMELINE=1 the sustained benchmark
+// logs it, which shows whether a p99 comes from steady queueing or from
+// stalls (a memtable rotation, an election).
+type timeline struct {
+	mu    sync.Mutex
+	worst []time.Duration
+}
+
+func (t *timeline) add(sent, took time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w := int(sent / (100 * time.Millisecond))
+	for len(t.worst) <= w {
+		t.worst = append(t.worst, 0)
+	}
+	t.worst[w] = max(t.worst[w], took)
+}
+
+func (t *timeline) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var sb strings.Builder
+	sb.WriteString("worst submit→verdict per 100 ms window (ms):")
+	for i, d := range t.worst {
+		if i%20 == 0 {
+			fmt.Fprintf(&sb, "\n%5.1fs", float64(i)/10)
+		}
+		fmt.Fprintf(&sb, " %4d", d.Milliseconds())
+	}
+	return sb.String()
 }
 
 func envInt(name string, def int) int {

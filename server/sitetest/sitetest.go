@@ -87,7 +87,10 @@ func Start(t testing.TB, o Options) *Site {
 			join = s.Members[0].URL()
 		}
 		m.cfg = cluster.Config{ID: id, Dir: m.Dir, RaftAddr: m.Raft, Bootstrap: i == 0, Join: join,
-			Coalesce: o.Coalesce, HeartbeatTimeout: o.Heartbeat, ElectionTimeout: o.Election, Secret: o.ClusterSecret, Logger: s.logger()}
+			// Memtable sizes apart, as cluster.Config's random default
+			// would pick them, but the same in every run.
+			StateMemTableSize: int64(64+8*i) << 20,
+			Coalesce:          o.Coalesce, HeartbeatTimeout: o.Heartbeat, ElectionTimeout: o.Election, Secret: o.ClusterSecret, Logger: s.logger()}
 		if o.RaftTLS != nil {
 			m.cfg.RaftServerTLS, m.cfg.RaftClientTLS = o.RaftTLS(id)
 		}

@@ -2,6 +2,8 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -30,16 +32,45 @@ func sampleUnit() unit.State {
 
 func TestUnitCodecRoundTrip(t *testing.T) {
 	for _, s := range []unit.State{{}, sampleUnit()} {
-		got, err := decodeUnit(encodeUnit(&s))
+		got, err := decodeUnit(s.Key, encodeUnit(&s))
 		if err != nil || !reflect.DeepEqual(got, s) {
 			t.Fatalf("round trip: %+v, %v", got, err)
 		}
 	}
 	b := encodeUnit(&unit.State{Key: "x"})
 	for i := range b {
-		if _, err := decodeUnit(b[:i]); err == nil {
+		if _, err := decodeUnit("x", b[:i]); err == nil {
 			t.Fatalf("truncated at %d accepted", i)
 		}
+	}
+}
+
+// encodeUnitV1 writes the first record version, which also carried the
+// key in the value: stores written by earlier releases hold it.
+func encodeUnitV1(s *unit.State) []byte {
+	b := []byte{unitCodecV1, byte(s.Status), byte(s.Holds), byte(s.Completeness)}
+	for _, f := range [...]string{string(s.Key), s.Client, s.Lot, s.Expiry, s.Location, string(s.Parent), s.ASN, s.Order, s.Line, s.Shipment, s.LastDevice} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	b = binary.AppendUvarint(b, s.Version)
+	b = append(b, s.LastEvent[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(s.Updated))
+	return binary.BigEndian.AppendUint64(b, uint64(s.Since))
+}
+
+func TestUnitCodecReadsVersion1(t *testing.T) {
+	s := sampleUnit()
+	got, err := decodeUnit(s.Key, encodeUnitV1(&s))
+	if err != nil || !reflect.DeepEqual(got, s) {
+		t.Fatalf("version 1 record: %+v, %v", got, err)
+	}
+	// A version 1 record stored under another key is corrupt, not that unit.
+	if _, err := decodeUnit(event.SGTIN("00300010123455", "SN/2"), encodeUnitV1(&s)); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("version 1 record under another key: %v", err)
+	}
+	if n1, n2 := len(encodeUnitV1(&s)), len(encodeUnit(&s)); n2 >= n1 {
+		t.Fatalf("version 2 record is %d bytes, version 1 %d", n2, n1)
 	}
 }
 
@@ -177,11 +208,12 @@ func FuzzDecodeUnit(f *testing.F) {
 	f.Add(encodeUnit(&s))
 	f.Add([]byte{unitCodec, 1, 2, 3})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := decodeUnit(b)
+		k := sampleUnit().Key
+		s, err := decodeUnit(k, b)
 		if err != nil {
 			return
 		}
-		again, err := decodeUnit(encodeUnit(&s))
+		again, err := decodeUnit(k, encodeUnit(&s))
 		if err != nil || !reflect.DeepEqual(again, s) {
 			t.Fatalf("re-encoding changed the unit: %+v vs %+v", s, again)
 		}

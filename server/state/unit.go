@@ -14,12 +14,17 @@ import (
 // every write: by lot (l), by container (c), by location (p), by status
 // (s) and units with holds of their own (o).
 
-const unitCodec = 1
+// Unit record versions: 1 carried the unit key in the value too; 2 (the
+// one written) takes it from the record's key.
+const (
+	unitCodecV1 = 1
+	unitCodec   = 2
+)
 
 func encodeUnit(s *unit.State) []byte {
-	b := make([]byte, 0, 128)
+	b := make([]byte, 0, 96)
 	b = append(b, unitCodec, byte(s.Status), byte(s.Holds), byte(s.Completeness))
-	for _, f := range [...]string{string(s.Key), s.Client, s.Lot, s.Expiry, s.Location, string(s.Parent), s.ASN, s.Order, s.Line, s.Shipment, s.LastDevice} {
+	for _, f := range [...]string{s.Client, s.Lot, s.Expiry, s.Location, string(s.Parent), s.ASN, s.Order, s.Line, s.Shipment, s.LastDevice} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -29,24 +34,33 @@ func encodeUnit(s *unit.State) []byte {
 	return binary.BigEndian.AppendUint64(b, uint64(s.Since))
 }
 
-func decodeUnit(b []byte) (unit.State, error) {
+// decodeUnit decodes the record of unit k.
+func decodeUnit(k event.Key, b []byte) (unit.State, error) {
 	var s unit.State
 	bad := fmt.Errorf("%w: unit", ErrCorrupt)
-	if len(b) < 4 || b[0] != unitCodec {
+	if len(b) < 4 || b[0] != unitCodec && b[0] != unitCodecV1 {
 		return s, bad
 	}
 	s.Status, s.Holds, s.Completeness = unit.Status(b[1]), event.Holds(b[2]), unit.Completeness(b[3])
+	v1 := b[0] == unitCodecV1
 	b = b[4:]
 	var strs [11]string
-	for i := range strs {
+	fields := strs[1:]
+	if v1 {
+		fields = strs[:]
+	}
+	for i := range fields {
 		n, w := binary.Uvarint(b)
 		if w <= 0 || uint64(len(b)-w) < n {
 			return s, bad
 		}
-		strs[i] = string(b[w : w+int(n)])
+		fields[i] = string(b[w : w+int(n)])
 		b = b[w+int(n):]
 	}
-	s.Key, s.Client, s.Lot, s.Expiry, s.Location = event.Key(strs[0]), strs[1], strs[2], strs[3], strs[4]
+	if v1 && event.Key(strs[0]) != k {
+		return s, bad
+	}
+	s.Key, s.Client, s.Lot, s.Expiry, s.Location = k, strs[1], strs[2], strs[3], strs[4]
 	s.Parent, s.ASN, s.Order, s.Line, s.Shipment, s.LastDevice = event.Key(strs[5]), strs[6], strs[7], strs[8], strs[9], strs[10]
 	v, w := binary.Uvarint(b)
 	if w <= 0 || len(b)-w != 16+16 {
@@ -69,7 +83,7 @@ func (r *Reader) Unit(k event.Key) (unit.State, error) {
 	if err != nil {
 		return unit.State{}, err
 	}
-	return decodeUnit(b)
+	return decodeUnit(k, b)
 }
 
 // Children lists the direct contents of a container, in key order.
