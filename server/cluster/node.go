@@ -448,15 +448,18 @@ func (n *Node) leaderChores() error {
 		}
 	}
 	if !haveSite {
+		// A new cluster names its change feed once, with its first site
+		// record (a restored cluster got a new name before it started):
+		// devices holding a cursor of another incarnation resync.
+		// Clusters from before incarnations keep none ("site:<id>"), so
+		// an upgrade neither proposes a command older nodes cannot read
+		// nor sends every device into a resync.
+		if err := n.EnsureIncarnation(); err != nil {
+			return err
+		}
 		if _, err := n.proposeJSON(command.TypeSite, master.Site{ID: "site", Name: "Custody site"}); err != nil {
 			return err
 		}
-	}
-	// A cluster names its change feed once (restored clusters got a new
-	// name before they started): devices holding a cursor of another
-	// incarnation resync.
-	if err := n.EnsureIncarnation(); err != nil {
-		return err
 	}
 	if !haveUsers {
 		if _, err := n.proposeJSON(command.TypeUser, seedAdmin); err != nil {

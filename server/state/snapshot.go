@@ -82,6 +82,7 @@ func (p *Snap) WriteTo(w io.Writer) (int64, error) {
 // restore cut short (a crash, a power loss) leaves a state that claims
 // no index, which the node restores again on start.
 func (s *Store) Restore(r io.Reader) error {
+	s.units.clear()
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

@@ -29,7 +29,8 @@ type Options struct {
 
 // Store is the Badger database holding one replica's state.
 type Store struct {
-	db *badger.DB
+	db    *badger.DB
+	units *unitCache // committed unit states, for the write path (unitcache.go)
 }
 
 // Open opens (or creates) the state in dir. SyncWrites is off: the raft
@@ -61,7 +62,7 @@ func Open(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, units: newUnitCache(unitCacheSize)}, nil
 }
 
 // Close flushes and closes the database.
@@ -90,7 +91,7 @@ func (s *Store) View(fn func(r *Reader) error) error {
 
 // Begin opens a write transaction. The caller commits or discards it.
 func (s *Store) Begin() *Tx {
-	return &Tx{Reader: Reader{txn: s.db.NewTransaction(true)}, db: s.db,
+	return &Tx{Reader: Reader{txn: s.db.NewTransaction(true)}, db: s.db, cache: s.units,
 		units: map[event.Key]unit.State{}, inherited: map[string]event.Holds{}, marks: map[string]uint64{},
 		excs: map[string]unit.Exception{}, active: map[string]string{}}
 }
@@ -177,7 +178,8 @@ func (r *Reader) scan(prefix, after []byte, values bool, fn func(k, v []byte) (b
 // It implements unit.Store.
 type Tx struct {
 	Reader
-	db *badger.DB
+	db    *badger.DB
+	cache *unitCache
 	// split counts commits forced by Badger's transaction size limit.
 	split int
 	// writes counts the keys set or deleted.
@@ -204,8 +206,11 @@ func (t *Tx) Commit() error {
 		return err
 	}
 	if err := t.txn.Commit(); err != nil {
+		// What this transaction read may be what it failed to replace.
+		t.cache.clear()
 		return fmt.Errorf("state commit: %w", err)
 	}
+	t.cache.put(t.units)
 	return nil
 }
 

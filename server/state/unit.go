@@ -175,6 +175,10 @@ func (t *Tx) Unit(k event.Key) (unit.State, error) {
 	if s, ok := t.units[k]; ok {
 		return s, nil
 	}
+	if s, ok := t.cache.get(k); ok {
+		t.units[k] = s
+		return s, nil
+	}
 	s, err := t.Reader.Unit(k)
 	if err == nil {
 		t.units[k] = s

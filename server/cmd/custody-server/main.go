@@ -40,6 +40,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"slices"
@@ -65,6 +67,7 @@ type options struct {
 	clusterSecret                                 string // file
 	bootstrap, raftTLS, tls                       bool
 	insecureDevices                               bool // accept the device a HELLO names (no client certificates)
+	debugAddr                                     string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -82,6 +85,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "FILE holding the cluster secret that node-to-node requests (forwarded writes, join)\nmust carry; created on the first node when missing, copy it to each other node")
 	fs.BoolVar(&o.raftTLS, "raft-tls", false, "mutual TLS between nodes, with the site PKI in DIR/certs: created on the first\nnode; copy its ca.pem and ca-key.pem into each other node's DIR/certs before that node's first start")
 	fs.BoolVar(&o.tls, "tls", false, "serve the API over HTTPS with the site PKI in DIR/certs (as --raft-tls); handhelds then sync\nonly with an enrolled device certificate, and nodes forward over HTTPS with their node certificate")
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address (host:port); keep it on loopback")
 	fs.BoolVar(&o.insecureDevices, "insecure-devices", false, "serve handhelds on "+syncsite.Path+" without client certificates, taking the device id their HELLO names\n(demos and tests only)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -195,6 +199,9 @@ func run(args []string, stderr io.Writer) int {
 	// Stopped in reverse: the sync sessions first (Fiber's shutdown does
 	// not close websockets), then the API, then the node.
 	comps := []component{{"node", node.Serve}, {"api", srv.Serve}, {"sync", ep.Serve}}
+	if o.debugAddr != "" {
+		comps = append(comps, component{"debug", func(ctx context.Context) error { return serveDebug(ctx, o.debugAddr) }})
+	}
 	if o.tls {
 		comps = append(comps, component{"tokens", func(ctx context.Context) error { return purgeTokens(ctx, node, srv, log) }})
 	}
@@ -313,5 +320,23 @@ func purgeTokens(ctx context.Context, node *cluster.Node, srv *api.Server, log *
 		} else if n > 0 {
 			log.Info("purged enrollment tokens", "count", n)
 		}
+	}
+}
+
+// serveDebug serves the profiler on addr until ctx ends.
+func serveDebug(ctx context.Context, addr string) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServe() }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("debug listener: %w", err)
+	case <-ctx.Done():
+		return srv.Close()
 	}
 }

@@ -1,0 +1,108 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+func putUnits(t *testing.T, st *Store, commit bool, units ...unit.State) {
+	t.Helper()
+	tx := st.Begin()
+	for _, u := range units {
+		if err := tx.PutUnit(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !commit {
+		tx.Discard()
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func txUnit(t *testing.T, st *Store, k event.Key) unit.State {
+	t.Helper()
+	tx := st.Begin()
+	defer tx.Discard()
+	u, err := tx.Unit(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// The write path's unit cache must answer exactly what Badger holds:
+// after commits, after a discarded transaction, and after a restore.
+func TestUnitCacheFollowsCommittedState(t *testing.T) {
+	st := openTest(t)
+	a := sampleUnit()
+	putUnits(t, st, true, a)
+
+	if got := txUnit(t, st, a.Key); got != a {
+		t.Fatalf("after commit: %+v", got)
+	}
+
+	// A discarded transaction leaves nothing behind.
+	moved := a
+	moved.Location, moved.Version = "B-02", a.Version+1
+	putUnits(t, st, false, moved)
+	if got := txUnit(t, st, a.Key); got != a {
+		t.Fatalf("after a discarded write: %+v", got)
+	}
+
+	// A snapshot taken now, then a newer state, then the snapshot
+	// restored: the write path sees the restored state.
+	var snap bytes.Buffer
+	s := st.Snapshot()
+	if _, err := s.WriteTo(&snap); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	putUnits(t, st, true, moved)
+	if got := txUnit(t, st, a.Key); got != moved {
+		t.Fatalf("after the second commit: %+v", got)
+	}
+	if err := st.Restore(&snap); err != nil {
+		t.Fatal(err)
+	}
+	if got := txUnit(t, st, a.Key); got != a {
+		t.Fatalf("after restore: %+v", got)
+	}
+	// And it agrees with a read transaction.
+	if err := st.View(func(r *Reader) error {
+		got, err := r.Unit(a.Key)
+		if err == nil && got != a {
+			t.Fatalf("reader after restore: %+v", got)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnitCacheBounded(t *testing.T) {
+	c := newUnitCache(8)
+	states := map[event.Key]unit.State{}
+	for i := range 100 {
+		k := event.SGTIN("00300010123455", fmt.Sprint(i))
+		states[k] = unit.State{Key: k, Version: uint64(i)}
+		c.put(map[event.Key]unit.State{k: states[k]})
+		if n := len(c.cur) + len(c.prev); n > 8 {
+			t.Fatalf("%d entries held, at most 8", n)
+		}
+	}
+	// The newest entries are there, with their states; the oldest are gone.
+	k99 := event.SGTIN("00300010123455", "99")
+	if s, ok := c.get(k99); !ok || s != states[k99] {
+		t.Fatalf("newest entry: %+v %v", s, ok)
+	}
+	if _, ok := c.get(event.SGTIN("00300010123455", "0")); ok {
+		t.Fatal("the oldest entry is still held")
+	}
+}
