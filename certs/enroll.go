@@ -269,19 +269,9 @@ func NewDeviceCSR(key crypto.Signer) ([]byte, DeviceID, error) {
 // and key type, and returns it with the device id of its key. A subject CN,
 // when present, must be that device id.
 func ParseDeviceCSR(data []byte) (*x509.CertificateRequest, DeviceID, error) {
-	der := data
-	if b, _ := pem.Decode(data); b != nil {
-		if b.Type != pemCSR && b.Type != "NEW CERTIFICATE REQUEST" {
-			return nil, DeviceID{}, fmt.Errorf("PEM block %q: %w", b.Type, ErrBadCSR)
-		}
-		der = b.Bytes
-	}
-	req, err := x509.ParseCertificateRequest(der)
+	req, err := ParseCSR(data)
 	if err != nil {
-		return nil, DeviceID{}, fmt.Errorf("%w: %w", ErrBadCSR, err)
-	}
-	if err := req.CheckSignature(); err != nil {
-		return nil, DeviceID{}, fmt.Errorf("CSR signature: %w: %w", ErrBadCSR, err)
+		return nil, DeviceID{}, err
 	}
 	id, err := DeviceIDFromPublicKey(req.PublicKey)
 	if err != nil {
@@ -294,6 +284,42 @@ func ParseDeviceCSR(data []byte) (*x509.CertificateRequest, DeviceID, error) {
 		}
 	}
 	return req, id, nil
+}
+
+// ParseCSR parses a certificate signing request (PEM or DER), checks its
+// self-signature and key type, and returns it. Nothing of its subject is
+// trusted: the issuer decides what the certificate names.
+func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
+	der := data
+	if b, _ := pem.Decode(data); b != nil {
+		if b.Type != pemCSR && b.Type != "NEW CERTIFICATE REQUEST" {
+			return nil, fmt.Errorf("PEM block %q: %w", b.Type, ErrBadCSR)
+		}
+		der = b.Bytes
+	}
+	req, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
+	}
+	if err := req.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("CSR signature: %w: %w", ErrBadCSR, err)
+	}
+	if err := checkPublicKey(req.PublicKey); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
+	}
+	return req, nil
+}
+
+// NewCSR returns a PEM certificate signing request for key with cn as
+// subject CN (informational: the issuer names the certificate).
+func NewCSR(key crypto.Signer, cn string) ([]byte, error) {
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: pkix.Name{CommonName: cn},
+	}, key)
+	if err != nil {
+		return nil, fmt.Errorf("create CSR: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: pemCSR, Bytes: der}), nil
 }
 
 // AcceptEnrollment is the device side of enrollment: it parses the

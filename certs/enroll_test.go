@@ -327,3 +327,50 @@ func TestParseTokenForms(t *testing.T) {
 		}
 	}
 }
+
+// TestSignUserForACSR: a user certificate signed for a CSR's key names
+// the user the issuer chose, not the CSR's subject, and verifies as a
+// user certificate; bad names and bad CSRs are refused.
+func TestSignUserForACSR(t *testing.T) {
+	f := newFixture(t)
+	key, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrPEM, err := NewCSR(key, "someone-else")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := ParseCSR(csrPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := f.ca.SignUser(req.PublicKey, "op1", "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewVerifier(f.ca.Cert(), nil, f.clk.Now).Verify(cert, KindUser)
+	if err != nil || p.User != (User{Name: "op1", Role: "operator"}) {
+		t.Fatalf("verified %+v: %v", p.User, err)
+	}
+	if !keyMatches(cert, key) {
+		t.Fatal("the certificate is not for the CSR's key")
+	}
+	if _, err := f.ca.SignUser(req.PublicKey, "bad name", "operator"); !errors.Is(err, ErrBadName) {
+		t.Fatalf("a bad user name: %v", err)
+	}
+	for name, data := range map[string][]byte{
+		"garbage":     []byte("not a CSR"),
+		"certificate": f.ca.CertPEM(),
+		"bad signature": func() []byte {
+			b, _ := pem.Decode(csrPEM)
+			der := append([]byte(nil), b.Bytes...)
+			der[len(der)-3] ^= 0xff
+			return der
+		}(),
+	} {
+		if _, err := ParseCSR(data); !errors.Is(err, ErrBadCSR) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -106,3 +106,24 @@ func FuzzParsePEM(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseCSR: whatever the input, ParseCSR answers a CSR whose
+// signature checks and whose key the site accepts, or an error wrapping
+// ErrBadCSR.
+func FuzzParseCSR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := ParseCSR(data)
+		if err != nil {
+			if !errors.Is(err, ErrBadCSR) {
+				t.Fatalf("error %v does not wrap ErrBadCSR", err)
+			}
+			return
+		}
+		if req.CheckSignature() != nil {
+			t.Fatal("accepted a CSR whose signature does not check")
+		}
+		if checkPublicKey(req.PublicKey) != nil {
+			t.Fatal("accepted a key the site does not accept")
+		}
+	})
+}

@@ -180,6 +180,22 @@ func (ca *CA) SignDevice(pub crypto.PublicKey, opts ...IssueOption) (*x509.Certi
 // new key. The user name is the subject CN and the URI SAN
 // custody:user:<name>; the role is the subject OU.
 func (ca *CA) IssueUser(name, role string, opts ...IssueOption) (*Leaf, error) {
+	key, err := NewKey()
+	if err != nil {
+		return nil, err
+	}
+	cert, err := ca.SignUser(key.Public(), name, role, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Leaf{Cert: cert, Key: key}, nil
+}
+
+// SignUser issues a console certificate (client auth) for a person's
+// public key, made where the person keeps it (see ParseCSR). The user
+// name is the subject CN and the URI SAN custody:user:<name>; the role
+// is the subject OU.
+func (ca *CA) SignUser(pub crypto.PublicKey, name, role string, opts ...IssueOption) (*x509.Certificate, error) {
 	if err := checkIdent("user name", name); err != nil {
 		return nil, err
 	}
@@ -191,7 +207,7 @@ func (ca *CA) IssueUser(name, role string, opts ...IssueOption) (*Leaf, error) {
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		URIs:        []*url.URL{IdentityURI(KindUser, name)},
 	}
-	return ca.issueWithNewKey(tmpl, DefaultUserValidity, opts)
+	return ca.sign(tmpl, pub, DefaultUserValidity, opts)
 }
 
 func (ca *CA) leafSubject(cn, ou string) pkix.Name {

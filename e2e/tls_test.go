@@ -58,8 +58,18 @@ func TestTLSDeviceEnrollment(t *testing.T) {
 	if procs.Ready(node) {
 		t.Fatal("a --tls node answered plain HTTP")
 	}
+	// The node wrote the admin's certificate when it made the site CA;
+	// over HTTPS the user header alone is refused.
+	admCert, admKey := node.UserCertFiles("admin")
+	if !strings.Contains(node.Proc.Tail(1<<20), admCert) {
+		t.Errorf("the node's log does not say where the admin certificate is (%s)", admCert)
+	}
+	if _, errs, err := runBin(t, ctlBin, "--server", server, "--ca", node.CAFile(), "devices", "tokens"); err == nil ||
+		!strings.Contains(errs, "401") || !strings.Contains(errs, "user certificate") {
+		t.Fatalf("custodyctl without a user certificate: %v\n%s", err, errs)
+	}
 	ctl := func(args ...string) (string, string, error) {
-		return runBin(t, ctlBin, append([]string{"--server", server, "--ca", node.CAFile()}, args...)...)
+		return runBin(t, ctlBin, append([]string{"--server", server, "--ca", node.CAFile(), "--cert", admCert, "--key", admKey}, args...)...)
 	}
 
 	// An admin mints a one-time token.

@@ -42,9 +42,16 @@ func (s *Server) NodeCertFiles() (cert, key string) {
 	return filepath.Join(s.Data, "certs", "node.pem"), filepath.Join(s.Data, "certs", "node-key.pem")
 }
 
+// UserCertFiles are the certificate and key of user in the node's
+// DIR/certs: the first node writes the bootstrap admin's there
+// (admin.pem, admin-key.pem) when it creates the site CA.
+func (s *Server) UserCertFiles(user string) (cert, key string) {
+	return filepath.Join(s.Data, "certs", user+".pem"), filepath.Join(s.Data, "certs", user+"-key.pem")
+}
+
 // tlsConfig trusts the site CA of s (for any node of it) and presents
-// no client certificate.
-func tlsConfig(s *Server) (*tls.Config, error) {
+// the certificate of user found in the node's DIR/certs, or none.
+func tlsConfig(s *Server, user string) (*tls.Config, error) {
 	b, err := os.ReadFile(s.CAFile())
 	if err != nil {
 		return nil, err
@@ -60,12 +67,23 @@ func tlsConfig(s *Server) (*tls.Config, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	// Node certificates name their hosts, and the test dials 127.0.0.1.
-	return &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: "127.0.0.1"}, nil
+	cfg := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: "127.0.0.1"}
+	if user != "" {
+		certFile, keyFile := s.UserCertFiles(user)
+		if _, err := os.Stat(certFile); err == nil {
+			pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+	}
+	return cfg, nil
 }
 
 // ReadyTLS reports whether the node answers /readyz over HTTPS with 200.
 func ReadyTLS(s *Server) bool {
-	cfg, err := tlsConfig(s)
+	cfg, err := tlsConfig(s, "")
 	if err != nil {
 		return false
 	}
@@ -80,9 +98,11 @@ func ReadyTLS(s *Server) bool {
 }
 
 // TLSClient returns an API client for node s over HTTPS, trusting the
-// site CA, acting as user.
+// site CA, acting as user: it presents the user's certificate from the
+// node's DIR/certs (see UserCertFiles) when there is one, and names the
+// user in the header.
 func TLSClient(s *Server, user string) (*API, error) {
-	cfg, err := tlsConfig(s)
+	cfg, err := tlsConfig(s, user)
 	if err != nil {
 		return nil, err
 	}

@@ -39,8 +39,9 @@ type Identity struct {
 
 // LoadIdentity reads the identity kept in dir. It returns ErrNoIdentity
 // when dir holds no certificate (a device that was never enrolled, or
-// whose enrollment did not finish), and an error when the files are
-// damaged or do not belong together.
+// whose enrollment did not finish: Save writes the certificate last),
+// and ErrIdentity when the files are damaged, missing beside the
+// certificate or do not belong together.
 func LoadIdentity(dir string) (*Identity, error) {
 	certPEM, err := os.ReadFile(filepath.Join(dir, DeviceCertFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -88,13 +89,63 @@ func (id *Identity) TLSConfig() *tls.Config {
 	return certs.ClientTLS(id.CA, id.Leaf.TLSCertificate(), "")
 }
 
-// Save writes the identity into dir (each file atomically; the key
-// 0600).
+// Save writes the identity into dir, each file atomically: the site CA,
+// the key (0600), then the certificate, whose presence marks a finished
+// enrollment (LoadIdentity). The directory is synced before the
+// certificate is written and after, so after a crash a certificate is
+// never there without the files it needs, and a finished enrollment
+// stays finished.
 func (id *Identity) Save(dir string) error {
-	if err := id.Leaf.Save(filepath.Join(dir, DeviceCertFile), filepath.Join(dir, DeviceKeyFile)); err != nil {
+	keyPEM, err := id.Leaf.KeyPEM()
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrIdentity, err)
 	}
-	return writeAtomic(filepath.Join(dir, SiteCAFile), certs.EncodeCertPEM(id.CA), 0o644)
+	if err := writeAtomic(filepath.Join(dir, SiteCAFile), certs.EncodeCertPEM(id.CA), 0o644); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, DeviceKeyFile), keyPEM, 0o600); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, DeviceCertFile), id.Leaf.CertPEM(), 0o644); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes the renames into dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrIdentity, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%w: sync %s: %v", ErrIdentity, dir, err)
+	}
+	return nil
+}
+
+// unfinished reports whether dir holds what an enrollment that did not
+// finish leaves: the device's key, with the certificate or the site CA
+// missing. Enroll takes it up again with that key (LoadIdentity calls
+// such a dir damaged when the certificate is there, as a Save before
+// the certificate-last order could leave it).
+func unfinished(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, DeviceKeyFile)); err != nil {
+		return false
+	}
+	for _, f := range []string{DeviceCertFile, SiteCAFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeAtomic(path string, data []byte, perm os.FileMode) error {
@@ -151,11 +202,12 @@ type enrollAnswer struct {
 }
 
 // Enroll makes the device's key (or reuses the one an interrupted
-// enrollment left in dir), asks the site for a certificate with the
-// token, checks the answer against the pinned CA and stores the
-// identity in dir. The token is sent only to a server that proves it is
-// a node of the pinned CA. A dir that already holds an identity is
-// refused (ErrEnrolled): its key is never replaced.
+// enrollment left in dir, whatever else of the identity it wrote), asks
+// the site for a certificate with the token, checks the answer against
+// the pinned CA and stores the identity in dir. The token is sent only
+// to a server that proves it is a node of the pinned CA. A dir that
+// already holds an identity is refused (ErrEnrolled), one whose files
+// are damaged too (ErrIdentity): its key is never replaced.
 func Enroll(ctx context.Context, dir string, cfg EnrollConfig) (*Identity, error) {
 	if !strings.HasPrefix(cfg.Server, "https://") {
 		return nil, fmt.Errorf("%w: the server must be an https:// URL (the site runs with --tls)", ErrEnroll)
@@ -166,10 +218,11 @@ func Enroll(ctx context.Context, dir string, cfg EnrollConfig) (*Identity, error
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if _, err := LoadIdentity(dir); !errors.Is(err, ErrNoIdentity) {
-		if err == nil {
-			return nil, fmt.Errorf("%w: %s already holds a device certificate", ErrEnrolled, dir)
-		}
+	switch _, err := LoadIdentity(dir); {
+	case err == nil:
+		return nil, fmt.Errorf("%w: %s already holds a device certificate", ErrEnrolled, dir)
+	case errors.Is(err, ErrNoIdentity), unfinished(dir):
+	default:
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -257,6 +310,9 @@ func deviceKey(dir string) (crypto.Signer, error) {
 		return nil, fmt.Errorf("%w: %v", ErrEnroll, err)
 	}
 	if err := writeAtomic(path, pem, 0o600); err != nil {
+		return nil, err
+	}
+	if err := syncDir(dir); err != nil {
 		return nil, err
 	}
 	return key, nil

@@ -196,6 +196,101 @@ func TestEnrollResumesWithItsKey(t *testing.T) {
 	}
 }
 
+// TestEnrollAfterACrash: whatever part of an identity a crash left, the
+// next enrollment either finishes it with the key already made (the
+// device keeps its id) or, with no key to keep, starts afresh; a
+// certificate without its key is damage, never replaced.
+func TestEnrollAfterACrash(t *testing.T) {
+	site := startEnrollSite(t)
+	fp := certs.Fingerprint(site.ca.Cert())
+	done := t.TempDir()
+	first, err := syncdev.Enroll(context.Background(), done, syncdev.EnrollConfig{Server: site.url, Token: site.token(t), CAFingerprint: fp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		files   []string
+		load    error // LoadIdentity before enrolling
+		sameKey bool  // Enroll keeps the key left (else: it refuses, or makes one)
+		refused error
+	}{
+		{"nothing", nil, syncdev.ErrNoIdentity, false, nil},
+		{"the CA", []string{syncdev.SiteCAFile}, syncdev.ErrNoIdentity, false, nil},
+		{"the CA and the key", []string{syncdev.SiteCAFile, syncdev.DeviceKeyFile}, syncdev.ErrNoIdentity, true, nil},
+		{"the key", []string{syncdev.DeviceKeyFile}, syncdev.ErrNoIdentity, true, nil},
+		// What the key, certificate, CA order could leave.
+		{"the key and the certificate", []string{syncdev.DeviceKeyFile, syncdev.DeviceCertFile}, syncdev.ErrIdentity, true, nil},
+		{"the certificate without its key", []string{syncdev.DeviceCertFile, syncdev.SiteCAFile}, syncdev.ErrIdentity, false, syncdev.ErrIdentity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tc.files {
+				if err := copyFile(filepath.Join(done, f), filepath.Join(dir, f)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := syncdev.LoadIdentity(dir); !errors.Is(err, tc.load) {
+				t.Fatalf("LoadIdentity: %v, want %v", err, tc.load)
+			}
+			id, err := syncdev.Enroll(context.Background(), dir, syncdev.EnrollConfig{Server: site.url, Token: site.token(t), CAFingerprint: fp})
+			if tc.refused != nil {
+				if !errors.Is(err, tc.refused) {
+					t.Fatalf("Enroll: %v, want %v", err, tc.refused)
+				}
+				if _, err := os.Stat(filepath.Join(dir, syncdev.DeviceKeyFile)); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("a key was made beside the certificate: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Enroll: %v", err)
+			}
+			if (id.Device == first.Device) != tc.sameKey {
+				t.Fatalf("device %s after the crash, %s before", id.Device, first.Device)
+			}
+			again, err := syncdev.LoadIdentity(dir)
+			if err != nil || again.Device != id.Device {
+				t.Fatalf("the finished identity: %v", err)
+			}
+		})
+	}
+}
+
+// TestSaveWritesTheCertificateLast: a Save cut short before the
+// certificate leaves the CA and the key, which the next enrollment uses.
+func TestSaveWritesTheCertificateLast(t *testing.T) {
+	ca, err := certs.NewCA(certs.CAConfig{SiteName: "hh-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, dev, err := ca.IssueDevice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// A directory where the certificate goes: its rename fails.
+	if err := os.MkdirAll(filepath.Join(dir, syncdev.DeviceCertFile, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	id := &syncdev.Identity{Leaf: leaf, CA: ca.Cert(), Device: dev}
+	if err := id.Save(dir); !errors.Is(err, syncdev.ErrIdentity) {
+		t.Fatalf("Save over a directory: %v", err)
+	}
+	for _, f := range []string{syncdev.SiteCAFile, syncdev.DeviceKeyFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not written before the certificate: %v", f, err)
+		}
+	}
+	ok := t.TempDir()
+	if err := id.Save(ok); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := syncdev.LoadIdentity(ok); err != nil || got.Device != dev {
+		t.Fatalf("saved identity: %v", err)
+	}
+}
+
 func TestLoadIdentityRefusesMismatchedFiles(t *testing.T) {
 	site := startEnrollSite(t)
 	fp := certs.Fingerprint(site.ca.Cert())

@@ -13,31 +13,70 @@ import (
 	"github.com/custodyhq/custody/shared/master"
 )
 
-// HeaderUser names the user a request acts as. (Console sign-in and
-// device certificates will replace it; the rest of the API only sees the
-// resolved user.)
+// HeaderUser names the user a request acts as. Over plain HTTP it is
+// the whole of a user's authentication (demos, tests, a loopback-only
+// site). Over HTTPS the user is the one a verified client certificate of
+// kind user names; the header may repeat that name but not contradict
+// it, and alone it is refused. A node certificate may carry the header
+// too: a node forwarding a request to the leader vouches for the user it
+// authenticated.
 const HeaderUser = "X-Custody-User"
 
 // authenticate resolves the request's user from the replicated state.
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	id := c.Get(HeaderUser)
-	if id == "" {
-		return ErrUnauthenticated
+	id, err := s.requestUser(c)
+	if err != nil {
+		return err
 	}
 	var u master.User
-	err := s.node.State().View(func(r *state.Reader) error {
+	err = s.node.State().View(func(r *state.Reader) error {
 		var err error
 		u, err = r.User(id)
 		return err
 	})
 	if errors.Is(err, state.ErrNotFound) {
-		return ErrUnauthenticated
+		return fmt.Errorf("%w: %q is not a user of this site", ErrUnauthenticated, id)
 	}
 	if err != nil {
 		return err
 	}
 	c.Locals("user", &u)
 	return c.Next()
+}
+
+// requestUser names the request's user: the header over plain HTTP, the
+// client certificate over HTTPS (see HeaderUser).
+func (s *Server) requestUser(c *fiber.Ctx) (string, error) {
+	header := c.Get(HeaderUser)
+	if s.cfg.TLS == nil {
+		if header == "" {
+			return "", fmt.Errorf("%w: name the user in %s", ErrUnauthenticated, HeaderUser)
+		}
+		return header, nil
+	}
+	cs := c.Context().TLSConnectionState()
+	if cs == nil || len(cs.PeerCertificates) == 0 {
+		return "", fiber.NewError(fiber.StatusUnauthorized,
+			"over HTTPS a user is known by a user certificate of the site (custodyctl --cert/--key); "+HeaderUser+" alone is not accepted")
+	}
+	if s.users == nil {
+		return "", fiber.NewError(fiber.StatusUnauthorized, "this node cannot verify user certificates (it has no site CA)")
+	}
+	p, err := s.users.VerifyConn(*cs, certs.KindUser, certs.KindNode)
+	if err != nil {
+		return "", fiber.NewError(fiber.StatusUnauthorized, "client certificate refused: "+err.Error())
+	}
+	if p.Kind == certs.KindNode {
+		if header == "" || c.Get(cluster.HeaderForwarded) == "" {
+			return "", fiber.NewError(fiber.StatusUnauthorized, "a node certificate is not a user: a user needs a user certificate of the site")
+		}
+		return header, nil
+	}
+	if header != "" && header != p.User.Name {
+		return "", fiber.NewError(fiber.StatusForbidden,
+			fmt.Sprintf("%s names %q, the client certificate is user %q", HeaderUser, header, p.User.Name))
+	}
+	return p.User.Name, nil
 }
 
 // fromNode admits a node-to-node request: one whose TLS client

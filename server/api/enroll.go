@@ -174,6 +174,11 @@ func (s *Server) enroll(c *fiber.Ctx) error {
 		// The token would have crossed the network in clear.
 		return badField("token", "enrollment needs HTTPS (the token is a secret)")
 	}
+	// fasthttp has read the body (up to Config.BodyLimit) before any
+	// handler runs, so this bounds what is parsed, not what is read: a
+	// per-route limit before the read would need StreamRequestBody,
+	// which would lift the limit for every route. The rate limit bounds
+	// how often one address can make a node read that much.
 	if len(c.Body()) > MaxEnrollBody {
 		return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("an enrollment request has at most %d bytes", MaxEnrollBody))
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/master"
@@ -47,12 +48,16 @@ func (s *Server) submitEvents(c *fiber.Ctx) error {
 // user who is not an admin: "api:<user>" or "api:<user>:<name>".
 const APIDevicePrefix = "api:"
 
+// syncPath is where handhelds push their events (syncsite.Path).
+const syncPath = "/api/v1/sync"
+
 // bindEvent ties a submitted event to the request's user: the event acts
 // as that user (so the rules' authority checks see who really sent it),
 // for a client the user is granted, in a device sequence of the user's
-// own. An admin may name any device (imports, tools); handhelds reach
-// the site through the sync endpoint, which takes the device from its
-// certificate.
+// own. An admin may name any device (imports, tools) except a device id
+// of the form certificates carry: handhelds reach the site through the
+// sync endpoint, which takes the device from its certificate, and no
+// user may take a place in their sequences.
 func bindEvent(u *master.User, ev *event.Event) error {
 	switch ev.User {
 	case "":
@@ -60,6 +65,10 @@ func bindEvent(u *master.User, ev *event.Event) error {
 	case u.ID:
 	default:
 		return fmt.Errorf("%w: the event names user %q, the request is by %q", ErrForbidden, ev.User, u.ID)
+	}
+	if _, err := certs.ParseDeviceID(ev.Device); err == nil {
+		return fmt.Errorf("%w: device %s is a handheld known by its certificate: its events come only through %s",
+			ErrForbidden, ev.Device, syncPath)
 	}
 	if !u.Sees(ev.Client) {
 		return fmt.Errorf("%w: client %q is not granted to you", ErrForbidden, ev.Client)

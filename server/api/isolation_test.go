@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/sitetest"
 	"github.com/custodyhq/custody/server/workload"
 	"github.com/custodyhq/custody/shared/event"
@@ -98,6 +99,22 @@ func TestSubmittedEventsUseTheUsersOwnDevices(t *testing.T) {
 	adm.ok("POST", "/api/v1/events", map[string]any{"events": []event.Event{real}}, &v)
 	if v.Verdicts[0].Status != "applied" {
 		t.Fatalf("the handheld's first event: %+v", v.Verdicts[0])
+	}
+	// A device id of the form certificates carry belongs to an enrolled
+	// handheld, which pushes through the sync endpoint: not even an admin
+	// may take a place in its sequence.
+	key, err := certs.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := certs.DeviceIDFromPublicKey(key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := newEvent(t, dev.String(), 1, "admin", "b", event.KindCount, event.Context{}, event.SGTIN(gtinB, "REAL1"))
+	code, _, b := adm.do("POST", "/api/v1/events", map[string]any{"events": []event.Event{ev}})
+	if code != http.StatusForbidden || !strings.Contains(string(b), "/api/v1/sync") {
+		t.Fatalf("admin under a certificate device id: %d %s, want 403", code, b)
 	}
 }
 

@@ -102,7 +102,12 @@ func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
 	if err != nil {
 		return err
 	}
-	for _, h := range []string{HeaderUser, fiber.HeaderContentType, fiber.HeaderAccept} {
+	// The user this node authenticated (by certificate or header): the
+	// leader takes it from a node certificate.
+	if u := user(c).ID; u != "" {
+		req.Header.Set(HeaderUser, u)
+	}
+	for _, h := range []string{fiber.HeaderContentType, fiber.HeaderAccept} {
 		if v := c.Get(h); v != "" {
 			req.Header.Set(h, v)
 		}

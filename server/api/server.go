@@ -59,12 +59,15 @@ type Config struct {
 
 	// TLS, when set, serves the API over HTTPS with this configuration:
 	// certs.ServerTLS with AllowNoClientCert, so client certificates are
-	// asked for and verified when presented, never required (people use
-	// the API without one).
+	// asked for and verified when presented, not required by the
+	// handshake (the CA certificate and enrollment serve handhelds that
+	// have none yet). Every user route then needs a user certificate:
+	// HeaderUser alone is refused.
 	TLS *tls.Config
 	// Verifier judges client certificates at the application: a node
 	// certificate authenticates the node-to-node routes (as the cluster
-	// secret does). It should consult the revoked devices.
+	// secret does), a user certificate the user routes. It should
+	// consult the revoked devices.
 	Verifier *certs.Verifier
 	// NodeClientTLS, with TLS, is how this node dials the leader when it
 	// forwards a leader-consistent read: HTTPS with the node's
@@ -96,6 +99,9 @@ type Server struct {
 	proxy   *proxy
 	// enrollRate limits enrollment requests per address.
 	enrollRate *rateLimit
+	// users verifies the client certificates that name users over HTTPS
+	// (Config.Verifier, or one for Config.CA's certificate).
+	users *certs.Verifier
 }
 
 // New builds the server and its routes.
@@ -126,7 +132,10 @@ func New(cfg Config) *Server {
 		}
 	}
 	s := &Server{cfg: cfg, node: cfg.Node, log: cfg.Logger, reg: cfg.Registry, clock: cfg.Clock, proxy: newProxy(proxyTLS),
-		enrollRate: newRateLimit(cfg.EnrollRate, time.Minute, time.Now)}
+		enrollRate: newRateLimit(cfg.EnrollRate, time.Minute, time.Now), users: cfg.Verifier}
+	if s.users == nil && cfg.CA != nil {
+		s.users = certs.NewVerifier(cfg.CA.Cert(), nil, nil)
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "custody",
 		BodyLimit:             cfg.BodyLimit,
@@ -211,6 +220,7 @@ func (s *Server) routes() {
 	v1.Get("/users", s.admin, s.listUsers)
 	v1.Get("/users/:id", s.admin, s.getUser)
 	v1.Put("/users/:id", s.admin, s.putUser)
+	v1.Post("/users/:id/certificate", s.admin, s.userCertificate)
 	v1.Get("/devices", s.admin, s.listDevices)
 	v1.Post("/devices/tokens", s.admin, s.mintToken)
 	v1.Get("/devices/tokens", s.admin, s.listTokens)

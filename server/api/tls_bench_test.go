@@ -12,9 +12,9 @@ import (
 // BenchmarkForwardedWrite: a master record written through a follower
 // of a three-node site, which forwards it to the leader: over plain
 // HTTP, and over HTTPS with node certificates (the client's connection
-// and the forward both TLS, the forward authenticated by the node
-// certificate at the leader). Connections are kept alive, as nodes keep
-// theirs.
+// and the forward both TLS, the user authenticated by its certificate
+// at the follower, the forward by the node certificate at the leader).
+// Connections are kept alive, as nodes keep theirs.
 func BenchmarkForwardedWrite(b *testing.B) {
 	for _, withTLS := range []bool{false, true} {
 		b.Run(map[bool]string{false: "http", true: "https"}[withTLS], func(b *testing.B) {
@@ -25,7 +25,7 @@ func BenchmarkForwardedWrite(b *testing.B) {
 					follower = n
 				}
 			}
-			adm := s.client(b, "admin", tls.Certificate{})
+			adm := s.client(b, "admin", s.userCert(b, "admin"))
 			i := 0
 			for b.Loop() {
 				i++
@@ -48,7 +48,7 @@ func BenchmarkEnroll(b *testing.B) {
 			follower = n
 		}
 	}
-	adm := s.client(b, "admin", tls.Certificate{})
+	adm := s.client(b, "admin", s.userCert(b, "admin"))
 	anon := s.client(b, "", tls.Certificate{})
 	csr, _, _ := newCSR(b)
 	for b.Loop() {

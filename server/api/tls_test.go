@@ -197,6 +197,16 @@ func (c httpsClient) do(method, url string, body any) (int, []byte) {
 	return resp.StatusCode, out
 }
 
+// userCert is a user certificate of the site's CA for user.
+func (s *tlsSite) userCert(t testing.TB, user string) tls.Certificate {
+	t.Helper()
+	leaf, err := s.ca.IssueUser(user, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf.TLSCertificate()
+}
+
 func (n *tlsNode) url(path string) string {
 	if n.plain {
 		return "http://" + n.http + path
@@ -259,7 +269,7 @@ func TestEnrollmentInATLSCluster(t *testing.T) {
 	if leader == nil || len(followers) != 2 {
 		t.Fatal("no leader")
 	}
-	adm := s.client(t, "admin", tls.Certificate{})
+	adm := s.client(t, "admin", s.userCert(t, "admin"))
 	anon := s.client(t, "", tls.Certificate{})
 
 	// The CA certificate is public.
@@ -324,7 +334,7 @@ func TestEnrollmentInATLSCluster(t *testing.T) {
 		}
 	}
 	// Tokens are an admin's business.
-	if code, _ := s.client(t, "nobody", tls.Certificate{}).do("POST", leader.url("/api/v1/devices/tokens"), api.TokenRequest{Label: "x"}); code != 401 {
+	if code, _ := s.client(t, "", s.userCert(t, "nobody")).do("POST", leader.url("/api/v1/devices/tokens"), api.TokenRequest{Label: "x"}); code != 401 {
 		t.Fatalf("token for an unknown user: %d", code)
 	}
 	var toks struct{ Items []state.EnrollToken }
@@ -433,5 +443,103 @@ func TestEnrollNeedsHTTPS(t *testing.T) {
 	code, b := s.client(t, "", tls.Certificate{}).do("POST", s.nodes[0].url("/api/v1/enroll"), api.EnrollRequest{Token: tok.Token, CSR: string(csr)})
 	if code != 400 || !strings.Contains(string(b), "HTTPS") {
 		t.Fatalf("enroll over HTTP: %d %s", code, b)
+	}
+}
+
+// TestUserAuthOverTLS: over HTTPS a user is the one its certificate
+// names. The header alone, a header that contradicts the certificate, a
+// certificate of another kind or of a user the site does not know are
+// refused; a node certificate speaks for a user only on a forwarded
+// request. An admin has a certificate signed for another user's CSR.
+func TestUserAuthOverTLS(t *testing.T) {
+	s := startTLSSite(t, 1, 1000)
+	n := s.nodes[0]
+	dev, _, err := s.ca.IssueDevice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := func(c httpsClient, hdr map[string]string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", n.url("/api/v1/me"), nil)
+		if c.user != "" {
+			req.Header.Set(api.HeaderUser, c.user)
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, tc := range []struct {
+		name string
+		c    httpsClient
+		hdr  map[string]string
+		code int
+		want string
+	}{
+		{"the header alone", s.client(t, "admin", tls.Certificate{}), nil, 401, "user certificate"},
+		{"no header, no certificate", s.client(t, "", tls.Certificate{}), nil, 401, "user certificate"},
+		{"the admin's certificate", s.client(t, "", s.userCert(t, "admin")), nil, 200, `"id":"admin"`},
+		{"certificate and the same header", s.client(t, "admin", s.userCert(t, "admin")), nil, 200, `"id":"admin"`},
+		{"a header that contradicts the certificate", s.client(t, "admin", s.userCert(t, "op1")), nil, 403, `names \"admin\"`},
+		{"a certificate of an unknown user", s.client(t, "", s.userCert(t, "ghost")), nil, 401, "ghost"},
+		{"a device certificate", s.client(t, "admin", dev.TLSCertificate()), nil, 401, "refused"},
+		{"a node certificate, not forwarded", s.client(t, "admin", n.leaf.TLSCertificate()), nil, 401, "not a user"},
+		{"a node certificate, forwarded", s.client(t, "admin", n.leaf.TLSCertificate()), map[string]string{cluster.HeaderForwarded: "n2"}, 200, `"id":"admin"`},
+	} {
+		if code, b := me(tc.c, tc.hdr); code != tc.code || !strings.Contains(b, tc.want) {
+			t.Errorf("%s: %d %s, want %d with %q", tc.name, code, b, tc.code, tc.want)
+		}
+	}
+
+	// An admin signs a certificate for a user's own key.
+	adm := s.client(t, "", s.userCert(t, "admin"))
+	if code, b := adm.do("PUT", n.url("/api/v1/users/op1"), map[string]any{"id": "op1", "name": "Op One", "role": "operator", "clients": []string{"*"}}); code != 200 {
+		t.Fatalf("put user: %d %s", code, b)
+	}
+	key, err := certs.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := certs.NewCSR(key, "whoever")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		c    httpsClient
+		path string
+		body any
+		code int
+	}{
+		{"not a CSR", adm, "/api/v1/users/op1/certificate", api.UserCertRequest{CSR: "x"}, 400},
+		{"no such user", adm, "/api/v1/users/ghost/certificate", api.UserCertRequest{CSR: string(csr)}, 404},
+		{"not an admin", s.client(t, "", s.userCert(t, "op1")), "/api/v1/users/op1/certificate", api.UserCertRequest{CSR: string(csr)}, 403},
+	} {
+		if code, b := tc.c.do("POST", n.url(tc.path), tc.body); code != tc.code {
+			t.Errorf("%s: %d %s, want %d", tc.name, code, b, tc.code)
+		}
+	}
+	code, b := adm.do("POST", n.url("/api/v1/users/op1/certificate"), api.UserCertRequest{CSR: string(csr)})
+	var ans api.UserCertAnswer
+	if err := json.Unmarshal(b, &ans); code != 200 || err != nil || ans.User != "op1" {
+		t.Fatalf("user certificate: %d %s", code, b)
+	}
+	cert, err := certs.ParseCertPEM([]byte(ans.Certificate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := s.client(t, "", (&certs.Leaf{Cert: cert, Key: key}).TLSCertificate())
+	if code, b := me(op, nil); code != 200 || !strings.Contains(b, `"id":"op1"`) || !strings.Contains(b, `"role":"operator"`) {
+		t.Fatalf("op1 with its certificate: %d %s", code, b)
+	}
+	// The role is the site's, not the certificate's: op1 is no admin.
+	if code, b := op.do("GET", n.url("/api/v1/users"), nil); code != 403 {
+		t.Fatalf("op1 lists users: %d %s", code, b)
 	}
 }

@@ -26,10 +26,11 @@ import (
 // 180,000 keys and split its transaction (TestWholeLargeASNSplits).
 const MaxASNChunk = 1000
 
-// maxASNChunkBytes bounds the JSON of one chunk's items where SplitASN
-// cuts, inside the 128 KiB raft entry budget (DESIGN.md §6) with room
-// for the header. A typical item is about 100 bytes, so most chunks are
-// cut by count; long serials and lots cut one sooner.
+// maxASNChunkBytes bounds the JSON of one chunk's items and its ASN
+// header where SplitASN cuts, inside the 128 KiB raft entry budget
+// (DESIGN.md §6) with room for the rest of the entry (user, digest,
+// positions). A typical item is about 100 bytes, so most chunks are cut
+// by count; long serials and lots cut one sooner.
 const maxASNChunkBytes = 112 << 10
 
 // ASNChunkResult is what one ASN import entry did: a verdict per item of
@@ -68,9 +69,11 @@ func ASNDigest(a *master.ASN) string {
 }
 
 // SplitASN cuts an ASN import into entries of at most MaxASNChunk items
-// (fewer when their JSON passes maxASNChunkBytes), in order; an ASN
-// without items is one chunk. The cut depends on the ASN alone, so a
-// retried import proposes the same chunks.
+// (fewer when their JSON and the header every chunk repeats pass
+// maxASNChunkBytes), in order; an ASN without items is one chunk. The
+// cut depends on the ASN alone, so a retried import proposes the same
+// chunks. The header is bounded by CheckASN; one that alone took the
+// whole budget would leave one item per chunk.
 func SplitASN(a master.ASN, user string, at hlc.Timestamp) []ASNChunk {
 	digest := ASNDigest(&a)
 	head := a
@@ -80,6 +83,7 @@ func SplitASN(a master.ASN, user string, at hlc.Timestamp) []ASNChunk {
 		c.ASN.Items = a.Items[start:end:end]
 		return c
 	}
+	budget := maxASNChunkBytes - headerSize(&head)
 	var out []ASNChunk
 	start, size := 0, 0
 	for i := range a.Items {
@@ -88,13 +92,23 @@ func SplitASN(a master.ASN, user string, at hlc.Timestamp) []ASNChunk {
 			panic(fmt.Sprintf("encode ASN item: %v", err)) // strings only: cannot fail
 		}
 		n := len(js) + 1
-		if i > start && (i-start >= MaxASNChunk || size+n > maxASNChunkBytes) {
+		if i > start && (i-start >= MaxASNChunk || size+n > budget) {
 			out = append(out, mk(start, i))
 			start, size = i, 0
 		}
 		size += n
 	}
 	return append(out, mk(start, len(a.Items)))
+}
+
+// headerSize is the encoded size of what every chunk of an ASN repeats:
+// its header (id, client, supplier, closed), as JSON.
+func headerSize(head *master.ASN) int {
+	js, err := json.Marshal(head)
+	if err != nil {
+		panic(fmt.Sprintf("encode ASN header: %v", err)) // strings only: cannot fail
+	}
+	return len(js)
 }
 
 // noteSplit logs, loudly, an entry during whose apply the state
@@ -262,13 +276,14 @@ func (b *batch) applyASNChunk(index uint64, c *ASNChunk) any {
 // CheckASN checks an ASN for import: master.ASN.Validate, and fields
 // short enough for the expect events they become (event.MaxField): an
 // event record the event codec cannot read back would stop every
-// replica that reads it.
+// replica that reads it. The supplier is held to the same bound: every
+// chunk of the import carries the whole header (SplitASN).
 func CheckASN(a *master.ASN) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	if err := checkFields(a.ID, a.Client); err != nil {
-		return fmt.Errorf("%w: ASN %.40s: %v", master.ErrInvalid, a.ID, err)
+	if err := checkFields(a.ID, a.Client, a.Supplier); err != nil {
+		return fmt.Errorf("%w: ASN %.40s: header: %v", master.ErrInvalid, a.ID, err)
 	}
 	for i, it := range a.Items {
 		if err := checkFields(it.Lot, it.Expiry); err != nil {

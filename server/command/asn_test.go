@@ -1,6 +1,7 @@
 package command
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -106,6 +107,79 @@ func TestSplitASN(t *testing.T) {
 				t.Fatal("the same ASN cut differently")
 			}
 		})
+	}
+}
+
+// TestSplitASNBudgetsTheHeader: every chunk repeats the ASN header, so
+// the header's size comes out of the chunk budget; a large header cuts
+// more chunks, none over the entry budget.
+func TestSplitASNBudgetsTheHeader(t *testing.T) {
+	plain := bigASN("A-HEAD", MaxASNChunk)
+	for _, tc := range []struct {
+		name     string
+		supplier string
+	}{
+		{"a supplier at the bound, escaped", strings.Repeat("<", event.MaxField)},
+		// CheckASN refuses this one; SplitASN still keeps to the budget.
+		{"a huge supplier", strings.Repeat("s", 64<<10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := plain
+			a.Supplier = tc.supplier
+			head := a
+			head.Items = nil
+			hjs, err := json.Marshal(&head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := SplitASN(a, "admin", 7)
+			covered := 0
+			for _, c := range cs {
+				ijs, err := json.Marshal(c.ASN.Items)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(ijs)+len(hjs) > maxASNChunkBytes {
+					t.Fatalf("chunk at %d: %d bytes of items and %d of header, budget %d", c.Start, len(ijs), len(hjs), maxASNChunkBytes)
+				}
+				if b := jsonEntry(t, TypeASNChunk, c); len(b) > 128<<10 {
+					t.Fatalf("entry of %d bytes", len(b))
+				}
+				if c.ASN.Supplier != tc.supplier {
+					t.Fatal("a chunk without the header")
+				}
+				covered += len(c.ASN.Items)
+			}
+			if covered != len(a.Items) {
+				t.Fatalf("chunks cover %d of %d items", covered, len(a.Items))
+			}
+		})
+	}
+}
+
+// TestCheckASNBoundsTheHeader: every header string is bounded, the
+// supplier too.
+func TestCheckASNBoundsTheHeader(t *testing.T) {
+	long := strings.Repeat("x", event.MaxField+1)
+	for name, change := range map[string]func(*master.ASN){
+		"id":       func(a *master.ASN) { a.ID = long },
+		"client":   func(a *master.ASN) { a.Client = long },
+		"supplier": func(a *master.ASN) { a.Supplier = long },
+		"lot":      func(a *master.ASN) { a.Items[1].Lot = long },
+	} {
+		a := bigASN("A-CHK", 5)
+		if err := CheckASN(&a); err != nil {
+			t.Fatalf("a good ASN: %v", err)
+		}
+		change(&a)
+		if err := CheckASN(&a); !errors.Is(err, master.ErrInvalid) {
+			t.Errorf("%s over %d bytes: %v", name, event.MaxField, err)
+		}
+	}
+	a := bigASN("A-CHK", 5)
+	a.Supplier = strings.Repeat("x", event.MaxField)
+	if err := CheckASN(&a); err != nil {
+		t.Errorf("a supplier at the bound: %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package syncsite
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -28,7 +29,8 @@ type EndpointConfig struct {
 	// TrustHello takes the device id HELLO claims when the connection
 	// carries no certificate: for demos and tests without device
 	// certificates only. A certificate that is presented is still
-	// verified.
+	// verified, and a HELLO without one may not name a device id of the
+	// form certificates carry (closed with the identity code).
 	TrustHello bool
 	// Revocations, when set, is checked every RevokeCheck (default 1 s):
 	// the open sessions of devices revoked since they connected are
@@ -141,7 +143,8 @@ const localDevice = "syncsite.device"
 // the TLS client certificate, then upgrades and hands the connection to
 // the hub. Anything but a websocket upgrade gets 426; a certificate the
 // Verifier refuses (another CA, expired, revoked, not a device) 403; no
-// certificate 401, unless TrustHello.
+// certificate 401, unless TrustHello (then a HELLO naming a certificate
+// device id is closed with the identity code: see helloGuard).
 func (e *Endpoint) Handler() fiber.Handler {
 	ws := websocket.New(func(c *websocket.Conn) {
 		id, _ := c.Locals(localDevice).(string)
@@ -149,6 +152,13 @@ func (e *Endpoint) Handler() fiber.Handler {
 		// Release first, so no scheduled deadline or close reaches it.
 		wc := conn.WebSocket(c.Conn, conn.Peer{Device: id}, conn.Options{})
 		defer wc.Release()
+		if id == "" {
+			// TrustHello: the HELLO names the device, but never one that
+			// proves itself with a certificate. Such a session names no
+			// device that can be revoked, so it is not tracked.
+			_ = e.hub.Handle(context.Background(), &helloGuard{Conn: wc, log: e.log, addr: c.IP()})
+			return
+		}
 		e.track(wc, id)
 		defer e.untrack(wc)
 		_ = e.hub.Handle(context.Background(), wc)
@@ -177,3 +187,43 @@ func (e *Endpoint) Handler() fiber.Handler {
 
 // Mount registers the endpoint at Path on r.
 func (e *Endpoint) Mount(r fiber.Router) { r.Get(Path, e.Handler()) }
+
+// helloGuard is a connection the transport authenticated nobody on
+// (TrustHello). It refuses a HELLO that names a device id of the form
+// device certificates carry (certs.ParseDeviceID): that device is an
+// enrolled handheld, which proves itself with its certificate, so
+// nobody without it may take its place in the device's sequence.
+type helloGuard struct {
+	conn.Conn
+	log  *slog.Logger
+	addr string
+	// seen is set once the first message went through the check (only
+	// the session's reading goroutine reads).
+	seen bool
+}
+
+// helloRefusal is the close reason of a refused HELLO (a close reason
+// has at most 123 bytes).
+const helloRefusal = "a certificate device id needs its certificate"
+
+func (g *helloGuard) ReadMessage(ctx context.Context) ([]byte, error) {
+	data, err := g.Conn.ReadMessage(ctx)
+	if err != nil || g.seen {
+		return data, err
+	}
+	g.seen = true
+	f, derr := wire.Decode(data)
+	if derr != nil {
+		return data, nil // the session answers a malformed frame
+	}
+	h, ok := f.Msg.(*wire.Hello)
+	if !ok {
+		return data, nil
+	}
+	if _, perr := certs.ParseDeviceID(h.Device); perr != nil {
+		return data, nil
+	}
+	g.log.Warn("sync HELLO refused: a certificate device id without its certificate", "device", h.Device, "addr", g.addr)
+	_ = g.Conn.Close(conn.CloseApp+int(wire.CodeIdentity), helloRefusal)
+	return nil, fmt.Errorf("HELLO for device %s without its certificate: %w", h.Device, conn.ErrClosed)
+}

@@ -250,8 +250,24 @@ func TestInsecureDevicesOverTLS(t *testing.T) {
 	c.Notify()
 	waitFor(t, "anonymous push acknowledged", func() bool { _, ok := anon.verdict(1); return ok })
 
-	_, cert := r.enrolled(t, "op")
+	real, cert := r.enrolled(t, "op")
 	liar := newDevice("hh-other", "op")
 	_, errs := r.runTLS(t, liar, cert)
 	waitFor(t, "the claim refused", func() bool { return errs.seen("certificate") })
+
+	// Without a certificate, a HELLO may not name a device id of the form
+	// certificates carry: that device proves itself with its certificate.
+	impostor := newDevice(real.id, "op")
+	impostor.write(t, event.KindReceive, keys, event.Context{ASN: "A1", To: "DOCK"})
+	_, errsImp := r.runTLS(t, impostor, tls.Certificate{})
+	waitFor(t, "the certificate-less claim refused", func() bool { return errsImp.seen("closed with identity") })
+	if r.session(real.id) {
+		t.Fatal("a session for a certificate device id without its certificate")
+	}
+	if hw, err := r.site.HighWater(context.Background(), real.id, impostor.epoch); err != nil || hw != 0 {
+		t.Fatalf("the enrolled device's mark moved: %d, %v", hw, err)
+	}
+	// The device itself, with its certificate, is served.
+	c2, _ := r.runTLS(t, real, cert)
+	waitFor(t, "the enrolled device online", func() bool { return c2.State().Online })
 }

@@ -16,13 +16,24 @@
 // endpoint admits a handheld only with a valid, unrevoked device
 // certificate (its device id is the certificate's), the node-to-node
 // routes accept a node certificate (or the cluster secret), and nodes
-// forward to one another over HTTPS. Handhelds enroll with a one-time
-// token an admin mints (custodyctl devices token; custody-hh enroll).
-// --insecure-devices admits handhelds without certificates, taking the
-// device id their HELLO names, for demos and tests.
+// forward to one another over HTTPS. --tls implies --raft-tls: raft
+// would otherwise stay plaintext and let anyone who reaches its port
+// append entries.
 //
-//	custody-server --id n1 --data d1 --tls --raft-tls --cluster-secret d1/secret
-//	custody-server --id n2 --data d2 --raft 127.0.0.1:7002 --http 127.0.0.1:8082 --tls --raft-tls \
+// Over HTTPS the user routes know a user only by a user certificate of
+// the site (the X-Custody-User header alone is refused). When the first
+// node creates the site CA it also issues the bootstrap admin user's
+// certificate, DIR/certs/admin.pem and admin-key.pem (logged at start):
+// custodyctl --ca DIR/certs/ca.pem --cert admin.pem --key admin-key.pem.
+// An admin gets other users theirs with custodyctl users cert ID.
+// Handhelds enroll with a one-time token an admin mints (custodyctl
+// devices token; custody-hh enroll). --insecure-devices admits handhelds
+// without certificates, taking the device id their HELLO names, for
+// demos and tests (a HELLO naming a certificate-style device id still
+// needs that device's certificate).
+//
+//	custody-server --id n1 --data d1 --tls --cluster-secret d1/secret
+//	custody-server --id n2 --data d2 --raft 127.0.0.1:7002 --http 127.0.0.1:8082 --tls \
 //	    --cluster-secret d2/secret --join https://127.0.0.1:8081
 //
 // --restore FILE turns a backup into a new cluster's first node before
@@ -44,6 +55,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -55,6 +67,7 @@ import (
 	"github.com/custodyhq/custody/server/api"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/syncsite"
+	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/sync/session"
 )
 
@@ -83,8 +96,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.restore, "restore", "", "restore this backup file into the empty data directory, then start")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "FILE holding the cluster secret that node-to-node requests (forwarded writes, join)\nmust carry; created on the first node when missing, copy it to each other node")
-	fs.BoolVar(&o.raftTLS, "raft-tls", false, "mutual TLS between nodes, with the site PKI in DIR/certs: created on the first\nnode; copy its ca.pem and ca-key.pem into each other node's DIR/certs before that node's first start")
-	fs.BoolVar(&o.tls, "tls", false, "serve the API over HTTPS with the site PKI in DIR/certs (as --raft-tls); handhelds then sync\nonly with an enrolled device certificate, and nodes forward over HTTPS with their node certificate")
+	fs.BoolVar(&o.raftTLS, "raft-tls", false, "mutual TLS between nodes, with the site PKI in DIR/certs: created on the first\nnode; copy its ca.pem and ca-key.pem into each other node's DIR/certs before that node's first start\n(implied by --tls)")
+	fs.BoolVar(&o.tls, "tls", false, "serve the API over HTTPS with the site PKI in DIR/certs; implies --raft-tls. Users then need a user\ncertificate (the first node writes the admin's, DIR/certs/admin.pem and admin-key.pem), handhelds sync\nonly with an enrolled device certificate, and nodes forward over HTTPS with their node certificate")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address (host:port); keep it on loopback")
 	fs.BoolVar(&o.insecureDevices, "insecure-devices", false, "serve handhelds on "+syncsite.Path+" without client certificates, taking the device id their HELLO names\n(demos and tests only)")
 	if err := fs.Parse(args); err != nil {
@@ -98,6 +111,11 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.tls && o.join != "" && !strings.HasPrefix(o.join, "https://") {
 		return o, errors.New("--tls: --join must be the https:// URL of a member")
+	}
+	if o.tls {
+		// An authenticated API over a raft port that takes entries from
+		// anyone would protect nothing.
+		o.raftTLS = true
 	}
 	return o, nil
 }
@@ -159,6 +177,14 @@ func run(args []string, stderr io.Writer) int {
 			return 1
 		}
 		log.Info("site CA", "fingerprint", certs.Fingerprint(site.CA.Cert()), "dir", site.Layout.Dir)
+		if o.tls && o.join == "" && slices.Contains(site.Created, certs.CACertFileName) {
+			certFile, keyFile, err := issueAdminCert(site)
+			if err != nil {
+				log.Error("admin user certificate", "err", err)
+				return 1
+			}
+			log.Info("issued the admin user's certificate: use it with custodyctl --cert/--key", "cert", certFile, "key", keyFile)
+		}
 	}
 	if o.raftTLS {
 		cert := site.Node.TLSCertificate()
@@ -267,6 +293,30 @@ func clusterSecret(path string, create bool) (string, error) {
 		return "", fmt.Errorf("%s: a cluster secret has at least 16 characters", path)
 	}
 	return s, nil
+}
+
+// Files of the bootstrap admin user's certificate in DIR/certs.
+const (
+	adminCertFile = "admin.pem"
+	adminKeyFile  = "admin-key.pem"
+	// adminUser is the user a new site starts with (the cluster seeds it
+	// with every client granted).
+	adminUser = "admin"
+)
+
+// issueAdminCert writes a user certificate for the bootstrap admin user
+// beside the site CA that was just created, and returns its files.
+func issueAdminCert(site *certs.Site) (certFile, keyFile string, err error) {
+	leaf, err := site.CA.IssueUser(adminUser, string(master.RoleAdmin))
+	if err != nil {
+		return "", "", err
+	}
+	certFile = filepath.Join(site.Layout.Dir, adminCertFile)
+	keyFile = filepath.Join(site.Layout.Dir, adminKeyFile)
+	if err := leaf.Save(certFile, keyFile); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, nil
 }
 
 // certHosts are the names the node certificate must be valid for: the

@@ -2,9 +2,12 @@ package main
 
 import (
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/custodyhq/custody/certs"
 )
 
 func TestParseTLS(t *testing.T) {
@@ -17,10 +20,42 @@ func TestParseTLS(t *testing.T) {
 		{[]string{"--data", "d", "--tls", "--join", "http://127.0.0.1:8081"}, "https://"},
 		{[]string{"--data", "d", "--join", "http://127.0.0.1:8081"}, ""},
 	} {
-		_, err := parse(tc.args, io.Discard)
+		o, err := parse(tc.args, io.Discard)
 		if (tc.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%v: %v", tc.args, err)
 		}
+		// --tls implies --raft-tls: raft is never left open beside an
+		// authenticated API.
+		if err == nil && o.tls != o.raftTLS {
+			t.Errorf("%v: tls %v, raft-tls %v", tc.args, o.tls, o.raftTLS)
+		}
+	}
+	if o, err := parse([]string{"--data", "d", "--raft-tls"}, io.Discard); err != nil || !o.raftTLS || o.tls {
+		t.Errorf("--raft-tls alone: %+v %v", o, err)
+	}
+}
+
+// TestAdminCert: the certificate written for the bootstrap admin is a
+// user certificate of the site CA for user "admin", with its key.
+func TestAdminCert(t *testing.T) {
+	site, err := certs.Bootstrap(t.TempDir(), "custody", "n1", []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err := issueAdminCert(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := certs.LoadLeaf(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := certs.NewVerifier(site.CA.Cert(), nil, nil).Verify(leaf.Cert, certs.KindUser)
+	if err != nil || p.User.Name != adminUser || p.User.Role != "admin" {
+		t.Fatalf("admin certificate: %+v %v", p.User, err)
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode: %v", err)
 	}
 }
 

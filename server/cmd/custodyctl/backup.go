@@ -32,7 +32,7 @@ func backupTo(ctx context.Context, e *env, file string) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("X-Custody-User", srvUser())
+	e.setUser(req)
 	hc, err := e.httpClient()
 	if err != nil {
 		return err

@@ -15,12 +15,19 @@ import (
 	"github.com/custodyhq/custody/server/cluster"
 )
 
-// srvUser is the user custodyctl acts as against the server.
-func srvUser() string {
-	if u := os.Getenv("CUSTODY_USER"); u != "" {
-		return u
+// setUser names the user custodyctl acts as: CUSTODY_USER, else
+// "admin". With a client certificate (--cert) and no CUSTODY_USER it
+// names nobody: over HTTPS the certificate names the user, and the site
+// refuses a header that contradicts it.
+func (e *env) setUser(req *http.Request) {
+	u := os.Getenv("CUSTODY_USER")
+	if u == "" && e.cert != "" {
+		return
 	}
-	return "admin"
+	if u == "" {
+		u = "admin"
+	}
+	req.Header.Set("X-Custody-User", u)
 }
 
 // srvCall sends a JSON request to the site and returns the answer body.
@@ -39,7 +46,7 @@ func srvCall(ctx context.Context, e *env, method, path string, in any, timeout t
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("X-Custody-User", srvUser())
+	e.setUser(req)
 	req.Header.Set("Content-Type", "application/json")
 	// A site that runs with --cluster-secret wants it on the node routes
 	// (cluster join).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -68,6 +69,22 @@ func startTLSNode(t *testing.T) (url, caFile string, ca *certs.CA) {
 	return "https://" + ln.Addr().String(), site.Layout.CACertFile(), site.CA
 }
 
+// adminCert writes a user certificate of ca for the admin into a
+// temporary directory, as custody-server does on a new site.
+func adminCert(t *testing.T, ca *certs.CA) (certFile, keyFile string) {
+	t.Helper()
+	leaf, err := ca.IssueUser("admin", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "admin.pem"), filepath.Join(dir, "admin-key.pem")
+	if err := leaf.Save(certFile, keyFile); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
 func TestDevicesOverHTTPS(t *testing.T) {
 	url, caFile, ca := startTLSNode(t)
 	if code, _, errs := ctl(t, "--server", url, "devices", "tokens"); code != 1 || !strings.Contains(errs, "--ca") {
@@ -75,6 +92,15 @@ func TestDevicesOverHTTPS(t *testing.T) {
 	}
 	if code, _, errs := ctl(t, "--server", url, "--ca", caFile, "--cert", caFile, "devices", "tokens"); code != 1 || !strings.Contains(errs, "together") {
 		t.Fatalf("--cert without --key: %d %s", code, errs)
+	}
+	// Over HTTPS the user header alone is refused.
+	if code, _, errs := ctl(t, "--server", url, "--ca", caFile, "devices", "tokens"); code != 1 || !strings.Contains(errs, "401") {
+		t.Fatalf("no user certificate: %d %s", code, errs)
+	}
+	admCert, admKey := adminCert(t, ca)
+	ctl := func(t *testing.T, args ...string) (int, string, string) {
+		t.Helper()
+		return ctl(t, append([]string{"--cert", admCert, "--key", admKey}, args...)...)
 	}
 	if code, _, _ := ctl(t, "--server", url, "--ca", caFile, "devices", "token"); code != 2 {
 		t.Fatal("a token without a label")
@@ -114,5 +140,37 @@ func TestDevicesOverHTTPS(t *testing.T) {
 	}
 	if code, _, errs := ctl(t, "--server", url, "--ca", otherSite.Layout.CACertFile(), "devices", "tokens"); code != 1 || !strings.Contains(errs, "certificate") {
 		t.Fatalf("another site's CA: %d %s", code, errs)
+	}
+}
+
+// TestUsersCert: an admin has the site sign a certificate for a key made
+// here; the certificate then acts as its user.
+func TestUsersCert(t *testing.T) {
+	url, caFile, ca := startTLSNode(t)
+	admCert, admKey := adminCert(t, ca)
+	out := filepath.Join(t.TempDir(), "certs")
+	as := []string{"--server", url, "--ca", caFile, "--cert", admCert, "--key", admKey}
+	if code, _, _ := ctl(t, append(as, "users", "cert")...); code != 2 {
+		t.Fatal("users cert without an id")
+	}
+	if code, _, errs := ctl(t, append(as, "users", "cert", "ghost", "--out", out)...); code != 1 || !strings.Contains(errs, "404") {
+		t.Fatalf("a certificate for an unknown user: %d %s", code, errs)
+	}
+	code, stdout, errs := ctl(t, append(as, "users", "cert", "admin", "--out", out)...)
+	if code != 0 {
+		t.Fatalf("users cert: %d %s", code, errs)
+	}
+	var files struct{ User, Cert, Key string }
+	if err := json.Unmarshal([]byte(stdout), &files); err != nil || files.Cert != filepath.Join(out, "admin.pem") {
+		t.Fatalf("answer %s: %v", stdout, err)
+	}
+	if fi, err := os.Stat(files.Key); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v", err)
+	}
+	if code, stdout, errs := ctl(t, "--server", url, "--ca", caFile, "--cert", files.Cert, "--key", files.Key, "devices", "tokens"); code != 0 || !strings.Contains(stdout, "items") {
+		t.Fatalf("with the new certificate: %d %s %s", code, stdout, errs)
+	}
+	if code, _, errs := ctl(t, append(as, "users", "cert", "admin", "--out", out)...); code != 1 || !strings.Contains(errs, "exists") {
+		t.Fatalf("over existing files: %d %s", code, errs)
 	}
 }

@@ -28,7 +28,8 @@ type env struct {
 	server string // --server URL
 	// --ca FILE: the site CA certificate an https:// server must chain
 	// to; --cert FILE and --key FILE: a client certificate to present (a
-	// node's, for the node-to-node routes such as cluster join).
+	// user's, which over HTTPS is who custodyctl acts as; a node's, for
+	// the node-to-node routes such as cluster join).
 	ca, cert, key string
 }
 
@@ -40,6 +41,7 @@ func commands() map[string]command {
 		"backup":  {"write a backup of the site state to a file", runBackup},
 		"restore": {"restore a backup into a fresh data directory", runRestore},
 		"devices": {"enrollment tokens and device revocation", runDevices},
+		"users":   {"user certificates for the HTTPS API", runUsers},
 	}
 }
 
@@ -92,7 +94,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: custodyctl [--server URL] [--ca FILE] [--cert FILE --key FILE] COMMAND [ARGS]")
-	fmt.Fprintln(w, "  (or CUSTODY_SERVER, CUSTODY_CA, CUSTODY_CERT, CUSTODY_KEY; --ca is the site's ca.pem, for https://)")
+	fmt.Fprintln(w, "  (or CUSTODY_SERVER, CUSTODY_CA, CUSTODY_CERT, CUSTODY_KEY; --ca is the site's ca.pem, for https://;")
+	fmt.Fprintln(w, "  over https:// the user is the one --cert names: the first node writes the admin's, DIR/certs/admin.pem)")
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
 		names = append(names, n)
