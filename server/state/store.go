@@ -92,7 +92,7 @@ func (s *Store) View(fn func(r *Reader) error) error {
 // Begin opens a write transaction. The caller commits or discards it.
 func (s *Store) Begin() *Tx {
 	return &Tx{Reader: Reader{txn: s.db.NewTransaction(true)}, db: s.db, cache: s.units,
-		units: map[event.Key]unit.State{}, inherited: map[string]event.Holds{}, marks: map[string]uint64{},
+		units: map[event.Key]unit.State{}, enc: map[event.Key][]byte{}, inherited: map[string]event.Holds{}, marks: map[string]uint64{},
 		excs: map[string]unit.Exception{}, active: map[string]string{}}
 }
 
@@ -187,6 +187,7 @@ type Tx struct {
 	// Read-through caches for the records every event touches. All
 	// writes to these records go through this Tx, so they stay exact.
 	units     map[event.Key]unit.State
+	enc       map[event.Key][]byte // records read from Badger or written, for the cache at Commit
 	inherited map[string]event.Holds
 	marks     map[string]uint64         // device mark key → mark, written at Commit
 	excs      map[string]unit.Exception // exception id → exception as stored
@@ -210,7 +211,7 @@ func (t *Tx) Commit() error {
 		t.cache.clear()
 		return fmt.Errorf("state commit: %w", err)
 	}
-	t.cache.put(t.units)
+	t.cache.put(t.enc)
 	return nil
 }
 

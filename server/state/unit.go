@@ -175,15 +175,26 @@ func (t *Tx) Unit(k event.Key) (unit.State, error) {
 	if s, ok := t.units[k]; ok {
 		return s, nil
 	}
-	if s, ok := t.cache.get(k); ok {
-		t.units[k] = s
-		return s, nil
+	rec, ok := t.cache.get(k)
+	if !ok {
+		var err error
+		rec, err = t.Reader.get(key(tUnit, string(k)))
+		if errors.Is(err, ErrNotFound) {
+			rec = []byte{}
+		} else if err != nil {
+			return unit.State{}, err
+		}
+		t.enc[k] = rec
 	}
-	s, err := t.Reader.Unit(k)
-	if err == nil {
-		t.units[k] = s
+	var s unit.State
+	if len(rec) > 0 {
+		var err error
+		if s, err = decodeUnit(k, rec); err != nil {
+			return unit.State{}, err
+		}
 	}
-	return s, err
+	t.units[k] = s
+	return s, nil
 }
 
 // PutUnit stores a unit's state and keeps its indexes.
@@ -224,9 +235,11 @@ func (t *Tx) PutUnit(s unit.State) error {
 			}
 		}
 	}
-	if err := t.set(key(tUnit, k), encodeUnit(&s)); err != nil {
+	rec := encodeUnit(&s)
+	if err := t.set(key(tUnit, k), rec); err != nil {
 		return err
 	}
+	t.enc[s.Key] = rec
 	if g := s.Key.GTIN(); g != "" && (!old.Known() || old.Lot != s.Lot) {
 		if err := t.set(key(tLot, g, s.Lot, k), nil); err != nil {
 			return err

@@ -4,7 +4,6 @@ import (
 	"sync"
 
 	"github.com/custodyhq/custody/shared/event"
-	"github.com/custodyhq/custody/shared/unit"
 )
 
 // unitCache holds decoded unit states as last committed, for the write
@@ -21,14 +20,18 @@ import (
 // look-up through every memtable and level, which in a mixed workload is
 // about a quarter of the apply cost.
 //
+// It holds the records as stored (encodeUnit; empty for a unit the
+// site does not know): two pointers an entry, not the dozen strings of a
+// decoded state, so the collector has little to walk. A hit decodes.
+//
 // It is bounded with two generations: entries go into cur; when cur is
 // full it becomes prev and a fresh cur starts, and a hit in prev moves
 // the entry back to cur. At most 2×half entries are held.
 type unitCache struct {
 	mu   sync.Mutex
 	half int
-	cur  map[event.Key]unit.State
-	prev map[event.Key]unit.State
+	cur  map[event.Key][]byte
+	prev map[event.Key][]byte
 }
 
 // unitCacheSize is how many units the cache holds at most (a few tens of
@@ -36,24 +39,26 @@ type unitCache struct {
 const unitCacheSize = 1 << 17
 
 func newUnitCache(size int) *unitCache {
-	return &unitCache{half: max(size/2, 1), cur: map[event.Key]unit.State{}}
+	return &unitCache{half: max(size/2, 1), cur: map[event.Key][]byte{}}
 }
 
-func (c *unitCache) get(k event.Key) (unit.State, bool) {
+// get returns the record of unit k as last committed; ok is false when
+// the cache does not hold it.
+func (c *unitCache) get(k event.Key) (rec []byte, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s, ok := c.cur[k]; ok {
-		return s, true
+	if rec, ok := c.cur[k]; ok {
+		return rec, true
 	}
-	s, ok := c.prev[k]
+	rec, ok = c.prev[k]
 	if ok {
-		c.putLocked(k, s)
+		c.putLocked(k, rec)
 	}
-	return s, ok
+	return rec, ok
 }
 
-// put records committed states.
-func (c *unitCache) put(units map[event.Key]unit.State) {
+// put records committed unit records.
+func (c *unitCache) put(units map[event.Key][]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, s := range units {
@@ -61,15 +66,15 @@ func (c *unitCache) put(units map[event.Key]unit.State) {
 	}
 }
 
-func (c *unitCache) putLocked(k event.Key, s unit.State) {
+func (c *unitCache) putLocked(k event.Key, rec []byte) {
 	if _, ok := c.cur[k]; !ok && len(c.cur) >= c.half {
-		c.prev, c.cur = c.cur, make(map[event.Key]unit.State, c.half)
+		c.prev, c.cur = c.cur, make(map[event.Key][]byte, c.half)
 	}
-	c.cur[k] = s
+	c.cur[k] = rec
 }
 
 func (c *unitCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.cur, c.prev = map[event.Key]unit.State{}, nil
+	c.cur, c.prev = map[event.Key][]byte{}, nil
 }

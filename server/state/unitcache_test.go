@@ -88,21 +88,42 @@ func TestUnitCacheFollowsCommittedState(t *testing.T) {
 
 func TestUnitCacheBounded(t *testing.T) {
 	c := newUnitCache(8)
-	states := map[event.Key]unit.State{}
+	recs := map[event.Key][]byte{}
 	for i := range 100 {
 		k := event.SGTIN("00300010123455", fmt.Sprint(i))
-		states[k] = unit.State{Key: k, Version: uint64(i)}
-		c.put(map[event.Key]unit.State{k: states[k]})
+		recs[k] = encodeUnit(&unit.State{Key: k, Version: uint64(i)})
+		c.put(map[event.Key][]byte{k: recs[k]})
 		if n := len(c.cur) + len(c.prev); n > 8 {
 			t.Fatalf("%d entries held, at most 8", n)
 		}
 	}
-	// The newest entries are there, with their states; the oldest are gone.
+	// The newest entries are there, with their records; the oldest are gone.
 	k99 := event.SGTIN("00300010123455", "99")
-	if s, ok := c.get(k99); !ok || s != states[k99] {
-		t.Fatalf("newest entry: %+v %v", s, ok)
+	if rec, ok := c.get(k99); !ok || !bytes.Equal(rec, recs[k99]) {
+		t.Fatalf("newest entry: %x %v", rec, ok)
 	}
 	if _, ok := c.get(event.SGTIN("00300010123455", "0")); ok {
 		t.Fatal("the oldest entry is still held")
+	}
+}
+
+// A unit the site does not know is cached as unknown, and a later write
+// replaces that.
+func TestUnitCacheUnknownThenWritten(t *testing.T) {
+	st := openTest(t)
+	a := sampleUnit()
+	tx := st.Begin()
+	if u, err := tx.Unit(a.Key); err != nil || u.Known() {
+		t.Fatalf("unknown unit: %+v %v", u, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if u := txUnit(t, st, a.Key); u.Known() {
+		t.Fatalf("unknown unit after commit: %+v", u)
+	}
+	putUnits(t, st, true, a)
+	if u := txUnit(t, st, a.Key); u != a {
+		t.Fatalf("after the write: %+v", u)
 	}
 }
