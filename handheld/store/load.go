@@ -54,6 +54,14 @@ func (s *Store) NewLoader() (*Loader, error) {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("drop replica: %w", err)
 	}
+	// DropPrefix can leave keys behind: when another compaction holds the
+	// level-0 tables, Badger logs "Unable to fill tables" and returns
+	// nil with those tables untouched. Delete whatever is left, so no
+	// record of the old replica outlives the load.
+	if err := deletePrefixes(s.db, replicaPrefixes); err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("drop replica: %w", err)
+	}
 	if err := s.db.Close(); err != nil {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("start load: %w", err)
@@ -348,4 +356,31 @@ func ASNFromMaster(a *master.ASN) ASN {
 func ExpectedState(a *master.ASN, it master.ASNItem) unit.State {
 	return unit.State{Key: it.Key, Client: a.Client, Lot: it.Lot, Expiry: it.Expiry, Status: unit.StatusExpected,
 		Parent: it.Parent, ASN: a.ID, Version: 1}
+}
+
+// deletePrefixes deletes every key under prefixes (normally none are
+// left after DropPrefix, and the scan is a seek per prefix).
+func deletePrefixes(db *badger.DB, prefixes [][]byte) error {
+	var keys [][]byte
+	err := db.View(func(txn *badger.Txn) error {
+		for _, p := range prefixes {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
+			for it.Rewind(); it.Valid(); it.Next() {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+			it.Close()
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range keys {
+		if err := wb.Delete(k); err != nil {
+			return err
+		}
+	}
+	return wb.Flush()
 }

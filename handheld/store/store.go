@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -213,10 +214,19 @@ func newEpoch(r io.Reader) (uint32, error) {
 
 type badgerLogger struct{ l *slog.Logger }
 
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("badger", "msg", fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("badger", "msg", fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Infof(string, ...any)        {}
-func (b badgerLogger) Debugf(string, ...any)       {}
+func (b badgerLogger) Errorf(f string, a ...any) { b.l.Error("badger", "msg", fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Warningf(f string, a ...any) {
+	msg := fmt.Sprintf(f, a...)
+	if strings.Contains(msg, "Unable to fill tables") {
+		// DropPrefix could not compact level 0 while another compaction
+		// held it; NewLoader deletes what it left (deletePrefixes).
+		b.l.Info("badger", "msg", msg)
+		return
+	}
+	b.l.Warn("badger", "msg", msg)
+}
+func (b badgerLogger) Infof(string, ...any)  {}
+func (b badgerLogger) Debugf(string, ...any) {}
 
 func getRaw(txn *badger.Txn, k []byte) ([]byte, error) {
 	it, err := txn.Get(k)
