@@ -82,6 +82,10 @@ type State struct {
 	LastSync  time.Time // last acknowledgement or feed step received
 	Cluster   string    // the site's cluster, once welcomed
 	LastError string    // why the last connection ended, "" when none
+	// Refused is set when the site refused the last connection (no
+	// valid or an unknown or revoked certificate, or an ERROR): retrying
+	// goes on, but an operator has to act before it can succeed.
+	Refused bool
 	// Problem is set when pushing has stopped for a reason reconnecting
 	// does not cure (ErrEpochReused, ErrSiteBehind, ErrOutbox).
 	Problem string
@@ -178,7 +182,10 @@ func (c *Client) Serve(ctx context.Context) error {
 			msg = err.Error()
 			c.log.Info("sync connection ended", "err", err, "retryIn", wait)
 		}
-		c.update(func(s *State) { s.Online, s.LastError, s.RetryAt = false, msg, time.Now().Add(wait) })
+		refused := errors.Is(err, ErrRefused)
+		c.update(func(s *State) {
+			s.Online, s.LastError, s.Refused, s.RetryAt = false, msg, refused, time.Now().Add(wait)
+		})
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -365,7 +365,7 @@ func TestRefusedBySite(t *testing.T) {
 	}})
 	go func() { _ = c.Serve(ctx) }()
 	eventually(t, "the refusal is reported", func() bool { return strings.Contains(c.State().LastError, "identity") })
-	if st := c.State(); st.Online || !strings.Contains(st.LastError, ErrRefused.Error()) {
+	if st := c.State(); st.Online || !st.Refused || !strings.Contains(st.LastError, ErrRefused.Error()) {
 		t.Errorf("state %+v", c.State())
 	}
 	_ = hub.Shutdown(context.Background())
@@ -422,4 +422,20 @@ func TestManyDevicesOneHub(t *testing.T) {
 		t.Errorf("site applied %d, %d twice", applied, twice)
 	}
 	_ = hub.Shutdown(context.Background())
+}
+
+// A connection that fails on the way (no site at the address) is not a
+// refusal: nothing for an operator to do but wait.
+func TestUnreachableIsNotRefused(t *testing.T) {
+	dev := fake.NewDevice("dev-1", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, _ := New(dev, Config{MinBackoff: 10 * time.Millisecond, Dial: func(context.Context) (conn.Conn, error) {
+		return nil, errors.New("dial tcp 127.0.0.1:9: connection refused")
+	}})
+	go func() { _ = c.Serve(ctx) }()
+	eventually(t, "the failure is reported", func() bool { return c.State().LastError != "" })
+	if st := c.State(); st.Online || st.Refused {
+		t.Errorf("state %+v", st)
+	}
 }

@@ -201,7 +201,7 @@ func (l *link) run(ctx context.Context) (welcomed bool, err error) {
 		return true, err
 	}
 	c.update(func(s *State) {
-		s.Online, s.Cluster, s.LastError, s.RetryAt, s.LastSync = true, w.Cluster, "", time.Time{}, time.Now()
+		s.Online, s.Cluster, s.LastError, s.Refused, s.RetryAt, s.LastSync = true, w.Cluster, "", false, time.Time{}, time.Now()
 		if l.stalled != nil {
 			s.Problem = l.stalled.Error()
 		} else {

@@ -107,10 +107,16 @@ func syncOnce(e *engine.Engine, dir string, o syncOptions, stdout io.Writer, log
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	synced := false
+wait:
 	for !synced {
 		select {
 		case <-ctx.Done():
 		case <-t.C:
+			if st := cli.State(); st.Refused {
+				// The site refused this device (certificate missing,
+				// unknown or revoked): retrying will not cure it.
+				break wait
+			}
 			first, lastSeq, err1 := dev.Outbox()
 			cur, err2 := dev.Cursor()
 			synced = err1 == nil && err2 == nil && first > lastSeq && !cur.IsZero() && cli.State().Online
@@ -130,7 +136,7 @@ func syncOnce(e *engine.Engine, dir string, o syncOptions, stdout io.Writer, log
 		return err
 	}
 	if !synced {
-		return errors.New("not synced: " + last.LastError)
+		return errors.New("not synced: " + cli.State().LastError)
 	}
 	return nil
 }
