@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/server/syncsite"
@@ -35,18 +33,7 @@ func restoredRig(t *testing.T, dir, raftAddr string) *rig {
 	}
 	site := syncsite.New(node, syncsite.Config{FeedInterval: 100 * time.Millisecond})
 	ep := syncsite.NewEndpoint(site, syncsite.EndpointConfig{TrustHello: true})
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	ep.Mount(app)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = node.Serve(ctx) })
-	wg.Go(func() { _ = ep.Serve(ctx) })
-	wg.Go(func() { _ = app.Listener(ln) })
-	t.Cleanup(func() {
-		cancel()
-		_ = app.ShutdownWithTimeout(5 * time.Second)
-		wg.Wait()
-	})
+	serveSync(t, node, ep, ln)
 	waitFor(t, "the restored node to lead", node.IsLeader)
 	return &rig{node: node, site: site, url: "ws://" + ln.Addr().String() + syncsite.Path}
 }

@@ -59,18 +59,7 @@ func newRig(t *testing.T) *rig {
 	}
 	site := syncsite.New(node, syncsite.Config{FeedInterval: 100 * time.Millisecond})
 	ep := syncsite.NewEndpoint(site, syncsite.EndpointConfig{TrustHello: true})
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	ep.Mount(app)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = node.Serve(ctx) })
-	wg.Go(func() { _ = ep.Serve(ctx) })
-	wg.Go(func() { _ = app.Listener(ln) })
-	t.Cleanup(func() {
-		cancel()
-		_ = app.ShutdownWithTimeout(5 * time.Second)
-		wg.Wait()
-	})
+	serveSync(t, node, ep, ln)
 	r := &rig{node: node, site: site, url: "ws://" + ln.Addr().String() + syncsite.Path}
 	waitFor(t, "leader and seed records", func() bool {
 		ok := false
@@ -410,4 +399,22 @@ func TestVerdicts(t *testing.T) {
 	if _, err := syncsite.Verdicts(evs, vs[:2]); err == nil {
 		t.Fatal("short verdicts accepted")
 	}
+}
+
+// serveSync mounts ep on a Fiber app listening on ln and runs the node,
+// the endpoint and the app until the test ends.
+func serveSync(t *testing.T, node *cluster.Node, ep *syncsite.Endpoint, ln net.Listener) {
+	t.Helper()
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	ep.Mount(app)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = node.Serve(ctx) })
+	wg.Go(func() { _ = ep.Serve(ctx) })
+	wg.Go(func() { _ = app.Listener(ln) })
+	t.Cleanup(func() {
+		cancel()
+		_ = app.ShutdownWithTimeout(5 * time.Second)
+		wg.Wait()
+	})
 }

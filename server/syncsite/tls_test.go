@@ -58,18 +58,7 @@ func newTLSRig(t *testing.T, trustHello bool) *tlsRig {
 	site := syncsite.New(node, syncsite.Config{FeedInterval: 100 * time.Millisecond})
 	ep := syncsite.NewEndpoint(site, syncsite.EndpointConfig{TrustHello: trustHello, Verifier: certs.NewVerifier(ca.Cert(), revs, nil),
 		Revocations: revs, RevokeCheck: 50 * time.Millisecond})
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	ep.Mount(app)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = node.Serve(ctx) })
-	wg.Go(func() { _ = ep.Serve(ctx) })
-	wg.Go(func() { _ = app.Listener(ln) })
-	t.Cleanup(func() {
-		cancel()
-		_ = app.ShutdownWithTimeout(5 * time.Second)
-		wg.Wait()
-	})
+	serveSync(t, node, ep, ln)
 	r := &tlsRig{rig: &rig{node: node, site: site, url: "wss://" + raw.Addr().String() + syncsite.Path}, ca: ca, ep: ep}
 	waitFor(t, "leader and seed records", func() bool {
 		ok := false
