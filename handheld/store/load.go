@@ -359,28 +359,27 @@ func ExpectedState(a *master.ASN, it master.ASNItem) unit.State {
 }
 
 // deletePrefixes deletes every key under prefixes (normally none are
-// left after DropPrefix, and the scan is a seek per prefix).
+// left after DropPrefix, and the scan is a seek per prefix). Keys are
+// deleted as they are found, through a write batch that commits as it
+// fills, so memory stays bounded however much was left.
 func deletePrefixes(db *badger.DB, prefixes [][]byte) error {
-	var keys [][]byte
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
 	err := db.View(func(txn *badger.Txn) error {
 		for _, p := range prefixes {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
 			for it.Rewind(); it.Valid(); it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
+				if err := wb.Delete(it.Item().KeyCopy(nil)); err != nil {
+					it.Close()
+					return err
+				}
 			}
 			it.Close()
 		}
 		return nil
 	})
-	if err != nil || len(keys) == 0 {
+	if err != nil {
 		return err
-	}
-	wb := db.NewWriteBatch()
-	defer wb.Cancel()
-	for _, k := range keys {
-		if err := wb.Delete(k); err != nil {
-			return err
-		}
 	}
 	return wb.Flush()
 }

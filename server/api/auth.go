@@ -2,6 +2,8 @@ package api
 
 import (
 	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 
@@ -17,10 +19,15 @@ import (
 // the whole of a user's authentication (demos, tests, a loopback-only
 // site). Over HTTPS the user is the one a verified client certificate of
 // kind user names; the header may repeat that name but not contradict
-// it, and alone it is refused. A node certificate may carry the header
-// too: a node forwarding a request to the leader vouches for the user it
-// authenticated.
+// it, and alone it is refused. A node forwarding a read to the leader
+// sends the user's own certificate along (HeaderUserCert), which the
+// leader verifies again: a node certificate never makes a user by
+// itself.
 const HeaderUser = "X-Custody-User"
+
+// HeaderUserCert carries, on a read a node forwards to the leader over
+// HTTPS, the user's client certificate (base64 of its DER).
+const HeaderUserCert = "X-Custody-User-Cert"
 
 // authenticate resolves the request's user from the replicated state.
 func (s *Server) authenticate(c *fiber.Ctx) error {
@@ -60,17 +67,29 @@ func (s *Server) requestUser(c *fiber.Ctx) (string, error) {
 			"over HTTPS a user is known by a user certificate of the site (custodyctl --cert/--key); "+HeaderUser+" alone is not accepted")
 	}
 	if s.users == nil {
-		return "", fiber.NewError(fiber.StatusUnauthorized, "this node cannot verify user certificates (it has no site CA)")
+		return "", fiber.NewError(fiber.StatusServiceUnavailable, "this node cannot verify user certificates (it has no site CA)")
 	}
 	p, err := s.users.VerifyConn(*cs, certs.KindUser, certs.KindNode)
 	if err != nil {
 		return "", fiber.NewError(fiber.StatusUnauthorized, "client certificate refused: "+err.Error())
 	}
 	if p.Kind == certs.KindNode {
-		if header == "" || c.Get(cluster.HeaderForwarded) == "" {
+		// Only a read another node forwards, with the user's own
+		// certificate, which must verify here too.
+		if c.Get(cluster.HeaderForwarded) == "" || (c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) {
 			return "", fiber.NewError(fiber.StatusUnauthorized, "a node certificate is not a user: a user needs a user certificate of the site")
 		}
-		return header, nil
+		der, err := base64.StdEncoding.DecodeString(c.Get(HeaderUserCert))
+		if err != nil || len(der) == 0 {
+			return "", fiber.NewError(fiber.StatusUnauthorized, "a forwarded request needs the user's certificate in "+HeaderUserCert)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return "", fiber.NewError(fiber.StatusUnauthorized, "forwarded user certificate: "+err.Error())
+		}
+		if p, err = s.users.Verify(cert, certs.KindUser); err != nil {
+			return "", fiber.NewError(fiber.StatusUnauthorized, "forwarded user certificate refused: "+err.Error())
+		}
 	}
 	if header != "" && header != p.User.Name {
 		return "", fiber.NewError(fiber.StatusForbidden,

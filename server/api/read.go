@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -102,10 +103,13 @@ func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
 	if err != nil {
 		return err
 	}
-	// The user this node authenticated (by certificate or header): the
-	// leader takes it from a node certificate.
+	// The user this node authenticated: over HTTPS the user's own
+	// certificate, which the leader verifies again; over HTTP the header.
 	if u := user(c).ID; u != "" {
 		req.Header.Set(HeaderUser, u)
+	}
+	if cs := c.Context().TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
+		req.Header.Set(HeaderUserCert, base64.StdEncoding.EncodeToString(cs.PeerCertificates[0].Raw))
 	}
 	for _, h := range []string{fiber.HeaderContentType, fiber.HeaderAccept} {
 		if v := c.Get(h); v != "" {

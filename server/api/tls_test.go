@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -458,6 +459,7 @@ func TestUserAuthOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	adminDER := base64.StdEncoding.EncodeToString(s.userCert(t, "admin").Certificate[0])
 	me := func(c httpsClient, hdr map[string]string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", n.url("/api/v1/me"), nil)
@@ -490,11 +492,27 @@ func TestUserAuthOverTLS(t *testing.T) {
 		{"a certificate of an unknown user", s.client(t, "", s.userCert(t, "ghost")), nil, 401, "ghost"},
 		{"a device certificate", s.client(t, "admin", dev.TLSCertificate()), nil, 401, "refused"},
 		{"a node certificate, not forwarded", s.client(t, "admin", n.leaf.TLSCertificate()), nil, 401, "not a user"},
-		{"a node certificate, forwarded", s.client(t, "admin", n.leaf.TLSCertificate()), map[string]string{cluster.HeaderForwarded: "n2"}, 200, `"id":"admin"`},
+		{"a node certificate, forwarded, without the user's certificate", s.client(t, "admin", n.leaf.TLSCertificate()),
+			map[string]string{cluster.HeaderForwarded: "n2"}, 401, api.HeaderUserCert},
+		{"a node certificate, forwarded, with the user's certificate", s.client(t, "", n.leaf.TLSCertificate()),
+			map[string]string{cluster.HeaderForwarded: "n2", api.HeaderUserCert: adminDER}, 200, `"id":"admin"`},
+		{"a node certificate, forwarded, with a device certificate", s.client(t, "", n.leaf.TLSCertificate()),
+			map[string]string{cluster.HeaderForwarded: "n2", api.HeaderUserCert: base64.StdEncoding.EncodeToString(dev.Cert.Raw)}, 401, "refused"},
 	} {
 		if code, b := me(tc.c, tc.hdr); code != tc.code || !strings.Contains(b, tc.want) {
 			t.Errorf("%s: %d %s, want %d with %q", tc.name, code, b, tc.code, tc.want)
 		}
+	}
+
+	// A node certificate never writes as a user, forwarded or not.
+	req, _ := http.NewRequest("POST", n.url("/api/v1/users/admin/certificate"), strings.NewReader(`{"csr":"x"}`))
+	req.Header.Set(cluster.HeaderForwarded, "n2")
+	req.Header.Set(api.HeaderUser, "admin")
+	req.Header.Set(api.HeaderUserCert, adminDER)
+	if resp, err := s.client(t, "", n.leaf.TLSCertificate()).hc.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != 401 {
+		t.Errorf("a forwarded POST with a node certificate: %d, want 401", resp.StatusCode)
 	}
 
 	// An admin signs a certificate for a user's own key.

@@ -70,8 +70,11 @@ type Config struct {
 	// rotate memtables (allocate and zero a new arena, then flush the old
 	// one to a table) at the same log position: on shared hardware the
 	// three stalls coincide, and a stall on the leader delays verdicts.
-	// Zero picks a size at random between 48 and 80 MiB when the node
-	// opens, which keeps replicas' rotations apart.
+	// Zero picks a size at random between 64 and 96 MiB when the node
+	// opens, which keeps replicas' rotations apart. Not below 64 MiB:
+	// Badger's transaction limit is a share of the memtable, and the
+	// processor's transactions (command.commitEvery writes, plus one
+	// bounded entry) are sized for 64 MiB.
 	StateMemTableSize int64
 
 	Coalesce coalesce.Options
@@ -108,8 +111,9 @@ func (c *Config) defaults() error {
 		c.ApplyTimeout = 10 * time.Second
 	}
 	if c.StateMemTableSize == 0 {
-		c.StateMemTableSize = (48 + rand.Int64N(33)) << 20
+		c.StateMemTableSize = (64 + rand.Int64N(33)) << 20
 	}
+	c.StateMemTableSize = max(c.StateMemTableSize, 64<<20)
 	return nil
 }
 

@@ -36,20 +36,20 @@ type Store struct {
 // Open opens (or creates) the state in dir. SyncWrites is off: the raft
 // log is the durable truth and the processor replays what a crash lost.
 //
-// Tables are not compressed, and so need no block cache: the apply path
-// is CPU-bound, and Badger compresses a flushed memtable on 2×NumCPU
-// goroutines at once, which on a small machine starves the applier for
-// the length of the flush (commit latency spikes of a few hundred ms at
-// every memtable rotation). Keys share long prefixes that the table
-// format already strips, and the values are compact binary, so the disk
-// cost is modest (DESIGN.md).
+// Tables are not compressed: the apply path is CPU-bound, and Badger
+// compresses a flushed memtable on 2×NumCPU goroutines at once, which on
+// a small machine starves the applier for the length of the flush
+// (commit latency spikes of a few hundred ms at every memtable rotation).
+// Keys share long prefixes that the table format already strips, and the
+// values are compact binary, so the disk cost is modest (DESIGN.md). The
+// block cache stays: without it every read parses its block again (a
+// 100,000-unit lot query took 1.2 s instead of 0.37 s).
 func Open(dir string, o Options) (*Store, error) {
 	opts := badger.DefaultOptions(dir).
 		WithSyncWrites(false).
 		WithDetectConflicts(false).
 		WithNumVersionsToKeep(1).
 		WithCompression(options.None).
-		WithBlockCacheSize(0).
 		WithLogger(badgerLogger{o.Logger}).
 		WithMetricsEnabled(false)
 	if o.MemTableSize > 0 {

@@ -14,17 +14,20 @@ import (
 // every write: by lot (l), by container (c), by location (p), by status
 // (s) and units with holds of their own (o).
 
-// Unit record versions: 1 carried the unit key in the value too; 2 (the
-// one written) takes it from the record's key.
+// Unit record versions. Version 1 (written) carries the unit key in the
+// value too; version 2, which takes it from the record's key and is 38
+// bytes shorter, is read but not yet written: replicas hash their records'
+// bytes and older binaries cannot read it, so switching needs a point in
+// the log every replica passes (a format command), not a new binary.
 const (
-	unitCodecV1 = 1
-	unitCodec   = 2
+	unitCodec      = 1
+	unitCodecNoKey = 2
 )
 
 func encodeUnit(s *unit.State) []byte {
-	b := make([]byte, 0, 96)
+	b := make([]byte, 0, 128)
 	b = append(b, unitCodec, byte(s.Status), byte(s.Holds), byte(s.Completeness))
-	for _, f := range [...]string{s.Client, s.Lot, s.Expiry, s.Location, string(s.Parent), s.ASN, s.Order, s.Line, s.Shipment, s.LastDevice} {
+	for _, f := range [...]string{string(s.Key), s.Client, s.Lot, s.Expiry, s.Location, string(s.Parent), s.ASN, s.Order, s.Line, s.Shipment, s.LastDevice} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -38,11 +41,11 @@ func encodeUnit(s *unit.State) []byte {
 func decodeUnit(k event.Key, b []byte) (unit.State, error) {
 	var s unit.State
 	bad := fmt.Errorf("%w: unit", ErrCorrupt)
-	if len(b) < 4 || b[0] != unitCodec && b[0] != unitCodecV1 {
+	if len(b) < 4 || b[0] != unitCodec && b[0] != unitCodecNoKey {
 		return s, bad
 	}
 	s.Status, s.Holds, s.Completeness = unit.Status(b[1]), event.Holds(b[2]), unit.Completeness(b[3])
-	v1 := b[0] == unitCodecV1
+	v1 := b[0] == unitCodec
 	b = b[4:]
 	var strs [11]string
 	fields := strs[1:]

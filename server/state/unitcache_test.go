@@ -47,6 +47,10 @@ func TestUnitCacheFollowsCommittedState(t *testing.T) {
 	if got := txUnit(t, st, a.Key); got != a {
 		t.Fatalf("after commit: %+v", got)
 	}
+	// The commit filled the cache, and the write path reads from it.
+	if rec, ok := st.units.get(a.Key); !ok || !bytes.Equal(rec, encodeUnit(&a)) {
+		t.Fatalf("cache after commit: %x %v", rec, ok)
+	}
 
 	// A discarded transaction leaves nothing behind.
 	moved := a

@@ -82,9 +82,10 @@ type State struct {
 	LastSync  time.Time // last acknowledgement or feed step received
 	Cluster   string    // the site's cluster, once welcomed
 	LastError string    // why the last connection ended, "" when none
-	// Refused is set when the site refused the last connection (no
-	// valid or an unknown or revoked certificate, or an ERROR): retrying
-	// goes on, but an operator has to act before it can succeed.
+	// Refused is set when the site denied the last connection for a
+	// reason reconnecting does not cure (ErrDenied: no valid, an unknown
+	// or a revoked certificate, a site that does not serve the device):
+	// retrying goes on, but an operator has to act before it can succeed.
 	Refused bool
 	// Problem is set when pushing has stopped for a reason reconnecting
 	// does not cure (ErrEpochReused, ErrSiteBehind, ErrOutbox).
@@ -182,7 +183,7 @@ func (c *Client) Serve(ctx context.Context) error {
 			msg = err.Error()
 			c.log.Info("sync connection ended", "err", err, "retryIn", wait)
 		}
-		refused := errors.Is(err, ErrRefused)
+		refused := errors.Is(err, ErrDenied)
 		c.update(func(s *State) {
 			s.Online, s.LastError, s.Refused, s.RetryAt = false, msg, refused, time.Now().Add(wait)
 		})
@@ -219,18 +220,21 @@ func (c *Client) dial(ctx context.Context) (conn.Conn, error) {
 		WriteBufferSize:  64 << 10,
 	}
 	ws, resp, err := d.DialContext(ctx, c.cfg.URL, c.cfg.Header)
-	refusal := ""
+	why := ""
 	if resp != nil && resp.Body != nil {
 		if err != nil && resp.StatusCode >= 400 {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-			refusal = RefusalText(resp.StatusCode, b)
+			why = RefusalText(resp.StatusCode, b)
 		}
 		_ = resp.Body.Close()
 	}
-	if refusal != "" {
+	if why != "" {
 		// The site answered the upgrade with an error: no client
 		// certificate, a refused or revoked one, and so on.
-		return nil, fmt.Errorf("sync dial %s: %w: %s", c.cfg.URL, ErrRefused, refusal)
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return nil, fmt.Errorf("sync dial %s: %w: %w: %s", c.cfg.URL, ErrRefused, ErrDenied, why)
+		}
+		return nil, fmt.Errorf("sync dial %s: %w: %s", c.cfg.URL, ErrRefused, why)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sync dial %s: %w", c.cfg.URL, err)

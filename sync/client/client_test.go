@@ -439,3 +439,25 @@ func TestUnreachableIsNotRefused(t *testing.T) {
 		t.Errorf("state %+v", st)
 	}
 }
+
+// A site going away (shutdown) refuses nothing for good: the device just
+// reconnects, and Refused stays unset.
+func TestShutdownIsNotRefused(t *testing.T) {
+	site := fake.NewSite("site-a")
+	dev := fake.NewDevice("dev-1", 1)
+	hub := session.NewHub(site, session.Config{}, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, _ := New(dev, Config{MinBackoff: time.Hour, Dial: func(context.Context) (conn.Conn, error) {
+		d, s := conn.Pipe(1<<20, 8, conn.Peer{Device: "dev-1"}, conn.Peer{})
+		go func() { _ = hub.Handle(ctx, s) }()
+		return d, nil
+	}})
+	go func() { _ = c.Serve(ctx) }()
+	eventually(t, "online", func() bool { return c.State().Online })
+	_ = hub.Shutdown(context.Background())
+	eventually(t, "the shutdown is reported", func() bool { return c.State().LastError != "" })
+	if st := c.State(); st.Refused || !strings.Contains(st.LastError, ErrRefused.Error()) {
+		t.Errorf("state %+v", st)
+	}
+}

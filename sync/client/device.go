@@ -29,8 +29,14 @@ var (
 	ErrOutbox = errors.New("sync client: outbox is not contiguous")
 	// ErrProtocol reports a site that broke the protocol.
 	ErrProtocol = errors.New("sync client: protocol violation by the site")
-	// ErrRefused reports a site that closed the session with ERROR.
+	// ErrRefused reports a site that closed the session with ERROR or
+	// answered the upgrade with an error status.
 	ErrRefused = errors.New("sync client: refused by the site")
+	// ErrDenied, with ErrRefused, reports a refusal that reconnecting
+	// does not cure: the device's identity (certificate missing, unknown,
+	// revoked, or not the one HELLO named), a site that does not serve it,
+	// or a protocol version it does not speak. An operator has to act.
+	ErrDenied = errors.New("sync client: the site denies this device")
 	// ErrConfig reports a Config New cannot work with.
 	ErrConfig = errors.New("sync client: bad config")
 )

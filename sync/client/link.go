@@ -190,7 +190,7 @@ func (l *link) run(ctx context.Context) (welcomed bool, err error) {
 			case *wire.Busy:
 				return false, &busyError{retry: time.Duration(m.RetryAfterMillis) * time.Millisecond}
 			case *wire.Error:
-				return false, fmt.Errorf("%w: %s: %s", ErrRefused, wire.CodeText(m.Code), m.Text)
+				return false, refusal(m.Code, wire.CodeText(m.Code)+": "+m.Text)
 			default:
 				return false, l.fault(wire.CodeUnexpected, fmt.Errorf("%w: %s before WELCOME", ErrProtocol, m.Type()))
 			}
@@ -268,7 +268,8 @@ func (l *link) subscribe() error {
 func (l *link) readErr(err error) error {
 	var ce *conn.CloseError
 	if errors.As(err, &ce) && ce.Code >= conn.CloseApp {
-		return fmt.Errorf("%w: closed with %s", ErrRefused, wire.CodeText(uint16(ce.Code-conn.CloseApp)))
+		code := uint16(ce.Code - conn.CloseApp)
+		return refusal(code, "closed with "+wire.CodeText(code))
 	}
 	return err
 }
@@ -353,7 +354,7 @@ func (l *link) handle(x frameOrErr) error {
 	case *wire.Pong:
 		l.observe(m.Clock)
 	case *wire.Error:
-		return fmt.Errorf("%w: %s: %s", ErrRefused, wire.CodeText(m.Code), m.Text)
+		return refusal(m.Code, wire.CodeText(m.Code)+": "+m.Text)
 	default:
 		return l.fault(wire.CodeUnexpected, fmt.Errorf("%w: %s from the site", ErrProtocol, m.Type()))
 	}
@@ -596,4 +597,15 @@ func merge(s, part *master.Snapshot) {
 	s.Holds = append(s.Holds, part.Holds...)
 	s.Units = append(s.Units, part.Units...)
 	s.Open = append(s.Open, part.Open...)
+}
+
+// refusal is the error for a site's ERROR (or application close) with
+// code, said as what: ErrRefused, and ErrDenied too for the codes
+// reconnecting does not cure.
+func refusal(code uint16, what string) error {
+	switch code {
+	case wire.CodeIdentity, wire.CodeForbidden, wire.CodeVersion:
+		return fmt.Errorf("%w: %w: %s", ErrRefused, ErrDenied, what)
+	}
+	return fmt.Errorf("%w: %s", ErrRefused, what)
 }

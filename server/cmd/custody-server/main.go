@@ -177,13 +177,15 @@ func run(args []string, stderr io.Writer) int {
 			return 1
 		}
 		log.Info("site CA", "fingerprint", certs.Fingerprint(site.CA.Cert()), "dir", site.Layout.Dir)
-		if o.tls && o.join == "" && slices.Contains(site.Created, certs.CACertFileName) {
-			certFile, keyFile, err := issueAdminCert(site)
+		if o.tls && o.join == "" {
+			certFile, keyFile, issued, err := ensureAdminCert(site)
 			if err != nil {
 				log.Error("admin user certificate", "err", err)
 				return 1
 			}
-			log.Info("issued the admin user's certificate: use it with custodyctl --cert/--key", "cert", certFile, "key", keyFile)
+			if issued {
+				log.Info("issued the admin user's certificate: use it with custodyctl --cert/--key", "cert", certFile, "key", keyFile)
+			}
 		}
 	}
 	if o.raftTLS {
@@ -306,6 +308,20 @@ const (
 
 // issueAdminCert writes a user certificate for the bootstrap admin user
 // beside the site CA that was just created, and returns its files.
+// ensureAdminCert gives the operator a first credential whenever there is
+// none: a new site, one that ran with --raft-tls before --tls, or a start
+// that stopped between creating the CA and this file. Whoever can read
+// DIR/certs holds the CA key anyway.
+func ensureAdminCert(site *certs.Site) (certFile, keyFile string, issued bool, err error) {
+	certFile = filepath.Join(site.Layout.Dir, adminCertFile)
+	keyFile = filepath.Join(site.Layout.Dir, adminKeyFile)
+	if fileExists(certFile) || fileExists(keyFile) {
+		return certFile, keyFile, false, nil
+	}
+	certFile, keyFile, err = issueAdminCert(site)
+	return certFile, keyFile, err == nil, err
+}
+
 func issueAdminCert(site *certs.Site) (certFile, keyFile string, err error) {
 	leaf, err := site.CA.IssueUser(adminUser, string(master.RoleAdmin))
 	if err != nil {
@@ -317,6 +333,11 @@ func issueAdminCert(site *certs.Site) (certFile, keyFile string, err error) {
 		return "", "", err
 	}
 	return certFile, keyFile, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // certHosts are the names the node certificate must be valid for: the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"slices"
@@ -76,5 +77,43 @@ func TestCertHosts(t *testing.T) {
 	}
 	if _, err := certHosts(options{raft: "nonsense", tls: true}); err == nil {
 		t.Error("a raft address without a port")
+	}
+}
+
+// The first node writes the admin's certificate whenever there is none
+// (a site that ran with --raft-tls before --tls included), and never
+// replaces one that is there.
+func TestAdminCertWhenMissing(t *testing.T) {
+	dir := t.TempDir()
+	site, err := certs.Bootstrap(dir, "custody", "n1", []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, issued, err := ensureAdminCert(site)
+	if err != nil || !issued {
+		t.Fatalf("first start: issued %v, %v", issued, err)
+	}
+	before, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, issued, err := ensureAdminCert(site); err != nil || issued {
+		t.Fatalf("second start: issued %v, %v", issued, err)
+	}
+	if after, _ := os.ReadFile(certFile); !bytes.Equal(before, after) {
+		t.Fatal("the admin certificate was replaced")
+	}
+	leaf, err := certs.LoadLeaf(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := certs.NewVerifier(site.CA.Cert(), nil, nil).Verify(leaf.Cert, certs.KindUser); err != nil || p.User.Name != adminUser {
+		t.Fatalf("admin certificate: %+v %v", p, err)
+	}
+	// Both files gone (a site from before, or a start cut short): issued again.
+	os.Remove(certFile)
+	os.Remove(keyFile)
+	if _, _, issued, err := ensureAdminCert(site); err != nil || !issued {
+		t.Fatalf("after removal: issued %v, %v", issued, err)
 	}
 }
