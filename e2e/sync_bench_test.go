@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,11 @@ func syncBench(b *testing.B, args ...string) {
 	dir := b.TempDir()
 	srvBin := procs.Build(b, dir, "github.com/custodyhq/custody/server/cmd/custody-server")
 	simBin := procs.Build(b, dir, "github.com/custodyhq/custody/e2e/cmd/custody-sim")
-	nodes := procs.StartCluster(b, srvBin, 3, "--insecure-devices")
+	// Memtable sizes apart, as the random default would draw them, but
+	// the same in every run.
+	nodes := procs.StartClusterWith(b, srvBin, 3, func(i int) []string {
+		return []string{"--insecure-devices", fmt.Sprintf("--memtable-mib=%d", 64+12*i)}
+	})
 	// Devices talk to the leader (a follower would forward every push
 	// to it over HTTP, one more hop): the figures are the cluster's, not
 	// the forwarding's.

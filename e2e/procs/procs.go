@@ -151,10 +151,17 @@ func (s *Server) Start(t testing.TB) {
 // node.
 func StartCluster(t testing.TB, bin string, n int, extra ...string) []*Server {
 	t.Helper()
+	return StartClusterWith(t, bin, n, func(int) []string { return extra })
+}
+
+// StartClusterWith is StartCluster with flags of their own for each node
+// (flags(i) for the node at index i).
+func StartClusterWith(t testing.TB, bin string, n int, flags func(i int) []string) []*Server {
+	t.Helper()
 	dir := t.TempDir()
 	var out []*Server
 	for i := range n {
-		s := &Server{ID: fmt.Sprintf("n%d", i+1), Raft: FreeAddr(t), HTTP: FreeAddr(t), Extra: extra, bin: bin, dir: dir}
+		s := &Server{ID: fmt.Sprintf("n%d", i+1), Raft: FreeAddr(t), HTTP: FreeAddr(t), Extra: flags(i), bin: bin, dir: dir}
 		s.Data = filepath.Join(dir, s.ID)
 		if i > 0 {
 			s.Join = out[0].URL()

@@ -81,6 +81,7 @@ type options struct {
 	bootstrap, raftTLS, tls                       bool
 	insecureDevices                               bool // accept the device a HELLO names (no client certificates)
 	debugAddr                                     string
+	memtableMiB                                   int
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -98,6 +99,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "FILE holding the cluster secret that node-to-node requests (forwarded writes, join)\nmust carry; created on the first node when missing, copy it to each other node")
 	fs.BoolVar(&o.raftTLS, "raft-tls", false, "mutual TLS between nodes, with the site PKI in DIR/certs: created on the first\nnode; copy its ca.pem and ca-key.pem into each other node's DIR/certs before that node's first start\n(implied by --tls)")
 	fs.BoolVar(&o.tls, "tls", false, "serve the API over HTTPS with the site PKI in DIR/certs; implies --raft-tls. Users then need a user\ncertificate (the first node writes the admin's, DIR/certs/admin.pem and admin-key.pem), handhelds sync\nonly with an enrolled device certificate, and nodes forward over HTTPS with their node certificate")
+	fs.IntVar(&o.memtableMiB, "memtable-mib", 0, "size of the state's Badger memtables in MiB, at least 64 (0: a random 64–96, so the nodes\nof a site rotate their memtables at different times)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address (host:port); keep it on loopback")
 	fs.BoolVar(&o.insecureDevices, "insecure-devices", false, "serve handhelds on "+syncsite.Path+" without client certificates, taking the device id their HELLO names\n(demos and tests only)")
 	if err := fs.Parse(args); err != nil {
@@ -155,7 +157,7 @@ func run(args []string, stderr io.Writer) int {
 		log.Info("restored backup", "applied", idx, "data", o.data)
 	}
 
-	cfg := cluster.Config{ID: o.id, Dir: o.data, RaftAddr: o.raft, HTTPAddr: o.http,
+	cfg := cluster.Config{ID: o.id, Dir: o.data, RaftAddr: o.raft, HTTPAddr: o.http, StateMemTableSize: int64(o.memtableMiB) << 20,
 		Bootstrap: o.join == "", Join: o.join, Logger: log}
 	if o.clusterSecret != "" {
 		if cfg.Secret, err = clusterSecret(o.clusterSecret, o.join == ""); err != nil {
