@@ -30,16 +30,30 @@ const HeaderUser = "X-Custody-User"
 const HeaderUserCert = "X-Custody-User-Cert"
 
 // authenticate resolves the request's user from the replicated state.
+// Over HTTPS it also refuses a user certificate issued no later than
+// the last revocation of that user's certificates (usercerts.go).
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	id, err := s.requestUser(c)
+	id, cert, err := s.requestUser(c)
 	if err != nil {
 		return err
 	}
 	var u master.User
+	var revoked *state.UserCertRevocation
 	err = s.node.State().View(func(r *state.Reader) error {
 		var err error
-		u, err = r.User(id)
-		return err
+		if u, err = r.User(id); err != nil || cert == nil {
+			return err
+		}
+		rev, err := r.UserCertRevocation(id)
+		switch {
+		case err == nil:
+			if rev.Refuses(cert.NotBefore, certs.Backdate) {
+				revoked = &rev
+			}
+		case !errors.Is(err, state.ErrNotFound):
+			return err
+		}
+		return nil
 	})
 	if errors.Is(err, state.ErrNotFound) {
 		return fmt.Errorf("%w: %q is not a user of this site", ErrUnauthenticated, id)
@@ -47,55 +61,62 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if revoked != nil {
+		return certRevoked(revoked, cert)
+	}
 	c.Locals("user", &u)
 	return c.Next()
 }
 
 // requestUser names the request's user: the header over plain HTTP, the
-// client certificate over HTTPS (see HeaderUser).
-func (s *Server) requestUser(c *fiber.Ctx) (string, error) {
+// client certificate over HTTPS (see HeaderUser). Over HTTPS it also
+// returns the user certificate that names the user: the client's own,
+// or the one a forwarding node sent along.
+func (s *Server) requestUser(c *fiber.Ctx) (string, *x509.Certificate, error) {
 	header := c.Get(HeaderUser)
 	if s.cfg.TLS == nil {
 		if header == "" {
-			return "", fmt.Errorf("%w: name the user in %s", ErrUnauthenticated, HeaderUser)
+			return "", nil, fmt.Errorf("%w: name the user in %s", ErrUnauthenticated, HeaderUser)
 		}
-		return header, nil
+		return header, nil, nil
 	}
 	cs := c.Context().TLSConnectionState()
 	if cs == nil || len(cs.PeerCertificates) == 0 {
-		return "", fiber.NewError(fiber.StatusUnauthorized,
+		return "", nil, fiber.NewError(fiber.StatusUnauthorized,
 			"over HTTPS a user is known by a user certificate of the site (custodyctl --cert/--key); "+HeaderUser+" alone is not accepted")
 	}
 	if s.users == nil {
-		return "", fiber.NewError(fiber.StatusServiceUnavailable, "this node cannot verify user certificates (it has no site CA)")
+		return "", nil, fiber.NewError(fiber.StatusServiceUnavailable, "this node cannot verify user certificates (it has no site CA)")
 	}
 	p, err := s.users.VerifyConn(*cs, certs.KindUser, certs.KindNode)
+	userCert := cs.PeerCertificates[0]
 	if err != nil {
-		return "", fiber.NewError(fiber.StatusUnauthorized, "client certificate refused: "+err.Error())
+		return "", nil, fiber.NewError(fiber.StatusUnauthorized, "client certificate refused: "+err.Error())
 	}
 	if p.Kind == certs.KindNode {
 		// Only a read another node forwards, with the user's own
 		// certificate, which must verify here too.
 		if c.Get(cluster.HeaderForwarded) == "" || (c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) {
-			return "", fiber.NewError(fiber.StatusUnauthorized, "a node certificate is not a user: a user needs a user certificate of the site")
+			return "", nil, fiber.NewError(fiber.StatusUnauthorized, "a node certificate is not a user: a user needs a user certificate of the site")
 		}
 		der, err := base64.StdEncoding.DecodeString(c.Get(HeaderUserCert))
 		if err != nil || len(der) == 0 {
-			return "", fiber.NewError(fiber.StatusUnauthorized, "a forwarded request needs the user's certificate in "+HeaderUserCert)
+			return "", nil, fiber.NewError(fiber.StatusUnauthorized, "a forwarded request needs the user's certificate in "+HeaderUserCert)
 		}
 		cert, err := x509.ParseCertificate(der)
 		if err != nil {
-			return "", fiber.NewError(fiber.StatusUnauthorized, "forwarded user certificate: "+err.Error())
+			return "", nil, fiber.NewError(fiber.StatusUnauthorized, "forwarded user certificate: "+err.Error())
 		}
+		userCert = cert
 		if p, err = s.users.Verify(cert, certs.KindUser); err != nil {
-			return "", fiber.NewError(fiber.StatusUnauthorized, "forwarded user certificate refused: "+err.Error())
+			return "", nil, fiber.NewError(fiber.StatusUnauthorized, "forwarded user certificate refused: "+err.Error())
 		}
 	}
 	if header != "" && header != p.User.Name {
-		return "", fiber.NewError(fiber.StatusForbidden,
+		return "", nil, fiber.NewError(fiber.StatusForbidden,
 			fmt.Sprintf("%s names %q, the client certificate is user %q", HeaderUser, header, p.User.Name))
 	}
-	return p.User.Name, nil
+	return p.User.Name, userCert, nil
 }
 
 // fromNode admits a node-to-node request: one whose TLS client

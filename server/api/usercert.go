@@ -54,6 +54,9 @@ func (s *Server) userCertificate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.signableAfterRevocation(c.UserContext(), &u); err != nil {
+		return err
+	}
 	cert, err := s.cfg.CA.SignUser(csr.PublicKey, u.ID, string(u.Role))
 	if err != nil {
 		return badField("id", "%v", err)

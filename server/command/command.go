@@ -45,11 +45,13 @@ const (
 	// Bounded ASN imports and the feed's incarnation (asn.go, incarnation.go).
 	TypeASNChunk    Type = 19 // ASNChunk: part of an ASN import, at most MaxASNChunk items
 	TypeIncarnation Type = 20 // Incarnation: name this cluster's change feed, once
+	// User certificate revocation (usercerts.go).
+	TypeRevokeUserCerts Type = 21 // RevokeUserCerts: refuse a user's certificates issued until a time
 
 	// typeEnd is one past the last type. It must name the last type: a
 	// bare typeEnd would repeat the line above and equal the last type,
 	// which Decode would then refuse.
-	typeEnd = TypeIncarnation + 1
+	typeEnd = TypeRevokeUserCerts + 1
 )
 
 // Types lists every command type, in number order.

@@ -251,6 +251,8 @@ func (b *batch) apply(e Entry) any {
 		return b.asnChunk(e.Index, payload)
 	case TypeIncarnation:
 		return b.incarnation(e.Index, payload)
+	case TypeRevokeUserCerts:
+		return b.revokeUserCerts(e.Index, payload)
 	default:
 		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
 	}

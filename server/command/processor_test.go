@@ -318,6 +318,8 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 		TypePurgeTokens:  enrollSamples(t)[TypePurgeTokens],
 		TypeASNChunk:     asnChunkSamples(t),
 		TypeIncarnation:  {jsonEntry(t, TypeIncarnation, Incarnation{ID: "incarnation-1"})},
+		TypeRevokeUserCerts: {jsonEntry(t, TypeRevokeUserCerts, RevokeUserCerts{User: "op1", By: "admin", Reason: "left",
+			At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})},
 	}
 }
 

@@ -18,30 +18,51 @@ import (
 )
 
 const usersUsage = `usage: custodyctl --server https://… --ca FILE --cert FILE --key FILE users COMMAND
-  cert ID [--out DIR]   make a key here and have the site sign a user certificate for user ID
-                        (admin); writes DIR/ID.pem and DIR/ID-key.pem (default DIR: .)
+  cert ID [--out DIR]          make a key here and have the site sign a user certificate for user ID
+                               (admin); writes DIR/ID.pem and DIR/ID-key.pem (default DIR: .)
+  revoke ID [--reason TEXT]    refuse every certificate of user ID issued until now (admin); certificates
+                               issued afterwards (users cert) work
 `
 
 func runUsers(ctx context.Context, e *env, args []string) int {
-	if len(args) < 2 || args[0] != "cert" || strings.HasPrefix(args[1], "-") {
+	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
 		fmt.Fprint(e.stderr, usersUsage)
 		return 2
 	}
-	id := args[1]
-	fs := flag.NewFlagSet("users cert", flag.ContinueOnError)
+	cmd, id := args[0], args[1]
+	fs := flag.NewFlagSet("users "+cmd, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	out := fs.String("out", ".", "directory for ID.pem and ID-key.pem")
-	if err := fs.Parse(args[2:]); err != nil || fs.NArg() != 0 {
+	switch cmd {
+	case "cert":
+		out := fs.String("out", ".", "directory for ID.pem and ID-key.pem")
+		if err := fs.Parse(args[2:]); err != nil || fs.NArg() != 0 {
+			fmt.Fprint(e.stderr, usersUsage)
+			return 2
+		}
+		certFile, keyFile, err := userCert(ctx, e, id, *out)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "custodyctl: users cert:", err)
+			return 1
+		}
+		b, _ := json.Marshal(map[string]string{"user": id, "cert": certFile, "key": keyFile})
+		printJSON(e.stdout, b)
+	case "revoke":
+		reason := fs.String("reason", "", "why (key lost, left the company …)")
+		if err := fs.Parse(args[2:]); err != nil || fs.NArg() != 0 {
+			fmt.Fprint(e.stderr, usersUsage)
+			return 2
+		}
+		b, err := srvCall(ctx, e, http.MethodPost, "/api/v1/users/"+url.PathEscape(id)+"/revoke-certificates", map[string]string{"reason": *reason}, time.Minute)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "custodyctl: users revoke:", err)
+			return 1
+		}
+		printJSON(e.stdout, b)
+	default:
+		fmt.Fprintf(e.stderr, "custodyctl: unknown users command %q\n", cmd)
 		fmt.Fprint(e.stderr, usersUsage)
 		return 2
 	}
-	certFile, keyFile, err := userCert(ctx, e, id, *out)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "custodyctl: users cert:", err)
-		return 1
-	}
-	b, _ := json.Marshal(map[string]string{"user": id, "cert": certFile, "key": keyFile})
-	printJSON(e.stdout, b)
 	return 0
 }
 
