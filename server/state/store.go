@@ -30,7 +30,7 @@ type Options struct {
 // Store is the Badger database holding one replica's state.
 type Store struct {
 	db    *badger.DB
-	units *unitCache // committed unit states, for the write path (unitcache.go)
+	units *unitCache // committed unit records, for the write path (unitcache.go)
 }
 
 // Open opens (or creates) the state in dir. SyncWrites is off: the raft

@@ -6,8 +6,8 @@ import (
 	"github.com/custodyhq/custody/shared/event"
 )
 
-// unitCache holds decoded unit states as last committed, for the write
-// path only. The processor is the state's single writer and every unit
+// unitCache holds unit records as last committed, for the write path
+// only. The processor is the state's single writer and every unit
 // write goes through Tx.PutUnit, so after a commit the cache and Badger
 // agree; a transaction reads through it (Tx.Unit) and, once committed,
 // puts back every unit it read or wrote. Readers (Store.View) never use
