@@ -129,40 +129,15 @@ func (b *batch) apply(e Entry) any {
 		}
 		return b.events(e.Index, &evs)
 	case TypeSite:
-		var v master.Site
-		decode(&v)
-		if v.ID == "" {
-			return fmt.Errorf("%w: site without id", ErrRejected)
-		}
-		must(b.tx.PutSite(v), "site")
+		return putMaster(payload, undecodable, needID("site", func(v *master.Site) string { return v.ID }), b.tx.PutSite, "site")
 	case TypeClient:
-		var v master.Client
-		decode(&v)
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("%w: %v", ErrRejected, err)
-		}
-		must(b.tx.PutClient(v), "client")
+		return putMaster(payload, undecodable, (*master.Client).Validate, b.tx.PutClient, "client")
 	case TypeProduct:
-		var v master.Product
-		decode(&v)
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("%w: %v", ErrRejected, err)
-		}
-		must(b.tx.PutProduct(v), "product")
+		return putMaster(payload, undecodable, (*master.Product).Validate, b.tx.PutProduct, "product")
 	case TypeLocation:
-		var v master.Location
-		decode(&v)
-		if v.ID == "" {
-			return fmt.Errorf("%w: location without id", ErrRejected)
-		}
-		must(b.tx.PutLocation(v), "location")
+		return putMaster(payload, undecodable, needID("location", func(v *master.Location) string { return v.ID }), b.tx.PutLocation, "location")
 	case TypePartner:
-		var v master.Partner
-		decode(&v)
-		if v.ID == "" {
-			return fmt.Errorf("%w: partner without id", ErrRejected)
-		}
-		must(b.tx.PutPartner(v), "partner")
+		return putMaster(payload, undecodable, needID("partner", func(v *master.Partner) string { return v.ID }), b.tx.PutPartner, "partner")
 	case TypeUser:
 		var v master.User
 		decode(&v)
@@ -257,6 +232,30 @@ func (b *batch) apply(e Entry) any {
 		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
 	}
 	return nil
+}
+
+// putMaster decodes a master record, refuses it when check does, and
+// stores it with put.
+func putMaster[T any](payload []byte, undecodable func(error), check func(*T) error, put func(T) error, what string) any {
+	var v T
+	if err := json.Unmarshal(payload, &v); err != nil {
+		undecodable(err)
+	}
+	if err := check(&v); err != nil {
+		return fmt.Errorf("%w: %v", ErrRejected, err)
+	}
+	must(put(v), what)
+	return nil
+}
+
+// needID is the check of a master record that needs only its id.
+func needID[T any](what string, id func(*T) string) func(*T) error {
+	return func(v *T) error {
+		if id(v) == "" {
+			return fmt.Errorf("%s without id", what)
+		}
+		return nil
+	}
 }
 
 // sameOwner refuses to put a record under an id that another client's
