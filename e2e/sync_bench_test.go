@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,7 +41,10 @@ func syncBench(b *testing.B, args ...string) {
 	simBin := procs.Build(b, dir, "github.com/custodyhq/custody/e2e/cmd/custody-sim")
 	// Memtable sizes apart, as the random default would draw them, but
 	// the same in every run.
-	nodes := procs.StartClusterWith(b, srvBin, 3, func(i int) []string {
+	// CUSTODY_BENCH_NODES (default 3) sets the cluster's size: with 1,
+	// the site has the machine's cores to itself, which is how each
+	// replica runs in a real site (a machine each).
+	nodes := procs.StartClusterWith(b, srvBin, benchNodes(), func(i int) []string {
 		return []string{"--insecure-devices", fmt.Sprintf("--memtable-mib=%d", 64+12*i)}
 	})
 	// Devices talk to the leader (a follower would forward every push
@@ -86,6 +90,13 @@ func syncBench(b *testing.B, args ...string) {
 	if sum.DrainSec > 0 {
 		b.ReportMetric(sum.DrainSec/n, "returning-drained-s")
 	}
+}
+
+func benchNodes() int {
+	if n, err := strconv.Atoi(os.Getenv("CUSTODY_BENCH_NODES")); err == nil && n > 0 {
+		return n
+	}
+	return 3
 }
 
 // BenchmarkSyncReturn20k: one device returns with 20,000 queued events.

@@ -44,9 +44,11 @@ func batches(devices, perDevice, size int) [][][]event.Event {
 // BenchmarkClusterPeak: as many events as 64 devices can push into a
 // 3-node cluster (in this process, real raft over loopback TCP, real
 // Badger), submitted to the leader's coalescer in batches of 100. One
-// op is one event; events/s is the figure to read.
+// op is one event; events/s is the figure to read. CUSTODY_BENCH_NODES
+// (default 3) sets the site's size: 1 gives one replica the machine, as
+// each replica of a real site has a machine of its own.
 func BenchmarkClusterPeak(b *testing.B) {
-	site := sitetest.Start(b, sitetest.Options{Nodes: 3})
+	site := sitetest.Start(b, sitetest.Options{Nodes: envInt("CUSTODY_BENCH_NODES", 3)})
 	leader := site.WaitLeader(10 * time.Second)
 	const devices, size = 64, 100
 	per := (b.N + devices*size - 1) / (devices * size)
@@ -105,10 +107,11 @@ func submitRetry(m *sitetest.Member, evs []event.Event) (int, error) {
 // enough for several memtable rotations on every replica) from 32
 // devices, each sending a batch of 50 on its own clock, and reports the
 // rate achieved and the submit→commit+apply latency of the batches.
+// CUSTODY_BENCH_NODES sets the site's size, as for ClusterPeak.
 func BenchmarkClusterSustained(b *testing.B) {
 	rate := envInt("CUSTODY_BENCH_RATE", 20000)
 	secs := envInt("CUSTODY_BENCH_SECONDS", 20)
-	site := sitetest.Start(b, sitetest.Options{Nodes: 3})
+	site := sitetest.Start(b, sitetest.Options{Nodes: envInt("CUSTODY_BENCH_NODES", 3)})
 	leader := site.WaitLeader(10 * time.Second)
 	const devices, size = 32, 50
 	interval := time.Duration(float64(time.Second) * float64(devices*size) / float64(rate))
