@@ -6,9 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -395,4 +398,60 @@ func TestSyncProtocolFuzz(t *testing.T) {
 	if again := stateHash(t, n); again.Hash == after.Hash {
 		t.Fatal("the good device's push after fuzzing changed nothing")
 	}
+
+	// The node's metrics saw it all: the good device's two events
+	// acknowledged, and the fuzzers' faults as refusals and sessions
+	// ended with an ERROR (among them the good device's ping sessions a
+	// newer one superseded).
+	m := scrape(t, n)
+	if got := m.sum("custody_sync_events_total", ""); got != 2 {
+		t.Errorf("custody_sync_events_total sums to %v, want the good device's 2", got)
+	}
+	faults := m.sum("custody_sync_refused_total", "") + m.sum("custody_sync_sessions_ended_total", "") -
+		m.sum("custody_sync_sessions_ended_total", `reason="closed"`)
+	t.Logf("metrics: %v refusals and faulted sessions, %v sessions opened", faults, m.sum("custody_sync_sessions_opened_total", ""))
+	if faults < 10 {
+		t.Errorf("only %v refusals and faulted sessions counted for 320 fuzzing connections", faults)
+	}
+}
+
+// metricLines are the sample lines of a Prometheus text page.
+type metricLines []string
+
+// scrape reads s's /metrics.
+func scrape(t *testing.T, s *procs.Server) metricLines {
+	t.Helper()
+	resp, err := http.Get(s.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	var out metricLines
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// sum adds the samples of the metric name whose labels contain label
+// ("" for all).
+func (m metricLines) sum(name, label string) float64 {
+	total := 0.0
+	for _, l := range m {
+		metric, value, ok := strings.Cut(l, " ")
+		base, labels, _ := strings.Cut(metric, "{")
+		if !ok || base != name || !strings.Contains(labels, label) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(value, 64); err == nil {
+			total += v
+		}
+	}
+	return total
 }

@@ -313,7 +313,8 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	c.as("admin").ok("GET", "/api/v1/units", nil, nil)
 	_, _, b := c.do("GET", "/metrics", nil)
-	for _, want := range []string{"custody_http_request_seconds_bucket", `route="/api/v1/units"`, "custody_raft_leader", "custody_coalescer_queued_events"} {
+	for _, want := range []string{"custody_http_request_seconds_bucket", `route="/api/v1/units"`, "custody_raft_leader", "custody_coalescer_queued_events",
+		"custody_raft_last_contact_seconds", "custody_state_lsm_bytes", "custody_state_log_bytes"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)
 		}

@@ -1,12 +1,15 @@
 package cluster
 
 import (
+	"time"
+
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Collectors are the node's Prometheus metrics: raft state, indexes,
-// apply lag and the coalescer's queue.
+// apply lag, a follower's last contact with the leader, the state's size
+// on disk and the coalescer's queue.
 func (n *Node) Collectors() []prometheus.Collector {
 	g := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "custody", Subsystem: "raft", Name: name, Help: help,
@@ -25,6 +28,21 @@ func (n *Node) Collectors() []prometheus.Collector {
 			}
 			return float64(c - a)
 		}),
+		g("last_contact_seconds", "Seconds since a follower last heard from the leader (0 on the leader).", func() float64 {
+			if n.raft.State() == raft.Leader {
+				return 0
+			}
+			if t := n.raft.LastContact(); !t.IsZero() {
+				return time.Since(t).Seconds()
+			}
+			return -1
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "custody", Subsystem: "state", Name: "lsm_bytes",
+			Help: "Bytes of the state's tables on disk (measured by Badger once a minute).", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
+			func() float64 { lsm, _ := n.st.Size(); return float64(lsm) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "custody", Subsystem: "state", Name: "log_bytes",
+			Help: "Bytes of the state's value and memtable logs on disk (measured by Badger once a minute).", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
+			func() float64 { _, vlog := n.st.Size(); return float64(vlog) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "custody", Subsystem: "coalescer", Name: "queued_events",
 			Help: "Events waiting for a raft entry.", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
 			func() float64 { return float64(n.coal.Depth()) }),

@@ -68,6 +68,11 @@ func Open(dir string, o Options) (*Store, error) {
 // Close flushes and closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Size is what the database takes on disk: its tables (lsm) and its
+// value log and memtable logs (vlog), as Badger last measured them (it
+// does once a minute).
+func (s *Store) Size() (lsm, vlog int64) { return s.db.Size() }
+
 // Sync flushes Badger's write-ahead log to disk.
 func (s *Store) Sync() error { return s.db.Sync() }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/sync/conn"
@@ -43,9 +44,10 @@ type EndpointConfig struct {
 
 // Endpoint serves sync sessions over websockets on a Fiber app.
 type Endpoint struct {
-	hub *session.Hub
-	cfg EndpointConfig
-	log *slog.Logger
+	hub     *session.Hub
+	cfg     EndpointConfig
+	log     *slog.Logger
+	metrics *metrics
 
 	mu    sync.Mutex
 	conns map[*conn.WSConn]string // open connections of certified devices → device id
@@ -63,9 +65,19 @@ func NewEndpoint(site *Site, cfg EndpointConfig) *Endpoint {
 	if cfg.Session.Logger == nil {
 		cfg.Session.Logger = cfg.Logger
 	}
-	return &Endpoint{hub: session.NewHub(site, cfg.Session, cfg.MaxSessions), cfg: cfg, log: cfg.Logger,
-		conns: map[*conn.WSConn]string{}}
+	e := &Endpoint{cfg: cfg, log: cfg.Logger, conns: map[*conn.WSConn]string{}}
+	e.metrics = newMetrics(cfg.Session.Node, func() *session.Hub { return e.hub })
+	if cfg.Session.Observer == nil {
+		cfg.Session.Observer = e.metrics
+	}
+	e.hub = session.NewHub(site, cfg.Session, cfg.MaxSessions)
+	return e
 }
+
+// Collectors are the endpoint's Prometheus metrics (custody_sync_*):
+// sessions, verdicts, push→ack latency, BUSY and NACK_GAP answers, change
+// sets sent and refusals.
+func (e *Endpoint) Collectors() []prometheus.Collector { return e.metrics.collectors() }
 
 // Hub is the endpoint's session hub (the console lists its sessions).
 func (e *Endpoint) Hub() *session.Hub { return e.hub }
@@ -172,12 +184,14 @@ func (e *Endpoint) Handler() fiber.Handler {
 			dev, err := e.cfg.Verifier.DeviceIDFromConn(*cs)
 			if err != nil {
 				e.log.Warn("sync connection refused", "addr", c.IP(), "err", err)
+				e.metrics.refused.WithLabelValues("certificate_refused").Inc()
 				return fiber.NewError(fiber.StatusForbidden, "device certificate refused: "+err.Error())
 			}
 			id = dev.String()
 		}
 		if id == "" && !e.cfg.TrustHello {
 			e.log.Debug("sync connection without a device certificate", "addr", c.IP())
+			e.metrics.refused.WithLabelValues("no_certificate").Inc()
 			return fiber.NewError(fiber.StatusUnauthorized, "sync needs the client certificate of an enrolled device")
 		}
 		c.Locals(localDevice, id)

@@ -33,6 +33,7 @@ import (
 type rig struct {
 	node *cluster.Node
 	site *syncsite.Site
+	ep   *syncsite.Endpoint
 	url  string
 }
 
@@ -60,7 +61,7 @@ func newRig(t *testing.T) *rig {
 	site := syncsite.New(node, syncsite.Config{FeedInterval: 100 * time.Millisecond})
 	ep := syncsite.NewEndpoint(site, syncsite.EndpointConfig{TrustHello: true})
 	serveSync(t, node, ep, ln)
-	r := &rig{node: node, site: site, url: "ws://" + ln.Addr().String() + syncsite.Path}
+	r := &rig{node: node, site: site, ep: ep, url: "ws://" + ln.Addr().String() + syncsite.Path}
 	waitFor(t, "leader and seed records", func() bool {
 		ok := false
 		_ = node.State().View(func(rd *state.Reader) error {

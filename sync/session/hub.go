@@ -100,6 +100,13 @@ func (h *Hub) Sessions() []Info {
 	return out
 }
 
+// Devices is how many devices have an admitted session.
+func (h *Hub) Devices() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.byDevice)
+}
+
 // Serve waits for ctx to end, then shuts the hub down (waiting up to 5 s
 // for sessions to finish).
 func (h *Hub) Serve(ctx context.Context) error {

@@ -32,6 +32,8 @@ type Config struct {
 	// without mTLS only.
 	TrustHello bool
 	Logger     *slog.Logger
+	// Observer hears what sessions do, for metrics (nil: nobody).
+	Observer Observer
 }
 
 func (c Config) withDefaults() Config {
@@ -51,6 +53,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 	return c
 }
@@ -85,6 +90,8 @@ type Session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	opened  bool        // HELLO admitted (written before the pusher and feeder start)
+	busy    atomic.Bool // answered BUSY and closed
 	endOnce sync.Once
 	endCode uint16
 	endText string
@@ -103,6 +110,7 @@ type pushReq struct {
 	id    uint64
 	first uint64
 	evs   []event.Event
+	read  time.Time // when the PUSH was read
 }
 
 type subReq struct {
@@ -166,6 +174,12 @@ func (s *Session) Serve(ctx context.Context) error {
 	wg.Wait()
 	if s.hub != nil {
 		s.hub.remove(s)
+	}
+	switch code := s.endCode; {
+	case s.opened:
+		s.cfg.Observer.Ended(code)
+	default:
+		s.cfg.Observer.Refused(code, s.busy.Load())
 	}
 	switch {
 	case s.endErr != nil:
@@ -262,6 +276,7 @@ func (s *Session) hello() bool {
 				s.fail(wire.CodeShutdown, "server shutting down", nil)
 				return false
 			}
+			s.busy.Store(true)
 			s.send(s.ctrl, f.ID, &wire.Busy{RetryAfterMillis: millis(retry)})
 			s.fail(0, "", nil)
 			return false
@@ -278,6 +293,8 @@ func (s *Session) hello() bool {
 		MaxFrame: uint32(lim.MaxFrame), MaxPush: uint32(lim.MaxPush), MaxInFlight: uint32(lim.MaxInFlight),
 		PingMillis: millis(s.cfg.PingInterval),
 	})
+	s.opened = true
+	s.cfg.Observer.Opened()
 	s.log.Info("sync session open", "highWater", hw, "outboxFirst", h.OutboxFirst, "outboxLast", h.OutboxLast, "agent", h.Agent)
 	return true
 }
@@ -293,9 +310,11 @@ func (s *Session) siteFailed(id uint64, what string, err error) {
 	var be *protocol.BusyError
 	switch {
 	case errors.As(err, &be):
+		s.busy.Store(true)
 		s.send(s.ctrl, id, &wire.Busy{RetryAfterMillis: millis(be.RetryAfter)})
 		s.fail(0, "", nil)
 	case errors.Is(err, protocol.ErrBusy):
+		s.busy.Store(true)
 		s.send(s.ctrl, id, &wire.Busy{RetryAfterMillis: millis(s.cfg.BusyRetry)})
 		s.fail(0, "", nil)
 	case errors.Is(err, protocol.ErrForbidden):
@@ -439,7 +458,7 @@ func (s *Session) onPush(id uint64, m *wire.Push) {
 		return
 	}
 	// Never blocks: inflight bounds what is queued to the channel's size.
-	s.pushes <- pushReq{id: id, first: m.First, evs: evs}
+	s.pushes <- pushReq{id: id, first: m.First, evs: evs, read: time.Now()}
 }
 
 // pusher submits pushes one at a time, in arrival order, and answers
@@ -456,6 +475,7 @@ func (s *Session) pusher() {
 		last := p.first + uint64(len(p.evs)) - 1
 		if next != 0 && p.first > next {
 			s.inflight.Add(-1)
+			s.cfg.Observer.Gap()
 			s.send(s.ctrl, p.id, &wire.NackGap{Epoch: s.epoch, Expected: next})
 			continue
 		}
@@ -465,6 +485,7 @@ func (s *Session) pusher() {
 		case errors.As(err, &gap):
 			next = gap.Expected
 			s.inflight.Add(-1)
+			s.cfg.Observer.Gap()
 			s.send(s.ctrl, p.id, &wire.NackGap{Epoch: s.epoch, Expected: gap.Expected})
 			continue
 		case errors.Is(err, protocol.ErrBusy):
@@ -474,6 +495,7 @@ func (s *Session) pusher() {
 				retry = be.RetryAfter
 			}
 			s.inflight.Add(-1)
+			s.cfg.Observer.Busy()
 			s.send(s.ctrl, p.id, &wire.Busy{RetryAfterMillis: millis(retry)})
 			continue
 		case err != nil:
@@ -487,6 +509,7 @@ func (s *Session) pusher() {
 		next = max(next, last+1)
 		s.acked.Add(uint64(len(vs)))
 		s.inflight.Add(-1)
+		s.cfg.Observer.Acked(vs, time.Since(p.read))
 		s.send(s.ctrl, p.id, &wire.PushAck{Epoch: s.epoch, First: p.first, Verdicts: wire.VerdictsToWire(vs)})
 	}
 }
@@ -581,6 +604,7 @@ func (s *Session) sendChanges(sub subReq, cs protocol.ChangeSet) error {
 			return nil
 		}
 	}
+	s.cfg.Observer.Fed(false, cs.Len())
 	return nil
 }
 
@@ -605,6 +629,7 @@ func (s *Session) resync(sub subReq, reason uint8) error {
 			return nil
 		}
 	}
+	s.cfg.Observer.Fed(true, recs.Len())
 	return nil
 }
 

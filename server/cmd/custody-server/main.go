@@ -225,6 +225,7 @@ func run(args []string, stderr io.Writer) int {
 	ss := syncsite.New(node, syncsite.Config{Logger: log})
 	ep := syncsite.NewEndpoint(ss, epCfg)
 	apiCfg.Before = ep.Mount
+	apiCfg.Metrics = append(apiCfg.Metrics, ep.Collectors()...)
 	srv := api.New(apiCfg)
 	// Stopped in reverse: the sync sessions first (Fiber's shutdown does
 	// not close websockets), then the API, then the node.
