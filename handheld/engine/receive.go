@@ -252,8 +252,9 @@ func shortage(tx *store.Tx, a *store.ASN) ([]event.Key, map[event.Key]int, error
 // CloseASN closes the ASN being received: what it announced and this
 // device has not received raises SHORTAGE exceptions (one per topmost
 // missing item). The model has no event kind for closing an ASN, so the
-// close and its exceptions are recorded on the device; the site raises
-// its own when it closes the ASN.
+// close and its exceptions are recorded on the device only: the site
+// learns what arrived from the receive events, not that the device
+// closed the ASN.
 func (e *Engine) closeASN(asnID string) (Step, error) {
 	var missing []event.Key
 	st, err := e.write("close", "", func(w *writer) (string, error) {
