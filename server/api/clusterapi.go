@@ -120,6 +120,55 @@ func (s *Server) clusterHash(c *fiber.Ctx) error {
 	return respond(c, err, func() any { return fiber.Map{"node": s.nodeID(), "applied": applied, "hash": hash} })
 }
 
+// clusterFeed is how the change feed devices follow is kept: by a limit
+// of references (limit_refs, held_refs, and from_index, the first entry
+// a device cursor may follow from), or, with limit_refs 0, the last
+// window_entries entries.
+func (s *Server) clusterFeed(c *fiber.Ctx) error {
+	var b state.FeedBound
+	var applied uint64
+	err := s.read(c, func(r *state.Reader) error {
+		var err error
+		if applied, err = r.Applied(); err != nil {
+			return err
+		}
+		b, err = r.FeedBound()
+		return err
+	})
+	return respond(c, err, func() any {
+		out := fiber.Map{"applied": applied, "limit_refs": b.Limit, "held_refs": b.Held, "from_index": b.From}
+		if b.Limit == 0 {
+			out["window_entries"] = state.FeedWindow
+			out["from_index"] = uint64(1)
+			if applied > state.FeedWindow {
+				out["from_index"] = applied - state.FeedWindow + 1
+			}
+		}
+		return out
+	})
+}
+
+type feedRequest struct {
+	LimitRefs uint64 `json:"limit_refs"`
+}
+
+// putClusterFeed sets the feed's limit (admin). A cluster from before
+// limits keeps the last entries until this is called once every node
+// runs a binary that knows the command.
+func (s *Server) putClusterFeed(c *fiber.Ctx) error {
+	var r feedRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if r.LimitRefs < command.MinFeedRefs || r.LimitRefs > command.MaxFeedRefs {
+		return badField("limit_refs", "between %d and %d references", command.MinFeedRefs, command.MaxFeedRefs)
+	}
+	if _, err := s.propose(c, command.TypeFeedLimit, command.FeedLimit{Refs: r.LimitRefs}); err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
 func (s *Server) nodeID() string {
 	self, err := s.node.SelfStatus(false)
 	if err != nil {

@@ -261,4 +261,6 @@ func (s *Server) routes() {
 	v1.Post("/cluster/remove", s.admin, s.clusterRemove)
 	v1.Post("/cluster/transfer-leadership", s.admin, s.clusterTransfer)
 	v1.Get("/cluster/backup", s.admin, s.clusterBackup)
+	v1.Get("/cluster/feed", s.clusterFeed)
+	v1.Put("/cluster/feed", s.admin, s.putClusterFeed)
 }

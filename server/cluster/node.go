@@ -461,6 +461,11 @@ func (n *Node) leaderChores() error {
 		if err := n.EnsureIncarnation(); err != nil {
 			return err
 		}
+		// A new cluster bounds its change feed by references (state/
+		// feedlimit.go); older clusters switch when an operator asks.
+		if _, err := n.proposeJSON(command.TypeFeedLimit, command.FeedLimit{Refs: state.DefaultFeedRefs}); err != nil {
+			return err
+		}
 		if _, err := n.proposeJSON(command.TypeSite, master.Site{ID: "site", Name: "Custody site"}); err != nil {
 			return err
 		}

@@ -47,11 +47,13 @@ const (
 	TypeIncarnation Type = 20 // Incarnation: name this cluster's change feed, once
 	// User certificate revocation (usercerts.go).
 	TypeRevokeUserCerts Type = 21 // RevokeUserCerts: refuse a user's certificates issued until a time
+	// The change feed's bound (state/feedlimit.go).
+	TypeFeedLimit Type = 22 // FeedLimit: keep the feed to a number of references
 
 	// typeEnd is one past the last type. It must name the last type: a
 	// bare typeEnd would repeat the line above and equal the last type,
 	// which Decode would then refuse.
-	typeEnd = TypeRevokeUserCerts + 1
+	typeEnd = TypeFeedLimit + 1
 )
 
 // Types lists every command type, in number order.
@@ -178,6 +180,22 @@ type ASNChunk struct {
 type Incarnation struct {
 	ID string `json:"id"`
 }
+
+// FeedLimit keeps the change feed to the newest records holding at most
+// Refs references (changed records), between MinFeedRefs and
+// MaxFeedRefs. A cluster without one keeps the last state.FeedWindow
+// entries.
+type FeedLimit struct {
+	Refs uint64 `json:"refs"`
+}
+
+// Bounds of a feed limit: below the minimum one large entry (a lot hold
+// touching every unit of a lot) could fill the feed; above the maximum
+// the records would take tens of GB.
+const (
+	MinFeedRefs = 1 << 16
+	MaxFeedRefs = 1 << 30
+)
 
 // ASNEventIDs derives the ids of an ASN's expect events from the ASN's
 // client and id and each item's position and content, so proposing the

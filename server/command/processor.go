@@ -228,6 +228,13 @@ func (b *batch) apply(e Entry) any {
 		return b.incarnation(e.Index, payload)
 	case TypeRevokeUserCerts:
 		return b.revokeUserCerts(e.Index, payload)
+	case TypeFeedLimit:
+		var v FeedLimit
+		decode(&v)
+		if v.Refs < MinFeedRefs || v.Refs > MaxFeedRefs {
+			return fmt.Errorf("%w: a feed limit is %d to %d references, not %d", ErrRejected, MinFeedRefs, MaxFeedRefs, v.Refs)
+		}
+		must(b.tx.SetFeedLimit(v.Refs), "feed limit")
 	default:
 		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
 	}

@@ -274,6 +274,8 @@ func TestProcessorRejectsBadCommands(t *testing.T) {
 		{TypeHold, master.Hold{ID: "H", Client: "acme", Scope: "pallet", GTIN: "00300010123455", Reason: event.HoldRecall}},
 		{TypeException, ExceptionUpdate{ID: "nope", Status: unit.ExceptionResolved}},
 		{TypeASN, ASN{ASN: master.ASN{ID: "A", Client: "acme", Items: []master.ASNItem{{Key: "bad"}}}, IDs: make([]event.ID, 1)}},
+		{TypeFeedLimit, FeedLimit{Refs: MinFeedRefs - 1}},
+		{TypeFeedLimit, FeedLimit{Refs: MaxFeedRefs + 1}},
 	} {
 		res := l.apply(t, jsonEntry(t, c.typ, c.v))[0]
 		err, ok := res.(error)
@@ -320,6 +322,7 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 		TypeIncarnation:  {jsonEntry(t, TypeIncarnation, Incarnation{ID: "incarnation-1"})},
 		TypeRevokeUserCerts: {jsonEntry(t, TypeRevokeUserCerts, RevokeUserCerts{User: "op1", By: "admin", Reason: "left",
 			At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})},
+		TypeFeedLimit: {jsonEntry(t, TypeFeedLimit, FeedLimit{Refs: MinFeedRefs})},
 	}
 }
 
@@ -371,9 +374,9 @@ func TestSnapshotRoundTripEveryCommandType(t *testing.T) {
 				}
 			}
 			want, wantIdx := hashOf(t, st)
-			// The incarnation lives in the meta table, outside the hash:
-			// checked after the restore.
-			if want == base && typ != TypeIncarnation {
+			// The incarnation and the feed's bound live in the meta table,
+			// outside the hash: checked after the restore.
+			if want == base && typ != TypeIncarnation && typ != TypeFeedLimit {
 				t.Fatal("the sample changed nothing")
 			}
 			snap := st.Snapshot()
@@ -393,6 +396,14 @@ func TestSnapshotRoundTripEveryCommandType(t *testing.T) {
 			if typ == TypeIncarnation {
 				if inc := incarnationOf(t, fresh); inc != "incarnation-1" || incarnationOf(t, st) != inc {
 					t.Fatalf("restored incarnation %q", inc)
+				}
+			}
+			if typ == TypeFeedLimit {
+				var was, is state.FeedBound
+				st.View(func(r *state.Reader) error { was, _ = r.FeedBound(); return nil })
+				fresh.View(func(r *state.Reader) error { is, _ = r.FeedBound(); return nil })
+				if was.Limit != MinFeedRefs || is != was {
+					t.Fatalf("feed bound %+v, restored %+v", was, is)
 				}
 			}
 			// A processor over the restored state continues where the original stopped.

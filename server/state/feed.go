@@ -60,6 +60,9 @@ type feedState struct {
 	index uint64
 	refs  []byte // kind, uvarint length, id; one after another
 	seen  map[FeedRef]bool
+	// The bound (feedlimit.go), read once per transaction.
+	bound     FeedBound
+	boundRead bool
 }
 
 // feedKey is the key of one entry's feed record. (Records written before
@@ -70,7 +73,8 @@ func feedKey(index uint64) []byte {
 }
 
 // FeedAt starts the feed of the entry at index: later writes are noted
-// under it. It also drops the feed of entry index-FeedWindow.
+// under it. A feed kept by entries (no limit, feedlimit.go) also drops
+// the feed of entry index-FeedWindow.
 func (t *Tx) FeedAt(index uint64) error {
 	if err := t.flushFeed(); err != nil {
 		return err
@@ -80,7 +84,11 @@ func (t *Tx) FeedAt(index uint64) error {
 		t.feed.seen = map[FeedRef]bool{}
 	}
 	clear(t.feed.seen)
-	if index <= FeedWindow {
+	b, err := t.feedBound()
+	if err != nil {
+		return err
+	}
+	if index <= FeedWindow || b.Limit > 0 {
 		return nil
 	}
 	old := feedKey(index - FeedWindow)
@@ -128,7 +136,15 @@ func (t *Tx) flushFeed() error {
 	}
 	refs := t.feed.refs
 	t.feed.refs = nil
-	return t.set(feedKey(t.feed.index), refs)
+	if err := t.set(feedKey(t.feed.index), refs); err != nil {
+		return err
+	}
+	n := 0
+	if err := decodeFeed(feedKey(t.feed.index), refs, func(FeedRef) { n++ }); err != nil {
+		return err
+	}
+	_, err := t.boundFeed(n)
+	return err
 }
 
 // noteFeed records that the current entry wrote the record (once).
@@ -190,7 +206,16 @@ func (r *Reader) Feed(after uint64, limit int) (refs []FeedRef, to uint64, more 
 	if after >= applied {
 		return nil, after, false, nil
 	}
-	if applied > FeedWindow && after < applied-FeedWindow {
+	bound, err := r.FeedBound()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	switch {
+	case bound.Limit > 0:
+		if after+1 < bound.From {
+			return nil, 0, false, fmt.Errorf("%w: %d, the feed starts after %d", ErrFeedGone, after, bound.From-1)
+		}
+	case applied > FeedWindow && after < applied-FeedWindow:
 		return nil, 0, false, fmt.Errorf("%w: %d, the feed starts after %d", ErrFeedGone, after, applied-FeedWindow)
 	}
 	at := map[FeedRef]int{}

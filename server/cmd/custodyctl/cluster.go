@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,6 +92,8 @@ const clusterUsage = `usage: custodyctl [--server URL] cluster COMMAND
   join ID RAFT_ADDR HTTP_ADDR     add a node as a voter (it must be running)
   remove ID                       take a node out of the cluster
   transfer-leadership [ID]        hand leadership to ID (or the most up-to-date voter)
+  feed [LIMIT_REFS]               how much change feed devices can catch up from; with a number,
+                                  keep the newest records holding that many references (admin)
 `
 
 func runCluster(ctx context.Context, e *env, args []string) int {
@@ -133,6 +136,21 @@ func runCluster(ctx context.Context, e *env, args []string) int {
 			id = args[1]
 		}
 		b, err = srvCall(ctx, e, http.MethodPost, "/api/v1/cluster/transfer-leadership", map[string]string{"id": id}, time.Minute)
+	case "feed":
+		switch len(args) {
+		case 1:
+			b, err = srvCall(ctx, e, http.MethodGet, "/api/v1/cluster/feed", nil, time.Minute)
+		case 2:
+			n, perr := strconv.ParseUint(args[1], 10, 64)
+			if perr != nil {
+				fmt.Fprintf(e.stderr, "custodyctl: feed limit %q is not a number of references\n", args[1])
+				return 2
+			}
+			b, err = srvCall(ctx, e, http.MethodPut, "/api/v1/cluster/feed", map[string]uint64{"limit_refs": n}, time.Minute)
+		default:
+			fmt.Fprint(e.stderr, clusterUsage)
+			return 2
+		}
 	default:
 		fmt.Fprintf(e.stderr, "custodyctl: unknown cluster command %q\n", args[0])
 		fmt.Fprint(e.stderr, clusterUsage)

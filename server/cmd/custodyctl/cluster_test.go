@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custodyhq/custody/server/sitetest"
 	"github.com/custodyhq/custody/server/state"
@@ -49,6 +50,34 @@ func TestClusterStatusBackupRestore(t *testing.T) {
 	}
 	if code, _, _ := ctl(t, "--server", url, "cluster", "remove"); code != 2 {
 		t.Fatal("remove without an id accepted")
+	}
+
+	// A new cluster bounds its feed by references; an admin changes the
+	// bound through any node, within limits.
+	feed := func() (limit, from uint64) {
+		t.Helper()
+		code, out, errs := ctl(t, "--server", url, "cluster", "feed")
+		var f struct {
+			LimitRefs uint64 `json:"limit_refs"`
+			FromIndex uint64 `json:"from_index"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &f) != nil {
+			t.Fatalf("feed: %d %s %s", code, out, errs)
+		}
+		return f.LimitRefs, f.FromIndex
+	}
+	if limit, from := feed(); limit != state.DefaultFeedRefs || from != 1 {
+		t.Fatalf("new cluster's feed: limit %d from %d", limit, from)
+	}
+	if code, _, errs := ctl(t, "--server", url, "cluster", "feed", "100"); code != 1 || !strings.Contains(errs, "limit_refs") {
+		t.Fatalf("a limit below the minimum: %d %s", code, errs)
+	}
+	if code, _, errs := ctl(t, "--server", url, "cluster", "feed", "70000"); code != 0 {
+		t.Fatalf("set the feed limit: %d %s", code, errs)
+	}
+	site.WaitConverged(30 * time.Second)
+	if limit, _ := feed(); limit != 70000 {
+		t.Fatalf("feed limit %d after setting 70000", limit)
 	}
 
 	file := filepath.Join(t.TempDir(), "site.backup")
