@@ -25,6 +25,7 @@ type Hub struct {
 	byDevice map[string]*Session
 	closing  bool
 	done     chan struct{} // closed when closing and the last session is gone
+	resyncs  chan struct{} // a slot per RESYNC being built and sent (Config.MaxResyncs)
 }
 
 // NewHub returns a hub for site. maxSessions ≤ 0 means 1000.
@@ -32,8 +33,10 @@ func NewHub(site Site, cfg Config, maxSessions int) *Hub {
 	if maxSessions <= 0 {
 		maxSessions = 1000
 	}
-	return &Hub{site: site, cfg: cfg.withDefaults(), max: maxSessions,
-		sessions: map[*Session]struct{}{}, byDevice: map[string]*Session{}, done: make(chan struct{})}
+	cfg = cfg.withDefaults()
+	return &Hub{site: site, cfg: cfg, max: maxSessions,
+		sessions: map[*Session]struct{}{}, byDevice: map[string]*Session{}, done: make(chan struct{}),
+		resyncs: make(chan struct{}, cfg.MaxResyncs)}
 }
 
 // Handle runs a session on c until it ends; call it from the websocket

@@ -27,6 +27,11 @@ type Config struct {
 	// AdvanceEvery is how often an idle feed still sends an empty
 	// CHANGES to move the device's cursor forward (default 1 min).
 	AdvanceEvery time.Duration
+	// MaxResyncs is how many RESYNCs a Hub's sessions build and send at
+	// once (default 2). A resync holds a whole replica in memory until
+	// its last part is sent, so a shift's devices starting together take
+	// turns; a waiting device keeps working on the replica it has.
+	MaxResyncs int
 	// TrustHello accepts the device id HELLO claims when the transport
 	// authenticated nobody (Peer.Device empty). For tests and demos
 	// without mTLS only.
@@ -50,6 +55,9 @@ func (c Config) withDefaults() Config {
 	def(&c.AdvanceEvery, time.Minute)
 	if c.MaxChanges <= 0 {
 		c.MaxChanges = 2000
+	}
+	if c.MaxResyncs <= 0 {
+		c.MaxResyncs = 2
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -609,6 +617,14 @@ func (s *Session) sendChanges(sub subReq, cs protocol.ChangeSet) error {
 }
 
 func (s *Session) resync(sub subReq, reason uint8) error {
+	if s.hub != nil {
+		select {
+		case s.hub.resyncs <- struct{}{}:
+			defer func() { <-s.hub.resyncs }()
+		case <-sub.ctx.Done():
+			return nil
+		}
+	}
 	snap, cur, err := s.site.Snapshot(sub.ctx, s.device, sub.user)
 	if err != nil {
 		return err

@@ -528,6 +528,30 @@ func TestHub(t *testing.T) {
 		_ = h.Shutdown(ctx)
 	})
 
+	t.Run("devices take turns to resync", func(t *testing.T) {
+		site := feedSite(4)
+		site.SnapshotDelay = 100 * time.Millisecond
+		h := NewHub(site, Config{MaxResyncs: 1}, 10)
+		var conns []conn.Conn
+		for i := range 3 {
+			dev := fmt.Sprintf("dev-%d", i)
+			c, _ := start(h, conn.Peer{Device: dev})
+			hello(t, c, dev)
+			_ = c.WriteMessage(ctx, wire.Encode(2, &wire.Sub{User: "u1"}))
+			conns = append(conns, c)
+		}
+		for i, c := range conns {
+			r := &rig{t: t, dev: c}
+			if typ, _, _, recs, _ := gather(t, r, 2); typ != wire.TypeResync || len(recs.Units) != 4 {
+				t.Errorf("device %d got %s with %d units, want RESYNC with 4", i, typ, len(recs.Units))
+			}
+		}
+		if n := site.MaxSnapshots(); n != 1 {
+			t.Errorf("%d snapshots built at once, want 1", n)
+		}
+		_ = h.Shutdown(ctx)
+	})
+
 	t.Run("a device's new connection supersedes its old one", func(t *testing.T) {
 		h := NewHub(fake.NewSite("site-a"), Config{}, 10)
 		old, oldDone := start(h, conn.Peer{Device: "dev-1"})

@@ -26,6 +26,9 @@ type Site struct {
 	Judge func(ev *event.Event) protocol.Verdict
 	// Delay is slept inside Submit, as a commit would take.
 	Delay time.Duration
+	// SnapshotDelay is slept inside Snapshot, as reading a large
+	// replica would take.
+	SnapshotDelay time.Duration
 
 	mu      sync.Mutex
 	gate    chan struct{} // while non-nil, Submit waits for it to close
@@ -38,6 +41,8 @@ type Site struct {
 	submits int
 	active  int
 	maxAct  int
+	snaps   int // Snapshot calls running now
+	maxSnap int
 
 	epoch    uint64
 	feed     []entry // index i+1 is feed[i]
@@ -304,7 +309,13 @@ func (s *Site) Changes(_ context.Context, _, user string, after protocol.Cursor,
 // Snapshot implements session.Site.
 func (s *Site) Snapshot(_ context.Context, _, user string) (master.Snapshot, protocol.Cursor, error) {
 	s.mu.Lock()
+	s.snaps++
+	s.maxSnap = max(s.maxSnap, s.snaps)
+	s.mu.Unlock()
+	time.Sleep(s.SnapshotDelay)
+	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.snaps--
 	s.users = append(s.users, user)
 	snap := master.Snapshot{Site: master.Site{ID: "site-1", Name: "Test site", GLN: "0614141000005"}}
 	for _, p := range s.products {
@@ -315,6 +326,13 @@ func (s *Site) Snapshot(_ context.Context, _, user string) (master.Snapshot, pro
 	}
 	cur := protocol.Cursor{Cluster: s.Cluster, Epoch: s.epoch, Index: uint64(len(s.feed))}
 	return snap, cur, nil
+}
+
+// MaxSnapshots is the most Snapshot calls that ran at once.
+func (s *Site) MaxSnapshots() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxSnap
 }
 
 // Wait implements session.Site.
