@@ -322,6 +322,9 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	c.as("admin").ok("GET", "/api/v1/units", nil, nil)
 	_, _, b := c.do("GET", "/metrics", nil)
+	if !strings.Contains(string(b), `custody_state_log_bytes{node="n1"}`) || strings.Contains(string(b), `custody_state_log_bytes{node="n1"} 0`+"\n") {
+		t.Errorf("the state's logs take no room on disk:\n%s", b)
+	}
 	for _, want := range []string{"custody_http_request_seconds_bucket", `route="/api/v1/units"`, "custody_raft_leader", "custody_coalescer_queued_events",
 		"custody_raft_last_contact_seconds", "custody_state_lsm_bytes", "custody_state_log_bytes"} {
 		if !strings.Contains(string(b), want) {

@@ -38,10 +38,10 @@ func (n *Node) Collectors() []prometheus.Collector {
 			return -1
 		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "custody", Subsystem: "state", Name: "lsm_bytes",
-			Help: "Bytes of the state's tables on disk (measured by Badger once a minute).", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
+			Help: "Bytes of the state's tables and manifest on disk.", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
 			func() float64 { lsm, _ := n.st.Size(); return float64(lsm) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "custody", Subsystem: "state", Name: "log_bytes",
-			Help: "Bytes of the state's value and memtable logs on disk (measured by Badger once a minute).", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
+			Help: "Bytes of the state's value and memtable logs on disk (memtable logs are preallocated).", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
 			func() float64 { _, vlog := n.st.Size(); return float64(vlog) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "custody", Subsystem: "coalescer", Name: "queued_events",
 			Help: "Events waiting for a raft entry.", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},

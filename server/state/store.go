@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -30,6 +32,7 @@ type Options struct {
 // Store is the Badger database holding one replica's state.
 type Store struct {
 	db    *badger.DB
+	dir   string     // "" in memory
 	units *unitCache // committed unit records, for the write path (unitcache.go)
 }
 
@@ -62,16 +65,41 @@ func Open(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
-	return &Store{db: db, units: newUnitCache(unitCacheSize)}, nil
+	if o.InMemory {
+		dir = ""
+	}
+	return &Store{db: db, dir: dir, units: newUnitCache(unitCacheSize)}, nil
 }
 
 // Close flushes and closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Size is what the database takes on disk: its tables (lsm) and its
-// value log and memtable logs (vlog), as Badger last measured them (it
-// does once a minute).
-func (s *Store) Size() (lsm, vlog int64) { return s.db.Size() }
+// Size is what the database takes on disk now: its tables and manifest
+// (lsm) and its value and memtable logs (logs, which are preallocated).
+// Badger's own figures are refreshed once a minute and start at zero, so
+// the directory is read instead.
+func (s *Store) Size() (lsm, logs int64) {
+	if s.dir == "" {
+		return 0, 0
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, 0
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		switch filepath.Ext(e.Name()) {
+		case ".vlog", ".mem":
+			logs += info.Size()
+		default:
+			lsm += info.Size()
+		}
+	}
+	return lsm, logs
+}
 
 // Sync flushes Badger's write-ahead log to disk.
 func (s *Store) Sync() error { return s.db.Sync() }
