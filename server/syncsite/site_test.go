@@ -46,7 +46,7 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -85,7 +85,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-func (r *rig) propose(t *testing.T, typ command.Type, v any) {
+func (r *rig) propose(t testing.TB, typ command.Type, v any) {
 	t.Helper()
 	data, err := command.EncodeJSON(typ, v)
 	if err != nil {
@@ -99,7 +99,7 @@ func (r *rig) propose(t *testing.T, typ command.Type, v any) {
 const gtin = "09501101530003"
 
 // seed loads a client, a product, a user and an ASN of n loose units.
-func (r *rig) seed(t *testing.T, n int) []event.Key {
+func (r *rig) seed(t testing.TB, n int) []event.Key {
 	r.propose(t, command.TypeSite, master.Site{ID: "S1", Name: "test"})
 	r.propose(t, command.TypeClient, master.Client{ID: "c1", Name: "Client One"})
 	r.propose(t, command.TypeClient, master.Client{ID: "c2", Name: "Client Two"})
@@ -134,11 +134,13 @@ type device struct {
 	verdicts map[uint64]protocol.Verdict
 	cursor   protocol.Cursor
 	units    map[event.Key]unit.State
+	asns     map[string]int // ASN id → items announced
 	resyncs  int
 }
 
 func newDevice(id, user string) *device {
-	return &device{id: id, epoch: 7, user: user, verdicts: map[uint64]protocol.Verdict{}, units: map[event.Key]unit.State{}}
+	return &device{id: id, epoch: 7, user: user, verdicts: map[uint64]protocol.Verdict{}, units: map[event.Key]unit.State{},
+		asns: map[string]int{}}
 }
 
 func (d *device) write(t *testing.T, kind event.Kind, keys []event.Key, ctx event.Context) {
@@ -202,6 +204,9 @@ func (d *device) ApplyChanges(cs protocol.ChangeSet) error {
 	for _, u := range cs.Put.Units {
 		d.units[u.Key] = u
 	}
+	for _, a := range cs.Put.ASNs {
+		d.asns[a.ID] = len(a.Items)
+	}
 	d.cursor = cs.To
 	return nil
 }
@@ -212,9 +217,18 @@ func (d *device) Resync(snap master.Snapshot, cur protocol.Cursor) error {
 	for _, u := range snap.Units {
 		d.units[u.Key] = u
 	}
+	d.asns = map[string]int{}
+	for _, a := range snap.ASNs {
+		d.asns[a.ID] = len(a.Items)
+	}
 	d.cursor = cur
 	d.resyncs++
 	return nil
+}
+func (d *device) asnItems(id string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.asns[id]
 }
 func (d *device) unit(k event.Key) unit.State {
 	d.mu.Lock()
@@ -404,7 +418,7 @@ func TestVerdicts(t *testing.T) {
 
 // serveSync mounts ep on a Fiber app listening on ln and runs the node,
 // the endpoint and the app until the test ends.
-func serveSync(t *testing.T, node *cluster.Node, ep *syncsite.Endpoint, ln net.Listener) {
+func serveSync(t testing.TB, node *cluster.Node, ep *syncsite.Endpoint, ln net.Listener) {
 	t.Helper()
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	ep.Mount(app)

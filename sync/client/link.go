@@ -591,7 +591,7 @@ func merge(s, part *master.Snapshot) {
 	s.Locations = append(s.Locations, part.Locations...)
 	s.Partners = append(s.Partners, part.Partners...)
 	s.Users = append(s.Users, part.Users...)
-	s.ASNs = append(s.ASNs, part.ASNs...)
+	s.ASNs = wire.MergeASNs(append(s.ASNs, part.ASNs...))
 	s.Orders = append(s.Orders, part.Orders...)
 	s.Shipments = append(s.Shipments, part.Shipments...)
 	s.Holds = append(s.Holds, part.Holds...)

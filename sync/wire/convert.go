@@ -253,3 +253,17 @@ func u32(v int) uint32 {
 	}
 	return uint32(v)
 }
+
+// MergeASNs joins consecutive records of the same ASN (the pieces Split
+// cut a large one into) into one, in place.
+func MergeASNs(asns []master.ASN) []master.ASN {
+	out := asns[:0]
+	for _, a := range asns {
+		if n := len(out); n > 0 && out[n-1].ID == a.ID {
+			out[n-1].Items = append(out[n-1].Items, a.Items...)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}

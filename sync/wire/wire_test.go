@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -288,6 +289,55 @@ func TestSplitKeepsOrderAndBudget(t *testing.T) {
 	big := Records{Partners: []Partner{{ID: "p", Name: strings.Repeat("n", 2*budget)}}}
 	if _, err := big.Split(budget); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("oversized record: err = %v, want ErrTooLarge", err)
+	}
+}
+
+// An ASN too large for one frame travels in pieces, one after another,
+// and MergeASNs joins them into the ASN that was sent; the ASNs around it
+// are untouched.
+func TestSplitCutsLargeASNs(t *testing.T) {
+	const budget = 16 << 10
+	big := master.ASN{ID: "BIG", Client: "acme", Supplier: "sup"}
+	pallet := event.SSCC("006141410000000018")
+	big.Items = append(big.Items, master.ASNItem{Key: pallet})
+	for i := range 2000 {
+		big.Items = append(big.Items, master.ASNItem{Key: event.SGTIN("00614141000012", fmt.Sprintf("SER%06d", i)), Parent: pallet, Lot: "L1", Expiry: "301231"})
+	}
+	snap := master.Snapshot{ASNs: []master.ASN{
+		{ID: "A-before", Client: "acme", Items: big.Items[:3]},
+		big,
+		{ID: "A-after", Client: "acme", Closed: true},
+	}}
+	recs := RecordsToWire(&snap, nil)
+	parts, err := recs.Split(budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts) < 5 {
+		t.Fatalf("%d parts for a %d-item ASN in %d-byte frames", len(parts), len(big.Items), budget)
+	}
+	var got []master.ASN
+	pieces := 0
+	for i, p := range parts {
+		if n := len(p.appendTo(nil)); n > budget {
+			t.Errorf("part %d takes %d bytes, budget %d", i, n, budget)
+		}
+		put, _, err := RecordsFromWire(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range put.ASNs {
+			if a.ID == "BIG" {
+				pieces++
+			}
+		}
+		got = MergeASNs(append(got, put.ASNs...))
+	}
+	if pieces < 5 {
+		t.Errorf("the large ASN came in %d pieces", pieces)
+	}
+	if !reflect.DeepEqual(got, snap.ASNs) {
+		t.Fatalf("merged ASNs differ from the ones sent: %d ASNs, want %d", len(got), len(snap.ASNs))
 	}
 }
 
