@@ -203,12 +203,24 @@ func TestClientIsolation(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	site := sitetest.Start(t, sitetest.Options{})
 	adm := client{t: t, base: site.Members[0].URL(), user: "admin"}
+	// Orders and shipments too large to reach handhelds in a sync frame.
+	var lines, containers []string
+	for i := range 8000 {
+		lines = append(lines, fmt.Sprintf(`{"id":"L%d","gtin":"00300010123455","qty":1}`, i))
+	}
+	for i := range 12000 {
+		containers = append(containers, `"`+string(event.SGTIN("00300010123455", fmt.Sprintf("C%d", i)))+`"`)
+	}
+	bigOrder := `{"id":"SO-BIG","client":"acme","customer":"c","lines":[` + strings.Join(lines, ",") + `]}`
+	bigShipment := `{"id":"SH-BIG","client":"acme","destination":"x","containers":[` + strings.Join(containers, ",") + `]}`
 	cases := []struct {
 		method, path string
 		body         any
 		code         int
 		field        string
 	}{
+		{"POST", "/api/v1/orders", bigOrder, 400, "lines"},
+		{"POST", "/api/v1/shipments", bigShipment, 400, "containers"},
 		{"POST", "/api/v1/events", `{"events": 3}`, 400, "events"},
 		{"POST", "/api/v1/events", `{`, 400, "body"},
 		{"POST", "/api/v1/events", `{"events": []}`, 400, "events"},

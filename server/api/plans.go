@@ -125,6 +125,9 @@ func (s *Server) putOrder(c *fiber.Ctx) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
+	if err := fitsDevices("lines", "an order", v); err != nil {
+		return err
+	}
 	if err := s.idFree(c, "order", v.ID, v.Client, func(r *state.Reader) (string, error) {
 		x, err := r.Order(v.ID)
 		return x.Client, err
@@ -169,6 +172,9 @@ func (s *Server) putShipment(c *fiber.Ctx) error {
 		if err := k.Validate(); err != nil {
 			return badField(fmt.Sprintf("containers[%d]", i), "%v", err)
 		}
+	}
+	if err := fitsDevices("containers", "a shipment", v); err != nil {
+		return err
 	}
 	if err := s.idFree(c, "shipment", v.ID, v.Client, func(r *state.Reader) (string, error) {
 		x, err := r.Shipment(v.ID)
@@ -222,4 +228,22 @@ func (s *Server) checkShipment(v *master.Shipment) error {
 		}
 		return nil
 	})
+}
+
+// maxDeviceRecord bounds an order or a shipment as JSON. Handhelds get
+// each as one record of a sync frame (1 MiB, and the binary form is
+// smaller than JSON), so a larger one could never reach them.
+const maxDeviceRecord = 256 << 10
+
+// fitsDevices refuses a record too large to reach handhelds, naming the
+// field that makes it so.
+func fitsDevices(field, what string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	if len(b) > maxDeviceRecord {
+		return badField(field, "%s is sent to handhelds whole and may take %d KiB, this one takes %d KiB: split it", what, maxDeviceRecord>>10, (len(b)+1023)>>10)
+	}
+	return nil
 }
