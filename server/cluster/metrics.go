@@ -28,7 +28,7 @@ func (n *Node) Collectors() []prometheus.Collector {
 			}
 			return float64(c - a)
 		}),
-		g("last_contact_seconds", "Seconds since a follower last heard from the leader (0 on the leader).", func() float64 {
+		g("last_contact_seconds", "Seconds since a follower last heard from the leader (0 on the leader, -1 before it ever heard from one).", func() float64 {
 			if n.raft.State() == raft.Leader {
 				return 0
 			}

@@ -262,16 +262,34 @@ func newTransport(cfg Config, hl hclog.Logger) (*raft.NetworkTransport, error) {
 // catchUpFromSnapshot restores the newest raft snapshot into the state
 // when the state is behind it (it lost unsynced writes in a crash, or it
 // is new). Raft then replays the log after the state's applied index.
+//
+// A state a crash left between the parts of one entry (state.Partial)
+// is no state at any index: it is replaced by the newest snapshot, or,
+// when there is none, dropped so raft replays the whole log (raft keeps
+// every entry until its first snapshot).
 func catchUpFromSnapshot(st *state.Store, snaps raft.SnapshotStore, log *slog.Logger) error {
-	list, err := snaps.List()
-	if err != nil || len(list) == 0 {
+	partial, err := st.Partial()
+	if err != nil {
 		return err
+	}
+	list, err := snaps.List()
+	if err != nil {
+		return err
+	}
+	if partial && len(list) == 0 {
+		log.Warn("state holds part of an entry (a crash between its parts): replaying the log from its start")
+		return st.Clear()
+	}
+	if len(list) == 0 {
+		return nil
 	}
 	applied, err := st.Applied()
 	if err != nil {
 		return err
 	}
-	if list[0].Index <= applied {
+	if partial {
+		log.Warn("state holds part of an entry (a crash between its parts): restoring the newest snapshot", "snapshot", list[0].Index)
+	} else if list[0].Index <= applied {
 		return nil
 	}
 	_, rc, err := snaps.Open(list[0].ID)

@@ -28,4 +28,7 @@ var (
 	ErrUnknownTable = errors.New("state: unknown table in snapshot")
 	// ErrFeedGone reports a position older than the change feed's window.
 	ErrFeedGone = errors.New("state: position older than the change feed")
+	// ErrPartial reports a view taken while a transaction cut short by
+	// Badger's size limit was between its parts (see Tx.set).
+	ErrPartial = errors.New("state: part of an entry")
 )

@@ -59,6 +59,7 @@ const (
 type feedState struct {
 	index uint64
 	refs  []byte // kind, uvarint length, id; one after another
+	n     int    // references in refs
 	seen  map[FeedRef]bool
 	// The bound (feedlimit.go), read once per transaction.
 	bound     FeedBound
@@ -134,17 +135,12 @@ func (t *Tx) flushFeed() error {
 	if t.feed.index == 0 || len(t.feed.refs) == 0 {
 		return nil
 	}
-	refs := t.feed.refs
-	t.feed.refs = nil
+	refs, n := t.feed.refs, t.feed.n
+	t.feed.refs, t.feed.n = nil, 0
 	if err := t.set(feedKey(t.feed.index), refs); err != nil {
 		return err
 	}
-	n := 0
-	if err := decodeFeed(feedKey(t.feed.index), refs, func(FeedRef) { n++ }); err != nil {
-		return err
-	}
-	_, err := t.boundFeed(n)
-	return err
+	return t.boundFeed(n)
 }
 
 // noteFeed records that the current entry wrote the record (once).
@@ -160,6 +156,7 @@ func (t *Tx) noteFeed(kind byte, id string) error {
 	t.feed.refs = append(t.feed.refs, kind)
 	t.feed.refs = binary.AppendUvarint(t.feed.refs, uint64(len(id)))
 	t.feed.refs = append(t.feed.refs, id...)
+	t.feed.n++
 	return nil
 }
 

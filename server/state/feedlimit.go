@@ -117,15 +117,19 @@ func (t *Tx) SetFeedLimit(refs uint64) error {
 		}
 	}
 	b.Limit = refs
+	if err := t.set(keyFeedLimit, binary.BigEndian.AppendUint64(nil, b.Limit)); err != nil {
+		return err
+	}
 	return t.writeFeedBound()
 }
 
+// writeFeedBound writes the counters every entry moves.
 func (t *Tx) writeFeedBound() error {
 	b := &t.feed.bound
 	for _, kv := range []struct {
 		k []byte
 		v uint64
-	}{{keyFeedLimit, b.Limit}, {keyFeedHeld, b.Held}, {keyFeedFrom, b.From}} {
+	}{{keyFeedHeld, b.Held}, {keyFeedFrom, b.From}} {
 		if err := t.set(kv.k, binary.BigEndian.AppendUint64(nil, kv.v)); err != nil {
 			return err
 		}
@@ -135,20 +139,20 @@ func (t *Tx) writeFeedBound() error {
 
 // boundFeed counts a record of n references just written and, when the
 // feed holds a slack past its limit, drops the oldest records down to
-// it (never the current entry's). It reports whether the feed is kept
-// by a limit.
-func (t *Tx) boundFeed(n int) (bool, error) {
+// it (never the current entry's). A feed kept by entries has nothing to
+// count.
+func (t *Tx) boundFeed(n int) error {
 	b, err := t.feedBound()
 	if err != nil || b.Limit == 0 {
-		return false, err
+		return err
 	}
 	b.Held += uint64(n)
 	if b.Held > b.Limit+b.Limit/trimSlack {
 		if err := t.trimFeed(b); err != nil {
-			return true, err
+			return err
 		}
 	}
-	return true, t.writeFeedBound()
+	return t.writeFeedBound()
 }
 
 // trimFeed drops the oldest records until the feed holds no more than
@@ -167,9 +171,16 @@ func (t *Tx) trimFeed(b *FeedBound) error {
 		if idx >= t.feed.index || b.Held-refs <= b.Limit || len(drop) == maxTrimPerEntry {
 			return false, nil
 		}
-		if err := decodeFeed(k, v, func(FeedRef) { refs++ }); err != nil {
+		var n uint64
+		if err := decodeFeed(k, v, func(FeedRef) { n++ }); err != nil {
 			return false, err
 		}
+		// Never wrap the counter: a feed holding more than it counted is
+		// a state to restore, not to trim to nothing.
+		if n > b.Held-refs {
+			return false, fmt.Errorf("%w: the feed holds more references than it counted", ErrCorrupt)
+		}
+		refs += n
 		drop = append(drop, append([]byte(nil), k...))
 		last = idx
 		return true, nil

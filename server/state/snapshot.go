@@ -51,6 +51,9 @@ func (p *Snap) WriteTo(w io.Writer) (int64, error) {
 	var count uint64
 	r := Reader{txn: p.txn}
 	err := r.scan(nil, nil, true, func(k, v []byte) (bool, error) {
+		if bytes.Equal(k, keyPartial) {
+			return false, fmt.Errorf("%w: the view holds part of an entry; take it again", ErrPartial)
+		}
 		rec := make([]byte, 0, len(k)+len(v)+12)
 		rec = append(rec, k[0])
 		rec = append(rec, n[:binary.PutUvarint(n[:], uint64(len(k)-1))]...)

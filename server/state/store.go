@@ -226,18 +226,33 @@ type Tx struct {
 	excs      map[string]unit.Exception // exception id → exception as stored
 	active    map[string]string         // active index key → exception id ("" when none)
 	feed      feedState                 // the change feed's position (feed.go)
+	applied   uint64                    // written by Commit, last (SetApplied)
+	hasApp    bool
 }
 
 // Writes is how many keys the transaction set or deleted so far.
 func (t *Tx) Writes() int { return t.writes }
 
-// Commit writes the transaction.
+// Commit writes the transaction: the feed record and the device marks
+// it gathered, then the applied index, so that a transaction Badger's
+// size limit cut short (see set) never records an index it has not
+// wholly written.
 func (t *Tx) Commit() error {
 	if err := t.flushFeed(); err != nil {
 		return err
 	}
 	if err := t.flushMarks(); err != nil {
 		return err
+	}
+	if t.hasApp {
+		if err := t.set(keyApplied, u64(t.applied)); err != nil {
+			return err
+		}
+	}
+	if t.split > 0 {
+		if err := t.del(keyPartial); err != nil {
+			return err
+		}
 	}
 	if err := t.txn.Commit(); err != nil {
 		// What this transaction read may be what it failed to replace.
@@ -254,24 +269,32 @@ func (t *Tx) Splits() int { return t.split }
 // Discard drops the transaction's writes.
 func (t *Tx) Discard() { t.txn.Discard() }
 
-// SetApplied records the last raft index this transaction reflects.
-func (t *Tx) SetApplied(idx uint64) error { return t.set(keyApplied, u64(idx)) }
+// SetApplied records the last raft index this transaction reflects;
+// Commit writes it after everything else.
+func (t *Tx) SetApplied(idx uint64) error {
+	t.applied, t.hasApp = idx, true
+	return nil
+}
+
+// keyPartial marks a state that a transaction cut short: part of it is
+// committed, the rest and the applied index are not.
+var keyPartial = []byte{tMeta, 'p', 'a', 'r', 't', 'i', 'a', 'l'}
 
 // set writes k=v. When a single raft entry grows past Badger's
 // transaction limit the transaction is committed and continued in a new
-// one. The applied index is written last, so a crash between the two
-// commits replays the entry over a state that already holds part of it;
-// only entries that touch tens of thousands of keys (a huge pallet) can
-// split, and Splits counts them.
+// one (Splits counts them; only entries that touch tens of thousands of
+// keys can). Replaying an entry over part of itself is not harmless (an
+// index entry the first part wrote is not written again, the feed's
+// counters count twice), so the part is committed only after the state
+// is marked partial, and the final commit clears the mark: a node that
+// finds it at start restores its state from a snapshot (Partial).
 func (t *Tx) set(k, v []byte) error {
 	t.writes++
 	err := t.txn.Set(k, v)
 	if errors.Is(err, badger.ErrTxnTooBig) {
-		if err := t.txn.Commit(); err != nil {
-			return fmt.Errorf("state commit: %w", err)
+		if err := t.commitPart(); err != nil {
+			return err
 		}
-		t.split++
-		t.txn = t.db.NewTransaction(true)
 		err = t.txn.Set(k, v)
 	}
 	if err != nil {
@@ -284,15 +307,45 @@ func (t *Tx) del(k []byte) error {
 	t.writes++
 	err := t.txn.Delete(k)
 	if errors.Is(err, badger.ErrTxnTooBig) {
-		if err := t.txn.Commit(); err != nil {
-			return fmt.Errorf("state commit: %w", err)
+		if err := t.commitPart(); err != nil {
+			return err
 		}
-		t.split++
-		t.txn = t.db.NewTransaction(true)
 		err = t.txn.Delete(k)
 	}
 	if err != nil {
 		return fmt.Errorf("state delete: %w", err)
+	}
+	return nil
+}
+
+// commitPart commits what the transaction holds, after marking the state
+// partial, and continues in a new transaction.
+func (t *Tx) commitPart() error {
+	if err := t.db.Update(func(txn *badger.Txn) error { return txn.Set(keyPartial, []byte{1}) }); err != nil {
+		return fmt.Errorf("state mark partial: %w", err)
+	}
+	if err := t.txn.Commit(); err != nil {
+		return fmt.Errorf("state commit: %w", err)
+	}
+	t.split++
+	t.txn = t.db.NewTransaction(true)
+	return nil
+}
+
+// Partial reports whether a transaction was cut short by a crash: the
+// state then holds part of an entry, and is no state at any index.
+func (s *Store) Partial() (bool, error) {
+	var ok bool
+	err := s.View(func(r *Reader) error { var err error; ok, err = r.has(keyPartial); return err })
+	return ok, err
+}
+
+// Clear drops the whole state (a partial state with no snapshot to
+// restore: raft replays the log from its start).
+func (s *Store) Clear() error {
+	s.units.clear()
+	if err := s.db.DropAll(); err != nil {
+		return fmt.Errorf("clear state: %w", err)
 	}
 	return nil
 }
