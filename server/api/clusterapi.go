@@ -139,10 +139,6 @@ func (s *Server) clusterFeed(c *fiber.Ctx) error {
 		out := fiber.Map{"applied": applied, "limit_refs": b.Limit, "held_refs": b.Held, "from_index": b.From}
 		if b.Limit == 0 {
 			out["window_entries"] = state.FeedWindow
-			out["from_index"] = uint64(1)
-			if applied > state.FeedWindow {
-				out["from_index"] = applied - state.FeedWindow + 1
-			}
 		}
 		return out
 	})

@@ -207,13 +207,8 @@ func (r *Reader) Feed(after uint64, limit int) (refs []FeedRef, to uint64, more 
 	if err != nil {
 		return nil, 0, false, err
 	}
-	switch {
-	case bound.Limit > 0:
-		if after+1 < bound.From {
-			return nil, 0, false, fmt.Errorf("%w: %d, the feed starts after %d", ErrFeedGone, after, bound.From-1)
-		}
-	case applied > FeedWindow && after < applied-FeedWindow:
-		return nil, 0, false, fmt.Errorf("%w: %d, the feed starts after %d", ErrFeedGone, after, applied-FeedWindow)
+	if after+1 < bound.From {
+		return nil, 0, false, fmt.Errorf("%w: %d, the feed starts after %d", ErrFeedGone, after, bound.From-1)
 	}
 	at := map[FeedRef]int{}
 	to = applied

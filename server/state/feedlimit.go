@@ -43,8 +43,8 @@ var (
 )
 
 // FeedBound is how the feed is kept: by references (Limit > 0; Held of
-// them held, records of entries From and later) or, with Limit 0, the
-// last FeedWindow entries.
+// them held) or, with Limit 0, the last FeedWindow entries. Either way a
+// cursor can follow the feed from entry From on (after ≥ From-1).
 type FeedBound struct {
 	Limit uint64 `json:"limit_refs"`
 	Held  uint64 `json:"held_refs"`
@@ -65,12 +65,24 @@ func (r *Reader) meta64(k []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// FeedBound reads how the feed is kept.
+// FeedBound reads how the feed is kept. For a feed kept by entries
+// (Limit 0) From is where the window starts and Held is not counted.
 func (r *Reader) FeedBound() (FeedBound, error) {
 	var b FeedBound
 	var err error
-	if b.Limit, err = r.meta64(keyFeedLimit); err != nil || b.Limit == 0 {
+	if b.Limit, err = r.meta64(keyFeedLimit); err != nil {
 		return FeedBound{}, err
+	}
+	if b.Limit == 0 {
+		applied, err := r.Applied()
+		if err != nil {
+			return FeedBound{}, err
+		}
+		b.From = 1
+		if applied > FeedWindow {
+			b.From = applied - FeedWindow + 1
+		}
+		return b, nil
 	}
 	if b.Held, err = r.meta64(keyFeedHeld); err != nil {
 		return FeedBound{}, err

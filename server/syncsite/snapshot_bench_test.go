@@ -2,13 +2,8 @@ package syncsite_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
-	"github.com/custodyhq/custody/server/command"
-	"github.com/custodyhq/custody/shared/event"
-	"github.com/custodyhq/custody/shared/hlc"
-	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/sync/wire"
 )
 
@@ -20,13 +15,7 @@ func BenchmarkResyncSnapshot(b *testing.B) {
 	const units = 100_000
 	r := newRig(b)
 	r.seed(b, 0)
-	a := master.ASN{ID: "BIG", Client: "c1", Supplier: "sup"}
-	for i := range units {
-		a.Items = append(a.Items, master.ASNItem{Key: event.SGTIN(gtin, fmt.Sprintf("B%07d", i)), Lot: "L1", Expiry: "301231"})
-	}
-	for _, c := range command.SplitASN(a, "admin", hlc.NewClock(nil, 0).Now()) {
-		r.propose(b, command.TypeASNChunk, c)
-	}
+	r.importASN(b, "BIG", units)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

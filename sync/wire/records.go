@@ -477,7 +477,7 @@ func (r *Records) Split(budget int) ([]Records, error) {
 	try(splitList(&s, r.Locations, appendLocation, func(p *Records, v Location) { p.Locations = append(p.Locations, v) }))
 	try(splitList(&s, r.Partners, appendPartner, func(p *Records, v Partner) { p.Partners = append(p.Partners, v) }))
 	try(splitList(&s, r.Users, appendUser, func(p *Records, v User) { p.Users = append(p.Users, v) }))
-	try(splitList(&s, asnPieces(r.ASNs, s.budget), appendASN, func(p *Records, v ASN) { p.ASNs = append(p.ASNs, v) }))
+	try(splitASNs(&s, r.ASNs))
 	try(splitList(&s, r.Orders, appendOrder, func(p *Records, v Order) { p.Orders = append(p.Orders, v) }))
 	try(splitList(&s, r.Shipments, appendShipment, func(p *Records, v Shipment) { p.Shipments = append(p.Shipments, v) }))
 	try(splitList(&s, r.Holds, appendHold, func(p *Records, v Hold) { p.Holds = append(p.Holds, v) }))
@@ -493,38 +493,43 @@ func (r *Records) Split(budget int) ([]Records, error) {
 	return s.parts, nil
 }
 
-// asnPieces cuts every ASN whose record would not fit budget into
-// pieces that do: the same header, each with the next run of items, one
-// after another. Parts keep the order, so the pieces of an ASN arrive
-// consecutively in one change set, and MergeASNs joins them. (A large
-// inbound shipment announces tens of thousands of items, megabytes as
-// one record.)
-func asnPieces(asns []ASN, budget int) []ASN {
-	var out []ASN
-	var buf []byte
+// splitASNs adds the ASNs like splitList, but cuts one whose record
+// would not fit a part into pieces that do: the same header, each with
+// the next run of items, one after another. Parts keep the order, so the
+// pieces of an ASN arrive consecutively in one change set, and MergeASNs
+// joins them. (A large inbound shipment announces tens of thousands of
+// items, megabytes as one record.)
+func splitASNs(s *splitter, asns []ASN) error {
+	put := func(v ASN) func(*Records) { return func(p *Records) { p.ASNs = append(p.ASNs, v) } }
 	for i := range asns {
 		a := asns[i]
-		buf = appendASN(buf[:0], &a)
-		if len(buf) <= budget {
-			out = append(out, a)
+		s.buf = appendASN(s.buf[:0], &a)
+		if len(s.buf) <= s.budget {
+			if err := s.add(len(s.buf), put(a)); err != nil {
+				return err
+			}
 			continue
 		}
 		head := a
 		head.Items = nil
-		room := budget - len(appendASN(buf[:0], &head)) - binary.MaxVarintLen64
-		piece, size := head, 0
+		headSize := len(appendASN(s.buf[:0], &head)) + binary.MaxVarintLen64
+		piece, size := head, headSize
 		for j := range a.Items {
-			n := len(appendASNItem(buf[:0], &a.Items[j]))
-			if size+n > room && len(piece.Items) > 0 {
-				out = append(out, piece)
-				piece, size = head, 0
+			n := len(appendASNItem(s.buf[:0], &a.Items[j]))
+			if size+n > s.budget && len(piece.Items) > 0 {
+				if err := s.add(size, put(piece)); err != nil {
+					return err
+				}
+				piece, size = head, headSize
 			}
 			piece.Items = append(piece.Items, a.Items[j])
 			size += n
 		}
-		out = append(out, piece)
+		if err := s.add(size, put(piece)); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }
 
 type splitter struct {
