@@ -165,17 +165,22 @@ func ident(k event.Key) template.HTML {
 	default:
 		part("", string(k))
 	}
-	fmt.Fprintf(&b, `<button type="button" class="copy" data-copy="%s" aria-label="Copy %s" title="Copy">⧉</button></span>`,
+	fmt.Fprintf(&b, `<button type="button" class="copy" data-copy="%s" aria-label="Copy %s" title="Copy">`+copyIcon+`</button></span>`,
 		template.HTMLEscapeString(k.String()), template.HTMLEscapeString(k.String()))
 	return template.HTML(b.String())
 }
 
+// copyIcon is the copy buttons' picture (two sheets), drawn inline: no
+// font on the machine need have a glyph for it.
+const copyIcon = `<svg aria-hidden="true" width="14" height="14" viewBox="0 0 14 14"><rect x="4" y="1" width="9" height="9" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.4"/><rect x="1" y="4" width="9" height="9" rx="1.5" fill="#fff" stroke="currentColor" stroke-width="1.4"/></svg>`
+
 func (p *pages) funcs() template.FuncMap {
 	return template.FuncMap{
-		"when":    p.when,
-		"whenHLC": p.whenHLC,
-		"ident":   ident,
-		"status":  func(s unit.Status) string { return strings.ReplaceAll(s.String(), "_", " ") },
+		"when":     p.when,
+		"whenHLC":  p.whenHLC,
+		"ident":    ident,
+		"copyIcon": func() template.HTML { return template.HTML(copyIcon) },
+		"status":   func(s unit.Status) string { return strings.ReplaceAll(s.String(), "_", " ") },
 		"holds": func(h event.Holds) string {
 			if h == 0 {
 				return ""

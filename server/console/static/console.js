@@ -22,7 +22,7 @@
       var b = e.target.closest ? e.target.closest("button.copy") : null;
       if (!b) return;
       var text = b.getAttribute("data-copy");
-      var done = function () { var t = b.textContent; b.textContent = "✓"; setTimeout(function () { b.textContent = t; }, 1200); };
+      var done = function () { var t = b.innerHTML; b.textContent = "✓"; setTimeout(function () { b.innerHTML = t; }, 1200); };
       if (navigator.clipboard && navigator.clipboard.writeText) {
         navigator.clipboard.writeText(text).then(done, function () {});
       } else {
