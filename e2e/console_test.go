@@ -232,8 +232,8 @@ func TestConsoleBrowser(t *testing.T) {
 		}
 	})
 
+	var shipped unit.State
 	t.Run("recall a lot: units held, shipped units listed", func(t *testing.T) {
-		var shipped unit.State
 		procs.WaitFor(t, 120*time.Second, "a shipped unit with a lot", func() bool {
 			var p struct{ Items []unit.State }
 			if adm.Get("/api/v1/units?status=shipped&limit=200", &p) != nil {
@@ -308,20 +308,24 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("download a shipment's EPCIS and validate it", func(t *testing.T) {
-		var sh master.Shipment
-		procs.WaitFor(t, 60*time.Second, "a shipment with containers", func() bool {
-			var p struct{ Items []master.Shipment }
-			if adm.Get("/api/v1/shipments", &p) != nil {
-				return false
+		// The fleet ships by events naming a shipment; the record of the
+		// shipment lists its containers when a system sends it them. Here
+		// the test does, for the container of a unit that shipped.
+		if shipped.Key == "" {
+			t.Skip("no shipped unit (the recall step failed)")
+		}
+		top := shipped
+		for top.Parent != "" {
+			var v struct{ Unit unit.State }
+			if err := adm.Get("/api/v1/units/"+url.PathEscape(string(top.Parent)), &v); err != nil || !v.Unit.Known() {
+				break
 			}
-			for _, x := range p.Items {
-				if len(x.Containers) > 0 {
-					sh = x
-					return true
-				}
-			}
-			return false
-		})
+			top = v.Unit
+		}
+		sh := master.Shipment{ID: "SH-CONSOLE", Client: shipped.Client, Destination: "CUST-1", Containers: []event.Key{top.Key}}
+		if err := adm.Do(context.Background(), "POST", "/api/v1/shipments", sh, nil); err != nil {
+			t.Fatal(err)
+		}
 		run(t, ctx, "outbound", chromedp.Navigate(base+"/outbound"), chromedp.WaitVisible(chromedp.CSS("h1")))
 		shot(t, ctx, "outbound")
 		run(t, ctx, "shipment", chromedp.Navigate(base+"/outbound/"+url.PathEscape(sh.ID)), chromedp.WaitVisible(chromedp.CSS("h1")))
