@@ -134,6 +134,7 @@ func (c *Console) exceptionsPage(x *fiber.Ctx) error {
 type eventRow struct {
 	Rec     state.Record
 	Subject *unit.SubjectResult
+	InX     bool // one of the exception's events (the others are the unit's history around them)
 }
 
 type exceptionView struct {
@@ -145,6 +146,10 @@ type exceptionView struct {
 	Outcomes []string
 	CanLead  bool
 }
+
+// exceptionHistory is how much of the unit's history an exception's
+// page shows besides the exception's own events.
+const exceptionHistory = 20
 
 // Outcomes a lead records when resolving an exception.
 var outcomes = []string{"Released", "Kept on hold", "Recalled", "Destroyed", "Re-picked", "Contacted the partner", "No action needed"}
@@ -169,12 +174,16 @@ func (c *Console) exceptionPage(x *fiber.Ctx) error {
 		if p, err := r.Product(v.X.Unit.GTIN()); err == nil && p.Client == v.X.Client {
 			v.Product = p.Name
 		}
-		for _, id := range v.X.Events {
-			rec, err := r.Event(id)
-			if err != nil {
-				continue
+		// The exception's events and the unit's latest history, so both
+		// sides of a conflict show (the first device's event did not
+		// raise the exception).
+		seen := map[event.ID]bool{}
+		add := func(rec state.Record, inX bool) {
+			if seen[rec.Event.ID] {
+				return
 			}
-			row := eventRow{Rec: rec}
+			seen[rec.Event.ID] = true
+			row := eventRow{Rec: rec, InX: inX}
 			if rec.Result != nil {
 				for i := range rec.Result.Subjects {
 					if rec.Result.Subjects[i].Key == v.X.Unit {
@@ -183,6 +192,18 @@ func (c *Console) exceptionPage(x *fiber.Ctx) error {
 				}
 			}
 			v.Events = append(v.Events, row)
+		}
+		for _, id := range v.X.Events {
+			if rec, err := r.Event(id); err == nil {
+				add(rec, true)
+			}
+		}
+		hist, err := r.History(v.X.Unit, exceptionHistory)
+		if err != nil {
+			return err
+		}
+		for _, rec := range hist {
+			add(rec, false)
 		}
 		return nil
 	})

@@ -267,6 +267,7 @@ type recallView struct {
 	Reasons                    []string
 	CanLead                    bool
 	HereHeld, Here             int
+	ShipmentsOut               int
 }
 
 type countRow struct {
@@ -274,11 +275,18 @@ type countRow struct {
 	N    int
 }
 
+// shipRow is what went to one ship-to: units, the shipments (the first
+// few; the CSV has all) and when the last left.
 type shipRow struct {
-	Destination, Shipment string
-	Units                 int
-	At                    time.Time
+	Destination string
+	Units       int
+	Shipments   []string
+	More        int
+	At          time.Time
 }
+
+// shipShown is how many shipment ids a ship-to row names.
+const shipShown = 6
 
 // recallScan bounds the units one recall page counts.
 const recallScan = 200000
@@ -290,7 +298,11 @@ func (c *Console) recallPage(x *fiber.Ctx) error {
 		return c.render(x, "recall", "Lot recall", v)
 	}
 	byStatus, byLoc := map[string]int{}, map[string]int{}
-	ships := map[string]*shipRow{}
+	type perShip struct {
+		units int
+		at    time.Time
+	}
+	ships := map[string]*perShip{}
 	err := c.node.State().View(func(r *state.Reader) error {
 		p, err := r.Product(v.GTIN)
 		if errors.Is(err, state.ErrNotFound) || err == nil && !u.Sees(p.Client) {
@@ -310,17 +322,16 @@ func (c *Console) recallPage(x *fiber.Ctx) error {
 				return false
 			}
 			v.Total++
-			byStatus[un.Status.String()]++
+			byStatus[strings.ReplaceAll(un.Status.String(), "_", " ")]++
 			if un.Status == unit.StatusShipped {
-				key := un.Shipment
-				s := ships[key]
+				s := ships[un.Shipment]
 				if s == nil {
-					s = &shipRow{Shipment: un.Shipment}
-					ships[key] = s
+					s = &perShip{}
+					ships[un.Shipment] = s
 				}
-				s.Units++
-				if t := un.Since.Time(); t.After(s.At) {
-					s.At = t
+				s.units++
+				if t := un.Since.Time(); t.After(s.at) {
+					s.at = t
 				}
 				return true
 			}
@@ -340,13 +351,38 @@ func (c *Console) recallPage(x *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		for _, s := range ships {
-			if sh, err := r.Shipment(s.Shipment); err == nil {
-				s.Destination = sh.Destination
+		ids := make([]string, 0, len(ships))
+		for id := range ships {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		byDest := map[string]*shipRow{}
+		for _, id := range ids {
+			dest := "(shipment record unknown)"
+			if sh, err := r.Shipment(id); err == nil {
+				dest = sh.Destination
 				if pa, err := r.Partner(sh.Destination); err == nil && pa.Name != "" {
-					s.Destination = pa.Name + " (" + sh.Destination + ")"
+					dest = pa.Name + " (" + sh.Destination + ")"
 				}
 			}
+			row := byDest[dest]
+			if row == nil {
+				row = &shipRow{Destination: dest}
+				byDest[dest] = row
+			}
+			s := ships[id]
+			row.Units += s.units
+			if s.at.After(row.At) {
+				row.At = s.at
+			}
+			if len(row.Shipments) < shipShown {
+				row.Shipments = append(row.Shipments, id)
+			} else {
+				row.More++
+			}
+		}
+		for _, row := range byDest {
+			v.Shipped = append(v.Shipped, *row)
 		}
 		page, err := r.Units(state.UnitFilter{GTIN: v.GTIN, Lot: v.Lot, AnyLot: v.Lot == "", Client: u.Sees, After: x.Query("after"), Limit: pageSize})
 		if err != nil {
@@ -365,15 +401,8 @@ func (c *Console) recallPage(x *fiber.Ctx) error {
 		return err
 	}
 	v.ByStatus, v.ByLocation = sortedCounts(byStatus), sortedCounts(byLoc)
-	for _, s := range ships {
-		v.Shipped = append(v.Shipped, *s)
-	}
-	sort.Slice(v.Shipped, func(i, j int) bool {
-		if v.Shipped[i].Destination != v.Shipped[j].Destination {
-			return v.Shipped[i].Destination < v.Shipped[j].Destination
-		}
-		return v.Shipped[i].Shipment < v.Shipped[j].Shipment
-	})
+	v.ShipmentsOut = len(ships)
+	sort.Slice(v.Shipped, func(i, j int) bool { return v.Shipped[i].Destination < v.Shipped[j].Destination })
 	return c.render(x, "recall", "Lot recall", v)
 }
 

@@ -62,9 +62,10 @@ func (c *Console) outboundPage(x *fiber.Ctx) error {
 }
 
 type shipmentView struct {
-	S     master.Shipment
-	Tree  []treeNode
-	Units int
+	S      master.Shipment
+	ShipTo string // the partner's name when the destination is a partner
+	Tree   []treeNode
+	Units  int
 }
 
 func (c *Console) shipmentPage(x *fiber.Ctx) error {
@@ -77,6 +78,9 @@ func (c *Console) shipmentPage(x *fiber.Ctx) error {
 		}
 		if !u.Sees(v.S.Client) {
 			return ErrNotFound
+		}
+		if p, err := r.Partner(v.S.Destination); err == nil && p.Name != "" {
+			v.ShipTo = p.Name
 		}
 		for _, k := range v.S.Containers {
 			un, err := r.Unit(k)

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/gs1"
 	"github.com/custodyhq/custody/shared/hlc"
 	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/shared/unit"
@@ -215,6 +216,14 @@ func (p *pages) funcs() template.FuncMap {
 		"add":  func(a, b int) int { return a + b },
 		"list": func(s ...string) []string { return s },
 		"pct5": func(p int) int { return (p + 2) / 5 * 5 },
+		"expiry": func(yymmdd string) string {
+			t, err := gs1.Date(yymmdd, p.now())
+			if err != nil {
+				return yymmdd
+			}
+			return t.Format("2 Jan 2006")
+		},
+		"num": num,
 		"has": func(u *master.User, what string) bool {
 			if u == nil {
 				return false
@@ -228,6 +237,15 @@ func (p *pages) funcs() template.FuncMap {
 			return false
 		},
 	}
+}
+
+// num writes n with thousands separated.
+func num(n uint64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // ruleName is an exception rule as people read it.
