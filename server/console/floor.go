@@ -31,6 +31,7 @@ const (
 	floorWindow    = 60   // seconds of scan counts kept
 	floorRecent    = 12   // activity lines shown
 	floorPlans     = 8    // ASNs and orders shown
+	floorOrders    = 200  // orders counted (the outbound page shows them too)
 	floorFeedBatch = 5000 // feed references read per step
 	floorPlanEvery = 2 * time.Second
 )
@@ -303,7 +304,7 @@ func (f *floor) countPlans(now time.Time) error {
 		if asns, err = asnRows(r, nil, floorPlans); err != nil {
 			return err
 		}
-		orders, err = orderRows(r, nil, floorPlans)
+		orders, err = orderRows(r, nil, floorOrders)
 		return err
 	})
 	if err != nil {
@@ -430,6 +431,20 @@ func walk(r *state.Reader, keys []event.Key, depth int, fn func(unit.State)) err
 	return nil
 }
 
+// ordersFor is the progress of the newest orders user u may see, at
+// most n, as the floor counted them last (at most floorPlanEvery ago).
+func (f *floor) ordersFor(u *master.User, n int) []planRow {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []planRow
+	for _, o := range f.orders {
+		if u.Sees(o.Client) && len(out) < n {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // floorView is what one user sees of the floor.
 type floorView struct {
 	ScansPerMin int
@@ -482,7 +497,7 @@ func (f *floor) view(u *master.User) (floorView, error) {
 		}
 	}
 	for _, o := range f.orders {
-		if u.Sees(o.Client) {
+		if u.Sees(o.Client) && len(v.Orders) < floorPlans {
 			v.Orders = append(v.Orders, o)
 		}
 	}

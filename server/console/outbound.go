@@ -50,13 +50,13 @@ func (c *Console) outboundPage(x *fiber.Ctx) error {
 			v.Shipments = append(v.Shipments, shipmentRow{S: all[i], Units: len(all[i].Containers)})
 		}
 		v.More = len(all) > to
-		if v.Page == 1 {
-			v.Orders, err = orderRows(r, u.Sees, pageSize)
-		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if v.Page == 1 {
+		v.Orders = c.floor.ordersFor(u, pageSize)
 	}
 	return c.render(x, "outbound", "Outbound", v)
 }
