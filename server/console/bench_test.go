@@ -307,4 +307,3 @@ func BenchmarkFloorEventRate(b *testing.B) {
 		b.ReportMetric(float64(msgs)/elapsed.Seconds(), "msgs/s/page")
 	}
 }
-
