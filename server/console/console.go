@@ -306,6 +306,7 @@ func (c *Console) Mount(r fiber.Router) {
 	post("/exceptions/:id", c.exceptionAction)
 	get("/trace", c.tracePage)
 	get("/trace/epcis", c.traceEPCIS)
+	post("/trace/release", c.releaseUnit)
 	get("/holds", c.holdsPage)
 	post("/holds", c.createHold)
 	post("/holds/:id/release", c.releaseHold)

@@ -385,3 +385,35 @@ func TestRecallHoldsTheLot(t *testing.T) {
 		t.Fatalf("csv: %s", csv)
 	}
 }
+
+// TestHoldAndReleaseAUnit: a lead holds one unit from the console (a
+// hold event in the console's device sequence) and releases it with a
+// reason; an operator may not release.
+func TestHoldAndReleaseAUnit(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	if code, _ := b.login("lead-a", "lead a password"); code != http.StatusSeeOther {
+		t.Fatal(code)
+	}
+	k := "(01)" + gtinA + "(21)SA1"
+	_, _, page := b.do("GET", "/holds?scope=unit", nil)
+	code, _, body := b.do("POST", "/holds", url.Values{"csrf": {csrfOf(t, page)}, "scope": {"unit"}, "ident": {k}, "reason": {"damaged"}, "note": {"crushed corner"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("hold: %d %.500s", code, body)
+	}
+	_, _, page = b.do("GET", "/trace?q="+url.QueryEscape(k), nil)
+	if !strings.Contains(page, "own: damaged") || !strings.Contains(page, "crushed corner") {
+		t.Fatalf("the unit does not show its hold: %.3000s", page)
+	}
+	tok := csrfOf(t, page)
+	if code, _, _ := b.do("POST", "/trace/release", url.Values{"csrf": {tok}, "ident": {k}, "reason": {"damaged"}}); code != http.StatusBadRequest {
+		t.Fatalf("a release without a reason: %d", code)
+	}
+	if code, _, body := b.do("POST", "/trace/release", url.Values{"csrf": {tok}, "ident": {k}, "reason": {"damaged"}, "why": {"inspected"}}); code != http.StatusSeeOther {
+		t.Fatalf("release: %d %.500s", code, body)
+	}
+	_, _, page = b.do("GET", "/trace?q="+url.QueryEscape(k), nil)
+	if strings.Contains(page, "own: damaged") || !strings.Contains(page, "inspected") {
+		t.Fatalf("after the release: %.3000s", page)
+	}
+}

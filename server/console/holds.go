@@ -493,3 +493,31 @@ func csvCell(s string) string {
 	}
 	return s
 }
+
+// releaseUnit lifts one hold reason of a unit or container (a release
+// event, which the rules allow leads and admins), with why.
+func (c *Console) releaseUnit(x *fiber.Ctx) error {
+	u := currentUser(x)
+	if !u.Role.CanRelease() {
+		return fmt.Errorf("%w: releasing needs a lead or an admin", ErrForbidden)
+	}
+	p, err := parseAnything(x.FormValue("ident"))
+	if err != nil {
+		return err
+	}
+	if p.Key == "" {
+		return fmt.Errorf("%w: name a unit or a container", ErrBadRequest)
+	}
+	reason, err := event.ParseHoldReason(x.FormValue("reason"))
+	if err != nil {
+		return fmt.Errorf("%w: which hold", ErrBadRequest)
+	}
+	why := strings.TrimSpace(x.FormValue("why"))
+	if why == "" || len(why) > event.MaxField {
+		return fmt.Errorf("%w: say why the hold is released (up to %d characters)", ErrBadRequest, event.MaxField)
+	}
+	if err := c.submitUnitEvent(x.UserContext(), u, p.Key, event.KindRelease, event.Context{Hold: reason, Reason: why}); err != nil {
+		return err
+	}
+	return x.Redirect("/trace?"+url.Values{"q": {p.Key.String()}, "done": {"released " + reason.String()}}.Encode(), fiber.StatusSeeOther)
+}

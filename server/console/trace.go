@@ -93,6 +93,8 @@ type traceView struct {
 	History  []state.Record
 	LotLink  string
 	NotFound bool
+	Own      []string // the unit's own hold reasons, to release
+	CanLead  bool
 }
 
 const (
@@ -150,6 +152,12 @@ func (c *Console) tracePage(x *fiber.Ctx) error {
 		if v.History, err = r.History(p.Key, traceHistory); err != nil {
 			return err
 		}
+		for _, h := range holdReasons {
+			if v.Unit.Holds.Has(h) {
+				v.Own = append(v.Own, h.String())
+			}
+		}
+		v.CanLead = u.Role.CanRelease()
 		if v.Unit.Lot != "" {
 			v.LotLink = "/recall?" + url.Values{"gtin": {p.Key.GTIN()}, "lot": {v.Unit.Lot}}.Encode()
 		}
