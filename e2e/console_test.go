@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/custodyhq/custody/e2e/procs"
@@ -145,6 +146,22 @@ func fetchText(t *testing.T, ctx context.Context, method, path string) (int, str
 	}
 	js := fmt.Sprintf(`fetch(%q, {method: %q, credentials: "same-origin"}).then(async r => ({status: r.status, body: await r.text()}))`, path, method)
 	res := value(t, ctx, method+" "+path, chromedp.Evaluate[answer](js, chromedp.EvalAwaitPromise))
+	return res.Status, res.Body
+}
+
+// fetchBase64 fetches a binary answer in the page and returns it as base64.
+func fetchBase64(t *testing.T, ctx context.Context, path string) (int, string) {
+	t.Helper()
+	type answer struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}
+	js := fmt.Sprintf(`fetch(%q, {credentials: "same-origin"}).then(async r => {
+		const b = new Uint8Array(await r.arrayBuffer()); let s = "";
+		for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+		return {status: r.status, body: btoa(s)};
+	})`, path)
+	res := value(t, ctx, "GET "+path, chromedp.Evaluate[answer](js, chromedp.EvalAwaitPromise))
 	return res.Status, res.Body
 }
 
@@ -343,6 +360,33 @@ func TestConsoleBrowser(t *testing.T) {
 			if err := doc.Validate(); err != nil || len(doc.Events) == 0 {
 				t.Fatalf("%s: %d events, %v", f, len(doc.Events), err)
 			}
+		}
+		// The SSCC label: a PNG whose GS1-128 barcode reads (00) and the SSCC.
+		code, b64 := fetchBase64(t, ctx, "/outbound/"+url.PathEscape(sh.ID)+"/label.png")
+		if code != 200 {
+			t.Fatalf("label: %d", code)
+		}
+		png, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shotDir, "sscc-label.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(bytes.NewReader(png))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := oned.NewCode128Reader().Decode(bmp, nil)
+		if err != nil {
+			t.Fatalf("read the label's barcode: %v", err)
+		}
+		if got := res.GetText(); !strings.HasSuffix(got, "00"+top.Key.SSCCValue()) {
+			t.Fatalf("label barcode %q, want (00)%s", got, top.Key.SSCCValue())
 		}
 		run(t, ctx, "inbound", chromedp.Navigate(base+"/inbound"), chromedp.WaitVisible(chromedp.CSS("h1")))
 		shot(t, ctx, "inbound")

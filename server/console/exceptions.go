@@ -49,7 +49,7 @@ func (c *Console) exceptionsPage(x *fiber.Ctx) error {
 	f := exceptionFilter{Rule: x.Query("rule"), Severity: x.Query("severity"), Client: x.Query("client"), Status: x.Query("status", "open"), Age: x.Query("age")}
 	sf := state.ExceptionFilter{Rule: unit.Rule(f.Rule), After: x.Query("after"), Client: func(cl string) bool {
 		return u.Sees(cl) && (f.Client == "" || cl == f.Client)
-	}, Limit: 500}
+	}, Limit: pageSize + 1}
 	switch f.Status {
 	case "", "any":
 	default:
@@ -70,6 +70,9 @@ func (c *Console) exceptionsPage(x *fiber.Ctx) error {
 			return fmt.Errorf("%w: age %q: want 1h, 24h or 7d", ErrBadRequest, f.Age)
 		}
 		since = c.cfg.Now().Add(-d)
+	}
+	if sev != 0 || !since.IsZero() {
+		sf.Limit = 500 // filtered here: read more at a time
 	}
 	v := exceptionsView{Filter: f, Rules: rules}
 	var next string

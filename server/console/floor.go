@@ -52,6 +52,23 @@ type deviceSeen struct {
 
 type sevCount struct{ High, Medium, Low int }
 
+// excInfo is what the floor counts of an open exception.
+type excInfo struct {
+	client string
+	sev    unit.Severity
+}
+
+func (n *sevCount) add(s unit.Severity, d int) {
+	switch s {
+	case unit.SeverityHigh:
+		n.High += d
+	case unit.SeverityMedium:
+		n.Medium += d
+	default:
+		n.Low += d
+	}
+}
+
 type planRow struct {
 	ID, Client, Who       string
 	Expected, Received    int
@@ -72,6 +89,7 @@ type floor struct {
 	recent   []activity
 	devices  map[string]deviceSeen
 	excs     map[string]*sevCount // client → open exceptions
+	excOf    map[string]excInfo   // id → client and severity of each open one
 	asns     []planRow
 	orders   []planRow
 	plansAt  time.Time
@@ -81,7 +99,7 @@ type floor struct {
 }
 
 func newFloor(c *Console) *floor {
-	return &floor{c: c, changed: make(chan struct{}), devices: map[string]deviceSeen{}, excs: map[string]*sevCount{}}
+	return &floor{c: c, changed: make(chan struct{}), devices: map[string]deviceSeen{}, excs: map[string]*sevCount{}, excOf: map[string]excInfo{}}
 }
 
 func (f *floor) run(ctx context.Context) {
@@ -204,8 +222,12 @@ func (f *floor) note(r *state.Reader, refs []state.FeedRef, now time.Time) error
 			}
 			acts = append(acts, activity{Key: u.Key, Client: u.Client, Status: u.Status, Holds: u.Holds, Device: u.LastDevice, At: u.Updated.Time()})
 		case state.FeedException:
+			x, err := r.Exception(ref.ID)
+			if err != nil && !errors.Is(err, state.ErrNotFound) {
+				return err
+			}
 			f.mu.Lock()
-			f.excDirty = true
+			f.noteException(ref.ID, x, err == nil && x.Active())
 			f.mu.Unlock()
 		case state.MasterASN, state.MasterOrder, state.MasterShipment:
 			f.mu.Lock()
@@ -260,8 +282,31 @@ func (f *floor) note(r *state.Reader, refs []state.FeedRef, now time.Time) error
 	return nil
 }
 
+// noteException keeps the open counts as exception id changes (f.mu
+// held).
+func (f *floor) noteException(id string, x unit.Exception, active bool) {
+	if old, ok := f.excOf[id]; ok {
+		f.excs[old.client].add(old.sev, -1)
+		delete(f.excOf, id)
+	}
+	if !active {
+		return
+	}
+	n := f.excs[x.Client]
+	if n == nil {
+		n = &sevCount{}
+		f.excs[x.Client] = n
+	}
+	n.add(x.Severity, 1)
+	f.excOf[id] = excInfo{client: x.Client, sev: x.Severity}
+}
+
+// countExceptions counts the open exceptions from the start (the first
+// step, or after the feed moved past this node's position); later
+// steps follow the changes (noteException).
 func (f *floor) countExceptions() error {
 	counts := map[string]*sevCount{}
+	of := map[string]excInfo{}
 	err := f.c.node.State().View(func(r *state.Reader) error {
 		for _, st := range []unit.ExceptionStatus{unit.ExceptionOpen, unit.ExceptionAcknowledged} {
 			page, err := r.Exceptions(state.ExceptionFilter{Status: st})
@@ -274,14 +319,8 @@ func (f *floor) countExceptions() error {
 					n = &sevCount{}
 					counts[x.Client] = n
 				}
-				switch x.Severity {
-				case unit.SeverityHigh:
-					n.High++
-				case unit.SeverityMedium:
-					n.Medium++
-				default:
-					n.Low++
-				}
+				n.add(x.Severity, 1)
+				of[x.ID] = excInfo{client: x.Client, sev: x.Severity}
 			}
 		}
 		return nil
@@ -290,7 +329,7 @@ func (f *floor) countExceptions() error {
 		return err
 	}
 	f.mu.Lock()
-	f.excs, f.excDirty = counts, false
+	f.excs, f.excOf, f.excDirty = counts, of, false
 	f.mu.Unlock()
 	return nil
 }
