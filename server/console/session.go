@@ -1,12 +1,8 @@
 package console
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -19,6 +15,7 @@ import (
 	"github.com/custodyhq/custody/server/command"
 	"github.com/custodyhq/custody/server/password"
 	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/server/webui"
 	"github.com/custodyhq/custody/shared/master"
 )
 
@@ -46,36 +43,14 @@ type sessionData struct {
 	Last   int64  `json:"l"`
 }
 
-func sign(key []byte, parts ...string) []byte {
-	m := hmac.New(sha256.New, key)
-	for _, p := range parts {
-		m.Write([]byte(p))
-		m.Write([]byte{0})
-	}
-	return m.Sum(nil)
-}
-
 func (c *Console) encodeSession(key []byte, s sessionData) string {
-	b, _ := json.Marshal(s)
-	p := base64.RawURLEncoding.EncodeToString(b)
-	return p + "." + base64.RawURLEncoding.EncodeToString(sign(key, "session", p))
+	return webui.Seal(key, "session", s)
 }
 
 func (c *Console) decodeSession(key []byte, v string) (sessionData, bool) {
 	var s sessionData
-	p, sig, ok := strings.Cut(v, ".")
-	if !ok {
-		return s, false
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, sign(key, "session", p)) {
-		return s, false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil || json.Unmarshal(b, &s) != nil {
-		return s, false
-	}
-	return s, true
+	ok := webui.Open(key, "session", v, &s)
+	return s, ok
 }
 
 func randomID() string {
@@ -187,7 +162,7 @@ func (c *Console) csrfToken(x *fiber.Ctx) string {
 	if s == nil || err != nil {
 		return ""
 	}
-	return hex.EncodeToString(sign(key, "csrf", s.ID))[:40]
+	return webui.Token(key, "csrf", s.ID)
 }
 
 // csrf refuses a state-changing request without the session's token
@@ -198,7 +173,7 @@ func (c *Console) csrf(x *fiber.Ctx) error {
 	if got == "" {
 		got = x.Get(csrfHeader)
 	}
-	if want == "" || !hmac.Equal([]byte(got), []byte(want)) {
+	if !webui.TokenOK(got, want) {
 		return c.renderError(x, fmt.Errorf("%w: this form is out of date or did not come from the console: reload the page and try again", ErrForbidden))
 	}
 	return x.Next()
@@ -207,7 +182,7 @@ func (c *Console) csrf(x *fiber.Ctx) error {
 // loginToken is the CSRF token of the sign-in form, tied to a random
 // cookie of the browser's.
 func loginToken(key []byte, nonce string) string {
-	return hex.EncodeToString(sign(key, "login", nonce))[:40]
+	return webui.Token(key, "login", nonce)
 }
 
 type loginView struct {
@@ -244,7 +219,7 @@ func (c *Console) login(x *fiber.Ctx) error {
 		return err
 	}
 	nonce := x.Cookies(loginCookie)
-	if nonce == "" || !hmac.Equal([]byte(x.FormValue(csrfField)), []byte(loginToken(key, nonce))) {
+	if nonce == "" || !webui.TokenOK(x.FormValue(csrfField), loginToken(key, nonce)) {
 		return c.showLogin(x, "The sign-in form was out of date: try again.", "", fiber.StatusForbidden)
 	}
 	id := strings.TrimSpace(x.FormValue("user"))

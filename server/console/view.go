@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/custodyhq/custody/server/webui"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/gs1"
 	"github.com/custodyhq/custody/shared/hlc"
@@ -63,11 +64,7 @@ func (c *Console) render(x *fiber.Ctx, name, title string, data any) error {
 	if err := c.pages.sets[name].ExecuteTemplate(&b, "layout", v); err != nil {
 		return err
 	}
-	x.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	x.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-	x.Set("X-Content-Type-Options", "nosniff")
-	x.Set("Referrer-Policy", "same-origin")
-	x.Set(fiber.HeaderCacheControl, "no-store")
+	webui.PageHeaders(x)
 	return x.Send(b.Bytes())
 }
 
@@ -88,7 +85,10 @@ func (c *Console) static(x *fiber.Ctx) error {
 	}
 	b, err := fs.ReadFile(assets, name)
 	if err != nil {
-		return fiber.ErrNotFound
+		var ok bool
+		if b, ok = webui.Asset(strings.TrimPrefix(name, "static/")); !ok {
+			return fiber.ErrNotFound
+		}
 	}
 	x.Set(fiber.HeaderContentType, mime.TypeByExtension(path.Ext(name)))
 	x.Set(fiber.HeaderCacheControl, "max-age=3600")
@@ -98,49 +98,12 @@ func (c *Console) static(x *fiber.Ctx) error {
 
 // clock is a time of day in the site's zone, with the date when it is
 // not today.
-func (p *pages) clock(t time.Time) string {
-	t = t.In(p.loc)
-	now := p.now().In(p.loc)
-	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
-		return t.Format("15:04")
-	}
-	return t.Format("2 Jan 15:04")
-}
+func (p *pages) clock(t time.Time) string { return p.times().Clock(t) }
 
-// ago says how long ago t was, as people say it.
-func (p *pages) ago(t time.Time) string {
-	d := p.now().Sub(t)
-	switch {
-	case d < -time.Minute:
-		return "in " + span(-d)
-	case d < 10*time.Second:
-		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%d s ago", int(d.Seconds()))
-	}
-	return span(d) + " ago"
-}
+// when shows a time as a time of day and how long ago.
+func (p *pages) when(t time.Time) template.HTML { return p.times().When(t) }
 
-func span(d time.Duration) string {
-	switch {
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
-}
-
-// when shows a time as a time of day and how long ago, with the full
-// date and zone in a tooltip and a machine-readable attribute.
-func (p *pages) when(t time.Time) template.HTML {
-	if t.IsZero() {
-		return template.HTML(`<span class="muted">never</span>`)
-	}
-	full := t.In(p.loc).Format("Mon 2 Jan 2006 15:04:05 MST")
-	return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s <span class="ago">· %s</span></time>`,
-		t.UTC().Format(time.RFC3339), template.HTMLEscapeString(full), template.HTMLEscapeString(p.clock(t)), template.HTMLEscapeString(p.ago(t))))
-}
+func (p *pages) times() webui.Times { return webui.Times{Loc: p.loc, Now: p.now} }
 
 func (p *pages) whenHLC(ts hlc.Timestamp) template.HTML {
 	if ts.IsZero() {
@@ -240,13 +203,7 @@ func (p *pages) funcs() template.FuncMap {
 }
 
 // num writes n with thousands separated.
-func num(n uint64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func num(n uint64) string { return webui.Num(n) }
 
 // ruleName is an exception rule as people read it.
 func ruleName(r unit.Rule) string {
