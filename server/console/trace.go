@@ -8,12 +8,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/custodyhq/custody/server/compliance"
+	"github.com/custodyhq/custody/server/scaninput"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/epcismap"
 	"github.com/custodyhq/custody/shared/event"
-	"github.com/custodyhq/custody/shared/gs1"
 	"github.com/custodyhq/custody/shared/unit"
 )
 
@@ -24,46 +23,13 @@ type parsed struct {
 }
 
 // parseAnything reads what is printed on a pack in any form people
-// paste: a GS1 element string (bracketed, or scanner data with GS, also
-// written as <GS> or \x1d), a GS1 Digital Link, an EPC URI, an SSCC or
-// a stored key.
+// paste (scaninput.Parse).
 func parseAnything(q string) (parsed, error) {
-	q = strings.TrimSpace(q)
-	for _, gs := range []string{"<GS>", "<gs>", `\x1d`, `\x1D`, "{GS}", "␝"} {
-		q = strings.ReplaceAll(q, gs, "\x1d")
-	}
-	if q == "" {
-		return parsed{}, fmt.Errorf("%w: paste or scan something", ErrBadRequest)
-	}
-	if strings.HasPrefix(strings.ToLower(q), "urn:epc:") {
-		k, err := compliance.KeyFromEPC(q)
-		if err != nil {
-			return parsed{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
-		}
-		return parsed{Key: k}, nil
-	}
-	if len(q) == 18 && digitsOnly(q) {
-		return parsed{Key: event.SSCC(q)}, nil
-	}
-	if len(q) == 14 && digitsOnly(q) {
-		return parsed{GTIN: q}, nil
-	}
-	d, err := gs1.Parse([]byte(q))
+	p, err := scaninput.Parse(q)
 	if err != nil {
-		return parsed{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return parsed{}, fmt.Errorf("%w: %s", ErrBadRequest, strings.TrimPrefix(err.Error(), "scaninput: "))
 	}
-	if s, ok := d.Value("00"); ok {
-		return parsed{Key: event.SSCC(s)}, nil
-	}
-	g, ok := d.Value("01")
-	if !ok {
-		return parsed{}, fmt.Errorf("%w: no GTIN (01) or SSCC (00) in it", ErrBadRequest)
-	}
-	if s, ok := d.Value("21"); ok {
-		return parsed{Key: event.SGTIN(g, s)}, nil
-	}
-	lot, _ := d.Value("10")
-	return parsed{GTIN: g, Lot: lot}, nil
+	return parsed(p), nil
 }
 
 func digitsOnly(s string) bool {
