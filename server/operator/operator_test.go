@@ -1,0 +1,411 @@
+package operator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/custodyhq/custody/server/command"
+	"github.com/custodyhq/custody/server/password"
+	"github.com/custodyhq/custody/server/sitetest"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/hlc"
+	"github.com/custodyhq/custody/shared/master"
+)
+
+const (
+	gtinA = "00300010123455" // client a
+	gtinB = "00300020123452" // client b
+)
+
+// testSite is a real one-node site with clients a and b.
+type testSite struct {
+	t    *testing.T
+	site *sitetest.Site
+	seq  map[string]uint64
+}
+
+func startSite(t *testing.T) *testSite {
+	s := &testSite{t: t, site: sitetest.Start(t, sitetest.Options{}), seq: map[string]uint64{}}
+	for _, c := range []string{"a", "b"} {
+		s.propose(command.TypeClient, master.Client{ID: c, Name: "Client " + c})
+	}
+	s.propose(command.TypeProduct, master.Product{GTIN: gtinA, Client: "a", Name: "<b>Pill A</b>", CompanyPrefixLen: 7})
+	s.propose(command.TypeProduct, master.Product{GTIN: gtinB, Client: "b", Name: "Pill B", CompanyPrefixLen: 7})
+	return s
+}
+
+func (s *testSite) url() string { return s.site.Members[0].URL() }
+
+func (s *testSite) propose(typ command.Type, v any) {
+	s.t.Helper()
+	data, err := command.EncodeJSON(typ, v)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := s.site.Members[0].Node.Propose(context.Background(), data, false); err != nil {
+		s.t.Fatalf("propose %d: %v", typ, err)
+	}
+}
+
+func (s *testSite) receive(client string, k event.Key, lot string) { s.receiveOn(client, k, lot, "") }
+
+// receiveOn receives a unit on an ASN.
+func (s *testSite) receiveOn(client string, k event.Key, lot, asn string) {
+	s.t.Helper()
+	dev := "hh-" + client
+	s.seq[dev]++
+	id, err := event.NewID(time.Now(), rand.Reader)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ev := event.Event{ID: id, Device: dev, Epoch: 1, Seq: s.seq[dev], HLC: hlc.FromTime(time.Now()), User: "admin", Site: "site", Client: client,
+		Kind: event.KindReceive, Ctx: event.Context{To: "A-01", Lot: lot, Expiry: "301231", ASN: asn}, Subjects: []event.Subject{{Key: k}}}
+	vs, err := s.site.Members[0].Node.SubmitEvents(context.Background(), []event.Event{ev}, false)
+	if err != nil || vs[0].Status != command.StatusApplied {
+		s.t.Fatalf("receive %s: %v %+v", k, err, vs)
+	}
+}
+
+type env struct {
+	t     *testing.T
+	sites []*testSite
+	op    *Operator
+	app   *fiber.App
+}
+
+func verifier(t *testing.T, pw string) User {
+	v, err := password.New(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return User{Pass: v}
+}
+
+// newEnv: two sites (north, south), both with clients a and b; the
+// operator sees a and b at north, only a at south. Users: ann (lead of
+// a), bob (viewer of b), all (viewer of every client).
+func newEnv(t *testing.T) *env {
+	e := &env{t: t, sites: []*testSite{startSite(t), startSite(t)}}
+	users := []User{verifier(t, "ann password 1"), verifier(t, "bob password 1"), verifier(t, "all password 1")}
+	users[0].ID, users[0].Role, users[0].Clients = "ann", RoleLead, []string{"a"}
+	users[1].ID, users[1].Role, users[1].Clients = "bob", RoleViewer, []string{"b"}
+	users[2].ID, users[2].Role, users[2].Clients = "all", RoleViewer, []string{"*"}
+	f := File{Users: users, Sites: []Site{
+		{ID: "north", Name: "North DC", URL: e.sites[0].url(), User: "admin", Clients: []string{"a", "b"}},
+		{ID: "south", Name: "South DC", URL: e.sites[1].url(), User: "admin", Clients: []string{"a"}},
+	}}
+	var err error
+	e.op, err = New(Config{File: f, DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.op.cache.Close() })
+	e.app = fiber.New(fiber.Config{DisableStartupMessage: true})
+	e.op.Mount(e.app)
+	return e
+}
+
+func (e *env) poll() { e.op.poller.round(context.Background()) }
+
+type browser struct {
+	e       *env
+	cookies map[string]string
+}
+
+func (e *env) browser() *browser { return &browser{e: e, cookies: map[string]string{}} }
+
+func (b *browser) do(method, path string, form url.Values) (int, http.Header, string) {
+	b.e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range b.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	resp, err := b.e.app.Test(req, -1)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Value == "" || !c.Expires.IsZero() && c.Expires.Before(time.Unix(10, 0)) {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c.Value
+		}
+	}
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(out)
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in %.300s", page)
+	}
+	return m[1]
+}
+
+func (b *browser) login(user, pw string) (int, string) {
+	b.e.t.Helper()
+	_, _, page := b.do("GET", "/login", nil)
+	code, h, body := b.do("POST", "/login", url.Values{"csrf": {csrfOf(b.e.t, page)}, "user": {user}, "password": {pw}, "next": {"/"}})
+	if code == http.StatusSeeOther {
+		return code, h.Get("Location")
+	}
+	return code, body
+}
+
+func (b *browser) page(path string) string {
+	b.e.t.Helper()
+	code, _, page := b.do("GET", path, nil)
+	if code != http.StatusOK {
+		b.e.t.Fatalf("%s: %d %.800s", path, code, page)
+	}
+	return page
+}
+
+func signedIn(t *testing.T, e *env, user, pw string) *browser {
+	b := e.browser()
+	if code, loc := b.login(user, pw); code != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("%s signs in: %d %s", user, code, loc)
+	}
+	return b
+}
+
+// TestNetworkQueueAndDown: the overview and the queue from real sites;
+// a user sees only the clients granted both to the user and, per site,
+// to the operator; a stopped site is down with its last known state.
+func TestNetworkQueueAndDown(t *testing.T) {
+	e := newEnv(t)
+	north, south := e.sites[0], e.sites[1]
+	// A unit received twice raises a duplicate serial exception.
+	twice := func(s *testSite, client, gtin, serial string) {
+		s.receiveOn(client, event.SGTIN(gtin, serial), "L1", "ASN-1")
+		s.receiveOn(client, event.SGTIN(gtin, serial), "L1", "ASN-2")
+	}
+	twice(north, "a", gtinA, "XA1")
+	twice(north, "b", gtinB, "XB1")
+	twice(south, "b", gtinB, "XB2") // b at south: not granted to the operator
+	twice(south, "a", gtinA, "XA2")
+	e.poll()
+
+	all := signedIn(t, e, "all", "all password 1")
+	p := all.page("/")
+	if strings.Count(p, "● up") != 2 || !strings.Contains(p, "North DC") || !strings.Contains(p, "South DC") {
+		t.Fatalf("overview: both sites up expected: %.3000s", p)
+	}
+	q := all.page("/exceptions")
+	for _, want := range []string{"XA1", "XB1", "XA2"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("queue lacks %s", want)
+		}
+	}
+	if strings.Contains(q, "XB2") {
+		t.Error("queue shows b's exception at south, a client the operator is not granted there")
+	}
+	if !strings.Contains(q, e.sites[0].url()+"/exceptions/") {
+		t.Error("queue rows do not open at their site's console")
+	}
+
+	bob := signedIn(t, e, "bob", "bob password 1")
+	q = bob.page("/exceptions")
+	if !strings.Contains(q, "XB1") || strings.Contains(q, "XA1") || strings.Contains(q, "XA2") {
+		t.Fatalf("bob (client b) sees: %.3000s", q)
+	}
+	if p := bob.page("/"); strings.Contains(p, "South DC") {
+		t.Error("bob sees south, where the operator sees no client of his")
+	}
+	q = all.page("/exceptions?site=south")
+	if strings.Contains(q, "XA1") || !strings.Contains(q, "XA2") {
+		t.Error("the site filter does not filter")
+	}
+
+	// South stops: it is shown down, with its last known exceptions.
+	south.site.StopAll()
+	e.poll()
+	p = all.page("/")
+	if !strings.Contains(p, "▼ down") || !strings.Contains(p, "showing its last known state") {
+		t.Fatalf("a stopped site is not shown down: %.4000s", p)
+	}
+	if q := all.page("/exceptions?site=south"); !strings.Contains(q, "XA2") || !strings.Contains(q, "Not answering now") {
+		t.Fatalf("the down site's last known exceptions: %.3000s", q)
+	}
+	// A new operator on the same cache shows the last known state
+	// before it reads again.
+	snap, ok, err := e.op.cache.snapshot("south")
+	if err != nil || !ok || len(snap.Exceptions) == 0 || snap.Contact.IsZero() {
+		t.Fatalf("cached south: %v %v %+v", ok, err, snap)
+	}
+}
+
+// TestSearchAndRecall: a serial is found at the site that has it, a lot
+// across both sites, the recall CSV has every unit, a lead's hold
+// reaches both sites, and a user of b finds nothing of a.
+func TestSearchAndRecall(t *testing.T) {
+	e := newEnv(t)
+	north, south := e.sites[0], e.sites[1]
+	north.receive("a", event.SGTIN(gtinA, "S1"), "LOT7")
+	north.receive("a", event.SGTIN(gtinA, "S2"), "LOT7")
+	south.receive("a", event.SGTIN(gtinA, "S3"), "LOT7")
+	north.receive("b", event.SGTIN(gtinB, "S9"), "LOTB")
+	e.poll()
+
+	ann := signedIn(t, e, "ann", "ann password 1")
+	p := ann.page("/search?q=" + url.QueryEscape("(01)"+gtinA+"(21)S3"))
+	if !strings.Contains(p, "found at <strong>1</strong> of 2 sites") {
+		t.Fatalf("serial search: %.3000s", p)
+	}
+	if strings.Contains(p, "<b>Pill A</b>") {
+		t.Fatal("unescaped output")
+	}
+	code, h, _ := ann.do("GET", "/search?q="+url.QueryEscape("(01)"+gtinA+"(10)LOT7"), nil)
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/recall?") {
+		t.Fatalf("a lot search goes to the recall: %d %s", code, h.Get("Location"))
+	}
+	p = ann.page("/recall?gtin=" + gtinA + "&lot=LOT7")
+	if !strings.Contains(p, "<strong>3</strong> units across the network") {
+		t.Fatalf("recall: %.3000s", p)
+	}
+	code, hdr, body := ann.do("GET", "/recall.csv?gtin="+gtinA+"&lot=LOT7", nil)
+	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", code, hdr.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("csv rows: %v %d\n%s", err, len(rows), body)
+	}
+	sites := map[string]int{}
+	for _, r := range rows[1:] {
+		sites[r[0]]++
+		if r[1] != "a" || r[2] != gtinA || r[5] != "LOT7" {
+			t.Errorf("csv row %v", r)
+		}
+	}
+	if sites["north"] != 2 || sites["south"] != 1 {
+		t.Fatalf("csv per site: %v", sites)
+	}
+	// The lead holds the lot at both sites.
+	tok := csrfOf(t, p)
+	if code, _, _ := ann.do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}}); code != http.StatusForbidden {
+		t.Fatalf("a hold without the CSRF token: %d", code)
+	}
+	code, h, _ = ann.do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}, "csrf": {tok}, "note": {"recall R-1"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("hold: %d", code)
+	}
+	p = ann.page(h.Get("Location"))
+	if strings.Count(p, "held (") != 2 || !strings.Contains(p, "3 held") {
+		t.Fatalf("recall holds: %.4000s", p)
+	}
+
+	bob := signedIn(t, e, "bob", "bob password 1")
+	if p := bob.page("/search?q=" + url.QueryEscape("(01)"+gtinA+"(21)S1")); !strings.Contains(p, "found at <strong>0</strong>") {
+		t.Fatalf("bob finds a's unit: %.2000s", p)
+	}
+	if _, _, body := bob.do("GET", "/recall.csv?gtin="+gtinA+"&lot=LOT7", nil); strings.Count(body, "\n") != 1 {
+		t.Fatalf("bob's recall CSV has a's units: %s", body)
+	}
+	if code, _, _ := bob.do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}, "csrf": {csrfOf(t, bob.page("/recall"))}}); code != http.StatusForbidden {
+		t.Fatalf("a viewer places a hold: %d", code)
+	}
+}
+
+// TestSignIn: wrong password, unknown user, the lock, CSRF, sign-out
+// ending every session of the user.
+func TestSignIn(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	if code, _, _ := b.do("GET", "/", nil); code != http.StatusSeeOther {
+		t.Fatalf("signed out: / answered %d", code)
+	}
+	if code, _, _ := b.do("POST", "/login", url.Values{"csrf": {"00"}, "user": {"ann"}, "password": {"ann password 1"}}); code != http.StatusForbidden {
+		t.Fatalf("sign-in without the form's token: %d", code)
+	}
+	if code, _ := b.login("nobody", "whatever pw"); code != http.StatusUnauthorized {
+		t.Fatalf("unknown user: %d", code)
+	}
+	other := signedIn(t, e, "ann", "ann password 1")
+	for i := 0; i < maxFailures-1; i++ {
+		if code, _ := b.login("ann", "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i, code)
+		}
+	}
+	if code, body := b.login("ann", "wrong password"); code != http.StatusTooManyRequests || !strings.Contains(body, "locked") {
+		t.Fatalf("the fifth wrong password: %d", code)
+	}
+	if code, _ := b.login("ann", "ann password 1"); code != http.StatusTooManyRequests {
+		t.Fatalf("a locked user signs in: %d", code)
+	}
+	// Sign-out ends the user's other sessions too.
+	second := signedIn(t, e, "bob", "bob password 1")
+	third := signedIn(t, e, "bob", "bob password 1")
+	tok := csrfOf(t, second.page("/"))
+	if code, _, _ := second.do("POST", "/logout", url.Values{}); code != http.StatusUnauthorized && code != http.StatusForbidden {
+		t.Fatalf("sign-out without a token: %d", code)
+	}
+	if code, _, _ := second.do("POST", "/logout", url.Values{"csrf": {tok}}); code != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", code)
+	}
+	if code, _, _ := third.do("GET", "/", nil); code != http.StatusSeeOther {
+		t.Fatalf("another session of a signed-out user: %d", code)
+	}
+	if code, _, _ := other.do("GET", "/", nil); code != http.StatusOK {
+		t.Fatalf("ann's session ended with bob's: %d", code)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	u := verifier(t, "ann password 1")
+	u.ID, u.Role, u.Clients = "ann", RoleViewer, []string{"a"}
+	good := func() File {
+		return File{Users: []User{u}, Sites: []Site{{ID: "n", URL: "http://127.0.0.1:1", User: "op", Clients: []string{"a"}}}}
+	}
+	tests := []struct {
+		name string
+		edit func(f *File)
+		ok   bool
+	}{
+		{"good", func(f *File) {}, true},
+		{"no sites", func(f *File) { f.Sites = nil }, false},
+		{"bad url", func(f *File) { f.Sites[0].URL = "ftp://x" }, false},
+		{"https without certs", func(f *File) { f.Sites[0].URL = "https://x:1" }, false},
+		{"no clients", func(f *File) { f.Sites[0].Clients = nil }, false},
+		{"same site twice", func(f *File) { f.Sites = append(f.Sites, f.Sites[0]) }, false},
+		{"bad role", func(f *File) { f.Users[0].Role = "admin" }, false},
+		{"no password", func(f *File) { f.Users[0].Pass.Hash = nil }, false},
+		{"short key", func(f *File) { f.DigestKey = "abcd" }, false},
+		{"bad poll", func(f *File) { f.Poll = "1ms" }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := good()
+			f.Users = []User{u}
+			tc.edit(&f)
+			err := f.Check()
+			if (err == nil) != tc.ok {
+				t.Fatalf("Check = %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
+}

@@ -1,0 +1,250 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/custodyhq/custody/shared/master"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+// Snapshot is what the operator last read from a site. Up says whether
+// the last read worked; when it did not, the rest is the last known
+// state, as of Contact.
+type Snapshot struct {
+	Site    string        `json:"site"`
+	Up      bool          `json:"up"`
+	Error   string        `json:"error,omitempty"`
+	Tried   time.Time     `json:"tried"`   // the last read, good or not
+	Contact time.Time     `json:"contact"` // the last good read
+	Took    time.Duration `json:"took"`
+	Leader  string        `json:"leader"`
+	Nodes   int           `json:"nodes"`
+	NodesUp int           `json:"nodesUp"`
+	Applied uint64        `json:"applied"`
+	// Online is the devices with a sync session on the node read (-1:
+	// not known).
+	Online int `json:"online"`
+	// Clients counts inbound and outbound records per granted client.
+	Clients map[string]Counts `json:"clients"`
+	// Exceptions are the open and acknowledged ones of the granted
+	// clients (up to ExceptionLimit; More when there were more).
+	Exceptions []unit.Exception `json:"exceptions"`
+	More       bool             `json:"more,omitempty"`
+}
+
+// Counts are a client's records at a site.
+type Counts struct {
+	ASNs       int `json:"asns,omitempty"`
+	ASNsClosed int `json:"asnsClosed,omitempty"` // fully received
+	Shipments  int `json:"shipments,omitempty"`
+	Departed   int `json:"departed,omitempty"`
+}
+
+// ExceptionLimit bounds the exceptions kept per site and status.
+const ExceptionLimit = 2000
+
+// poller reads every site every Poll, each read bounded by Timeout, and
+// keeps the snapshots in the cache. A site that does not answer keeps
+// its last known state; nothing at a site waits on the operator.
+type poller struct {
+	o *Operator
+	// mu guards last (the snapshots in memory, for pages).
+	mu   sync.RWMutex
+	last map[string]Snapshot
+	// kick asks for a round now.
+	kick chan struct{}
+}
+
+func newPoller(o *Operator) (*poller, error) {
+	p := &poller{o: o, last: map[string]Snapshot{}, kick: make(chan struct{}, 1)}
+	for _, s := range o.cfg.Sites {
+		snap, ok, err := o.cache.snapshot(s.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			snap = Snapshot{Site: s.ID, Online: -1}
+		}
+		// Known from before this process: not up until read again.
+		snap.Up = false
+		if snap.Error == "" {
+			snap.Error = "not read yet since the operator started"
+		}
+		p.last[s.ID] = snap
+	}
+	return p, nil
+}
+
+func (p *poller) run(ctx context.Context) {
+	t := time.NewTicker(p.o.cfg.Poll)
+	defer t.Stop()
+	for {
+		p.round(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.kick:
+		}
+	}
+}
+
+// round reads every site at once and waits for all of them.
+func (p *poller) round(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, s := range p.o.sites {
+		wg.Add(1)
+		go func(c *siteClient) {
+			defer wg.Done()
+			p.readSite(ctx, c)
+		}(s)
+	}
+	wg.Wait()
+	if p.o.digests != nil {
+		p.o.digests.round(ctx)
+	}
+}
+
+// readSite reads one site and records the outcome.
+func (p *poller) readSite(ctx context.Context, c *siteClient) {
+	start := p.o.cfg.Now()
+	rctx, cancel := context.WithTimeout(ctx, p.o.cfg.Timeout)
+	defer cancel()
+	snap, err := read(rctx, c)
+	now := p.o.cfg.Now()
+	p.mu.Lock()
+	if err != nil {
+		prev := p.last[c.site.ID]
+		prev.Up, prev.Error, prev.Tried = false, err.Error(), now
+		if errors.Is(rctx.Err(), context.DeadlineExceeded) {
+			prev.Error = "no answer within " + p.o.cfg.Timeout.String() + ": " + err.Error()
+		}
+		snap = prev
+	} else {
+		snap.Site, snap.Up, snap.Tried, snap.Contact, snap.Took = c.site.ID, true, now, now, now.Sub(start)
+	}
+	p.last[c.site.ID] = snap
+	p.mu.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
+	if err := p.o.cache.putSnapshot(snap); err != nil {
+		p.o.log.Warn("operator: cache a site's state", "site", c.site.ID, "err", err)
+	}
+	if err != nil {
+		p.o.log.Info("operator: site unreachable", "site", c.site.ID, "err", err)
+	}
+}
+
+// read is one site's state now.
+func read(ctx context.Context, c *siteClient) (Snapshot, error) {
+	s := Snapshot{Online: -1}
+	var st struct {
+		Leader string `json:"leader"`
+		Nodes  []struct {
+			ID      string `json:"id"`
+			State   string `json:"state"`
+			Applied uint64 `json:"applied"`
+		} `json:"nodes"`
+	}
+	if err := c.get(ctx, "/api/v1/cluster/status", nil, &st); err != nil {
+		return s, err
+	}
+	s.Leader, s.Nodes = st.Leader, len(st.Nodes)
+	for _, n := range st.Nodes {
+		if n.State != "unreachable" && n.State != "" {
+			s.NodesUp++
+		}
+		if n.ID == st.Leader {
+			s.Applied = n.Applied
+		}
+	}
+	if v, ok, err := c.metric(ctx, "custody_sync_devices"); err != nil {
+		return s, err
+	} else if ok {
+		s.Online = int(v)
+	}
+	var asns struct {
+		Items []master.ASN `json:"items"`
+	}
+	if err := c.get(ctx, "/api/v1/asns", nil, &asns); err != nil {
+		return s, err
+	}
+	s.Clients = map[string]Counts{}
+	for _, cl := range c.site.Clients {
+		if cl != "*" {
+			s.Clients[cl] = Counts{}
+		}
+	}
+	for _, a := range asns.Items {
+		if c.grants(a.Client) {
+			n := s.Clients[a.Client]
+			n.ASNs++
+			if a.Closed {
+				n.ASNsClosed++
+			}
+			s.Clients[a.Client] = n
+		}
+	}
+	var ships struct {
+		Items []master.Shipment `json:"items"`
+	}
+	if err := c.get(ctx, "/api/v1/shipments", nil, &ships); err != nil {
+		return s, err
+	}
+	for _, x := range ships.Items {
+		if c.grants(x.Client) {
+			n := s.Clients[x.Client]
+			n.Shipments++
+			if x.Departed {
+				n.Departed++
+			}
+			s.Clients[x.Client] = n
+		}
+	}
+	s.Exceptions = []unit.Exception{}
+	for _, status := range []string{"open", "acknowledged"} {
+		var page struct {
+			Items []unit.Exception `json:"items"`
+			Next  string           `json:"next"`
+		}
+		q := url.Values{"status": {status}, "limit": {strconv.Itoa(ExceptionLimit)}}
+		if err := c.get(ctx, "/api/v1/exceptions", q, &page); err != nil {
+			return s, err
+		}
+		for _, x := range page.Items {
+			if c.grants(x.Client) {
+				s.Exceptions = append(s.Exceptions, x)
+			}
+		}
+		s.More = s.More || page.Next != ""
+	}
+	return s, nil
+}
+
+// grants reports whether the configuration lets the operator see
+// client cl at this site (the site's own grants filtered already).
+func (c *siteClient) grants(cl string) bool {
+	for _, g := range c.site.Clients {
+		if g == cl || g == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// snapshots are the last known states, in the configuration's order.
+func (p *poller) snapshots() []Snapshot {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]Snapshot, 0, len(p.o.cfg.Sites))
+	for _, s := range p.o.cfg.Sites {
+		out = append(out, p.last[s.ID])
+	}
+	return out
+}
