@@ -252,6 +252,9 @@ func (s *Server) routes() {
 	v1.Get("/holds/:id", s.getHold)
 	v1.Post("/holds/:id/release", s.lead, s.releaseHold)
 
+	v1.Post("/digests", s.digests)
+	v1.Post("/digests/find", s.findDigests)
+	v1.Post("/network-duplicates", s.lead, s.networkDuplicate)
 	v1.Get("/exceptions", s.listExceptions)
 	v1.Get("/exceptions/:id", s.getException)
 	v1.Post("/exceptions/:id/acknowledge", s.exceptionTo(ackStatus))

@@ -237,6 +237,10 @@ func (b *batch) apply(e Entry) any {
 		must(b.tx.SetFeedLimit(v.Refs), "feed limit")
 	case TypeConsoleKey, TypePassword, TypeAccount, TypeSignIn:
 		return b.console(e.Index, t, payload)
+	case TypeNetworkDuplicate:
+		var v NetworkDuplicate
+		decode(&v)
+		return b.networkDuplicate(&v)
 	default:
 		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
 	}

@@ -327,6 +327,7 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 		TypePassword:   consoleSamples(t)[TypePassword],
 		TypeAccount:    consoleSamples(t)[TypeAccount],
 		TypeSignIn:     consoleSamples(t)[TypeSignIn],
+		TypeNetworkDuplicate: networkSamples(t),
 	}
 }
 

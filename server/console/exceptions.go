@@ -27,7 +27,7 @@ const scanLimit = 20000
 var rules = []unit.Rule{unit.RuleDoublePick, unit.RuleDoublePack, unit.RuleHoldOverridesPick, unit.RuleHeldUnitMoved,
 	unit.RuleShippedWhileHeld, unit.RuleActionOnInactive, unit.RuleClockSkew, unit.RuleDuplicateSerial, unit.RuleOverage,
 	unit.RuleShortage, unit.RuleExpired, unit.RuleRecalled, unit.RuleAggregation, unit.RuleUnknownGTIN, unit.RuleNoData,
-	unit.RuleLotMismatch, unit.RuleExpiryMismatch, unit.RuleDamaged, unit.RuleWrongSerial}
+	unit.RuleLotMismatch, unit.RuleExpiryMismatch, unit.RuleDamaged, unit.RuleWrongSerial, unit.RuleDuplicateInNetwork}
 
 type exceptionFilter struct {
 	Rule, Severity, Client, Status, Age string

@@ -27,6 +27,9 @@ const (
 	RuleExpiryMismatch    Rule = "EXPIRY_MISMATCH"
 	RuleDamaged           Rule = "DAMAGED"
 	RuleWrongSerial       Rule = "WRONG_SERIAL"
+	// RuleDuplicateInNetwork: the operator of a network of sites found
+	// the unit's GTIN and serial received at another site too.
+	RuleDuplicateInNetwork Rule = "DUPLICATE_IN_NETWORK"
 )
 
 // Severity orders exceptions for the people who work them.
@@ -79,7 +82,7 @@ func (r Rule) Info() RuleInfo {
 	switch r {
 	case RuleDoublePick, RuleDoublePack, RuleClockSkew:
 		return RuleInfo{SeverityLow, true}
-	case RuleShippedWhileHeld, RuleDuplicateSerial, RuleRecalled:
+	case RuleShippedWhileHeld, RuleDuplicateSerial, RuleRecalled, RuleDuplicateInNetwork:
 		return RuleInfo{SeverityHigh, false}
 	}
 	return RuleInfo{SeverityMedium, true}
