@@ -48,7 +48,10 @@ func TestNetworkDuplicate(t *testing.T) {
 		t.Fatalf("again: %v, want %s", again[0], id)
 	}
 	var xs state.Page[unit.Exception]
-	st.View(func(r *state.Reader) error { xs, _ = r.Exceptions(state.ExceptionFilter{Rule: unit.RuleDuplicateInNetwork}); return nil })
+	st.View(func(r *state.Reader) error {
+		xs, _ = r.Exceptions(state.ExceptionFilter{Rule: unit.RuleDuplicateInNetwork})
+		return nil
+	})
 	if len(xs.Items) != 1 {
 		t.Fatalf("%d exceptions, want 1", len(xs.Items))
 	}
