@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -29,6 +30,18 @@ type digestRequest struct {
 	Key   []byte `json:"key"` // base64 in JSON
 	After string `json:"after"`
 	Limit int    `json:"limit"`
+	// Clients narrows the answer to these clients (of those granted);
+	// empty: every granted client.
+	Clients []string `json:"clients"`
+}
+
+// narrow is the user's client filter, narrowed to clients when given.
+func narrow(c *fiber.Ctx, clients []string) func(string) bool {
+	see := sees(c)
+	if len(clients) == 0 {
+		return see
+	}
+	return func(cl string) bool { return see(cl) && slices.Contains(clients, cl) }
 }
 
 type digestPage struct {
@@ -55,7 +68,7 @@ func (s *Server) digests(c *fiber.Ctx) error {
 	if req.Limit > digestPageMax {
 		return badField("limit", "at most %d", digestPageMax)
 	}
-	see := sees(c)
+	see := narrow(c, req.Clients)
 	var out digestPage
 	err := s.read(c, func(r *state.Reader) error {
 		page, err := r.Units(state.UnitFilter{Client: see, After: req.After, Limit: req.Limit})
@@ -80,6 +93,7 @@ func (s *Server) digests(c *fiber.Ctx) error {
 type digestFind struct {
 	Key     []byte   `json:"key"`
 	Digests []string `json:"digests"` // 16 hex digits each
+	Clients []string `json:"clients"` // as in digestRequest
 }
 
 type digestUnit struct {
@@ -109,7 +123,7 @@ func (s *Server) findDigests(c *fiber.Ctx) error {
 		ds, _ := serialdigest.Decode(b)
 		want[ds[0]] = h
 	}
-	see := sees(c)
+	see := narrow(c, req.Clients)
 	out := []digestUnit{}
 	err := s.read(c, func(r *state.Reader) error {
 		after := ""

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/custodyhq/custody/server/serialdigest"
@@ -50,6 +51,12 @@ func TestSerialDigests(t *testing.T) {
 	}
 	if n != len(ds) {
 		t.Fatalf("paged %d digests, want %d", n, len(ds))
+	}
+	// The admin sees both clients; narrowed to b, a's unit is not there.
+	adm.ok("POST", "/api/v1/digests", map[string]any{"key": key, "clients": []string{"b"}}, &page)
+	ds, _ = serialdigest.Decode(page.Digests)
+	if slices.Contains(ds, da) || !slices.Contains(ds, db) {
+		t.Fatal("digests narrowed to client b")
 	}
 	if code := status(t, adm, "POST", "/api/v1/digests", map[string]any{"key": key[:8]}); code != http.StatusBadRequest {
 		t.Fatalf("a short key: %d", code)

@@ -23,7 +23,7 @@ const (
 	keySessionKey = "console/key"
 	prefixSite    = "site/"  // + site id → Snapshot
 	prefixEpoch   = "epoch/" // + user id → uint64
-	prefixDigest  = "digest/"
+	keyDuplicates = "duplicates" // → []dupRow
 )
 
 func openCache(dir string, log *slog.Logger) (*cache, error) {

@@ -22,6 +22,7 @@ import (
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
 	"github.com/custodyhq/custody/shared/master"
+	"github.com/custodyhq/custody/shared/unit"
 )
 
 const (
@@ -102,7 +103,7 @@ func newEnv(t *testing.T) *env {
 	users[0].ID, users[0].Role, users[0].Clients = "ann", RoleLead, []string{"a"}
 	users[1].ID, users[1].Role, users[1].Clients = "bob", RoleViewer, []string{"b"}
 	users[2].ID, users[2].Role, users[2].Clients = "all", RoleViewer, []string{"*"}
-	f := File{Users: users, Sites: []Site{
+	f := File{Users: users, DigestKey: strings.Repeat("ab", 32), Sites: []Site{
 		{ID: "north", Name: "North DC", URL: e.sites[0].url(), User: "admin", Clients: []string{"a", "b"}},
 		{ID: "south", Name: "South DC", URL: e.sites[1].url(), User: "admin", Clients: []string{"a"}},
 	}}
@@ -407,5 +408,52 @@ func TestConfigCheck(t *testing.T) {
 				t.Fatalf("Check = %v, want ok %v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestCrossSiteDuplicate: a serial received at both sites is raised as
+// a high-severity exception at both, once; a serial at one site only,
+// and another client's units, raise nothing.
+func TestCrossSiteDuplicate(t *testing.T) {
+	e := newEnv(t)
+	north, south := e.sites[0], e.sites[1]
+	dup := event.SGTIN(gtinA, "CLONE1")
+	north.receive("a", dup, "L1")
+	north.receive("a", event.SGTIN(gtinA, "ONLY-N"), "L1")
+	south.receive("a", event.SGTIN(gtinA, "ONLY-S"), "L1")
+	north.receive("b", event.SGTIN(gtinB, "B1"), "L1")
+	south.receive("b", event.SGTIN(gtinB, "B1"), "L1") // b is not the operator's at south
+	e.poll()
+	south.receive("a", dup, "L1")
+	e.poll()
+	e.poll() // a second round raises nothing more
+
+	for i, s := range e.sites {
+		var xs struct {
+			Items []unit.Exception `json:"items"`
+		}
+		c := e.op.sites[i]
+		if err := c.get(context.Background(), "/api/v1/exceptions", url.Values{"rule": {string(unit.RuleDuplicateInNetwork)}}, &xs); err != nil {
+			t.Fatal(err)
+		}
+		if len(xs.Items) != 1 || xs.Items[0].Unit != dup || xs.Items[0].Severity != unit.SeverityHigh {
+			t.Fatalf("site %d: network duplicates %+v", i, xs.Items)
+		}
+		other := "South DC"
+		if i == 1 {
+			other = "North DC"
+		}
+		if !strings.Contains(xs.Items[0].Detail, other) {
+			t.Errorf("site %d: the exception does not name %s: %s", i, other, xs.Items[0].Detail)
+		}
+		_ = s
+	}
+	all := signedIn(t, e, "all", "all password 1")
+	if p := all.page("/duplicates"); !strings.Contains(p, "CLONE1") || strings.Contains(p, ">B1<") || strings.Count(p, "✓ exception") != 2 {
+		t.Fatalf("duplicates page: %.4000s", p)
+	}
+	bob := signedIn(t, e, "bob", "bob password 1")
+	if p := bob.page("/duplicates"); strings.Contains(p, "CLONE1") {
+		t.Fatal("bob (client b) sees a's duplicate")
 	}
 }
