@@ -21,8 +21,8 @@ type cache struct {
 // Keys of the cache.
 const (
 	keySessionKey = "console/key"
-	prefixSite    = "site/"  // + site id → Snapshot
-	prefixEpoch   = "epoch/" // + user id → uint64
+	prefixSite    = "site/"      // + site id → Snapshot
+	prefixEpoch   = "epoch/"     // + user id → uint64
 	keyDuplicates = "duplicates" // → []dupRow
 )
 
