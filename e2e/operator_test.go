@@ -1,0 +1,352 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/custodyhq/custody/e2e/procs"
+	"github.com/custodyhq/custody/server/operator"
+	"github.com/custodyhq/custody/server/password"
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/hlc"
+	"github.com/custodyhq/custody/shared/master"
+	"github.com/custodyhq/custody/shared/unit"
+)
+
+// The operator console over three real one-node sites (custody-server
+// processes) and a real custody-operator process, in a real browser:
+// the network, the exception queue, a serial search, a network lot
+// recall with its CSV and holds, a serial received at two sites flagged
+// at both, a site killed and shown down, and a user of one client who
+// sees nothing of the other. Screenshots go to
+// artifacts/screenshots/operator/.
+
+const (
+	opShotDir  = "../artifacts/screenshots/operator"
+	gtinAcme   = "00300010123455"
+	gtinGlobex = "00300020123452"
+)
+
+// opSite is one site of the network with the clients it serves.
+type opSite struct {
+	id, name string
+	clients  []string
+	srv      *procs.Server
+	adm      *procs.API
+	epoch    uint32
+	seq      uint64
+}
+
+func (s *opSite) seed(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	do := func(method, path string, body any) {
+		t.Helper()
+		if err := s.adm.Do(ctx, method, path, body, nil); err != nil {
+			t.Fatalf("%s %s %s: %v", s.id, method, path, err)
+		}
+	}
+	do("PUT", "/api/v1/site", master.Site{ID: s.id, Name: s.name})
+	for _, c := range s.clients {
+		do("PUT", "/api/v1/clients/"+c, map[string]any{"name": strings.ToUpper(c[:1]) + c[1:]})
+		g := map[string]string{"acme": gtinAcme, "globex": gtinGlobex}[c]
+		do("PUT", "/api/v1/products/"+g, map[string]any{"client": c, "name": "Pill of " + c, "companyPrefixLen": 7})
+	}
+	// The operator's user here: a lead of this site's clients.
+	do("PUT", "/api/v1/users/operator", map[string]any{"name": "Network operator", "role": "lead", "clients": s.clients})
+	s.epoch = uint32(time.Now().UnixNano())
+}
+
+// receive receives units through the API, as the site's admin on a
+// handheld-like device of its own.
+func (s *opSite) receive(t *testing.T, client, lot, asn string, serials ...string) {
+	t.Helper()
+	g := map[string]string{"acme": gtinAcme, "globex": gtinGlobex}[client]
+	var evs []event.Event
+	for _, sn := range serials {
+		id, err := event.NewID(time.Now(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.seq++
+		evs = append(evs, event.Event{ID: id, Device: "hh-" + s.id, Epoch: s.epoch, Seq: s.seq, HLC: hlc.FromTime(time.Now()), User: "admin",
+			Site: s.id, Client: client, Kind: event.KindReceive, Ctx: event.Context{To: "A-01", Lot: lot, Expiry: "301231", ASN: asn},
+			Subjects: []event.Subject{{Key: event.SGTIN(g, sn)}}})
+	}
+	var v struct {
+		Verdicts []struct {
+			Status string `json:"status"`
+		} `json:"verdicts"`
+	}
+	if err := s.adm.Do(context.Background(), "POST", "/api/v1/events", map[string]any{"events": evs}, &v); err != nil {
+		t.Fatalf("%s receive: %v", s.id, err)
+	}
+	for _, x := range v.Verdicts {
+		if x.Status != "applied" {
+			t.Fatalf("%s receive: %+v", s.id, v.Verdicts)
+		}
+	}
+}
+
+func (s *opSite) exceptions(t *testing.T, rule unit.Rule) []unit.Exception {
+	t.Helper()
+	var xs struct{ Items []unit.Exception }
+	if err := s.adm.Get("/api/v1/exceptions?rule="+string(rule), &xs); err != nil {
+		t.Fatalf("%s exceptions: %v", s.id, err)
+	}
+	return xs.Items
+}
+
+func opUser(t *testing.T, id string, role operator.Role, pw string, clients ...string) operator.User {
+	v, err := password.New(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return operator.User{ID: id, Role: role, Clients: clients, Pass: v}
+}
+
+func opShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	b := value(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.MkdirAll(opShotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(opShotDir, name+".png"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// signInOperator signs out whoever is signed in, then signs user in.
+func signInOperator(t *testing.T, ctx context.Context, base, user, pw string) {
+	t.Helper()
+	run(t, ctx, "sign out", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("form.who button")),
+		chromedp.Click(chromedp.CSS("form.who button")), chromedp.WaitVisible(chromedp.CSS("#user")))
+	signIn(t, ctx, base, user, pw)
+}
+
+func httpGet(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestOperatorNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser and process test: not with -short")
+	}
+	ctx := newBrowser(t)
+	dir := t.TempDir()
+	srvBin := procs.Build(t, dir, "github.com/custodyhq/custody/server/cmd/custody-server")
+	opBin := procs.Build(t, dir, "github.com/custodyhq/custody/server/cmd/custody-operator")
+
+	sites := []*opSite{
+		{id: "north", name: "North DC", clients: []string{"acme", "globex"}},
+		{id: "south", name: "South DC", clients: []string{"acme"}},
+		{id: "east", name: "East DC", clients: []string{"globex"}},
+	}
+	for _, s := range sites {
+		s.srv = procs.StartCluster(t, srvBin, 1)[0]
+		s.adm = procs.Client(s.srv, "admin")
+		s.seed(t)
+	}
+	north, south, east := sites[0], sites[1], sites[2]
+	// Lot RCL-1 of acme at north and south; globex at north and east.
+	north.receive(t, "acme", "RCL-1", "", "N1", "N2", "N3")
+	south.receive(t, "acme", "RCL-1", "", "S1", "S2")
+	north.receive(t, "globex", "G-7", "", "GN1")
+	east.receive(t, "globex", "G-7", "", "GE1", "GE2")
+	// A duplicate serial within north (two ASNs): a local exception.
+	north.receive(t, "acme", "RCL-1", "ASN-A", "LOCALDUP")
+	north.receive(t, "acme", "RCL-1", "ASN-B", "LOCALDUP")
+
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	file := operator.File{DigestKey: hex.EncodeToString(key), Poll: "1s", Timeout: "2s",
+		Users: []operator.User{
+			opUser(t, "netlead", operator.RoleLead, "netlead password", "*"),
+			opUser(t, "globex-viewer", operator.RoleViewer, "globex password", "globex"),
+		}}
+	for _, s := range sites {
+		file.Sites = append(file.Sites, operator.Site{ID: s.id, Name: s.name, URL: s.srv.URL(), User: "operator", Clients: s.clients})
+	}
+	cfg, err := json.MarshalIndent(file, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "operator.json")
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opAddr := procs.FreeAddr(t)
+	op := procs.Start(t, dir, "operator", opBin, "--config", cfgPath, "--data", filepath.Join(dir, "opdata"), "--http", opAddr)
+	base := "http://" + opAddr
+	procs.WaitFor(t, 60*time.Second, "the operator", func() bool {
+		code, _ := httpGet(base + "/healthz")
+		return code == 200
+	})
+	defer func() {
+		if t.Failed() {
+			t.Logf("operator log:\n%s", op.Tail(60))
+		}
+	}()
+
+	run(t, ctx, "the sign-in form", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")))
+	opShot(t, ctx, "login")
+	signIn(t, ctx, base, "netlead", "netlead password")
+
+	t.Run("the network: three sites up", func(t *testing.T) {
+		procs.WaitFor(t, 60*time.Second, "three sites up", func() bool {
+			run(t, ctx, "network", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#sites")))
+			return strings.Count(text(t, ctx, "#sites"), "● up") == 3
+		})
+		c := text(t, ctx, "#clients")
+		if !strings.Contains(c, "acme") || !strings.Contains(c, "globex") {
+			t.Fatalf("clients across sites: %q", c)
+		}
+		opShot(t, ctx, "network")
+	})
+
+	t.Run("one exception queue across sites", func(t *testing.T) {
+		q := waitText(t, ctx, base, "/exceptions", "main", "LOCALDUP", 30*time.Second)
+		if !strings.Contains(q, "North DC") {
+			t.Fatalf("queue: %q", q)
+		}
+		opShot(t, ctx, "exceptions")
+	})
+
+	t.Run("a serial across sites", func(t *testing.T) {
+		run(t, ctx, "search",
+			chromedp.Navigate(base+"/search"),
+			chromedp.SendKeys(chromedp.CSS("#q"), "(01)"+gtinAcme+"(21)S2"),
+			chromedp.Submit(chromedp.CSS("#q")),
+			chromedp.WaitVisible(chromedp.CSS("#summary")))
+		if s := text(t, ctx, "#summary"); !strings.Contains(s, "found at 1 of 3 sites") {
+			t.Fatalf("summary: %q", s)
+		}
+		if s := text(t, ctx, `section[data-site="south"]`); !strings.Contains(s, "here") || !strings.Contains(s, "receive") {
+			t.Fatalf("south's answer: %q", s)
+		}
+		opShot(t, ctx, "search")
+	})
+
+	t.Run("a network lot recall: CSV and holds at every site", func(t *testing.T) {
+		start := time.Now()
+		run(t, ctx, "recall", chromedp.Navigate(base+"/recall?gtin="+gtinAcme+"&lot=RCL-1"), chromedp.WaitVisible(chromedp.CSS("#summary")))
+		t.Logf("network lot read over 3 sites (page load): %v", time.Since(start))
+		if s := text(t, ctx, "#summary"); !strings.Contains(s, "6 units") {
+			t.Fatalf("recall summary: %q", s)
+		}
+		code, body := fetchText(t, ctx, "GET", "/recall.csv?gtin="+gtinAcme+"&lot=RCL-1")
+		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if code != 200 || err != nil || len(rows) != 7 {
+			t.Fatalf("recall CSV: %d %v %d rows\n%s", code, err, len(rows), body)
+		}
+		per := map[string]int{}
+		for _, r := range rows[1:] {
+			per[r[0]]++
+		}
+		if per["north"] != 4 || per["south"] != 2 {
+			t.Fatalf("CSV per site: %v", per)
+		}
+		opShot(t, ctx, "recall")
+		run(t, ctx, "hold everywhere", chromedp.Click(chromedp.CSS(`form[action="/recall/hold"] button`)), chromedp.WaitVisible(chromedp.CSS("#results")))
+		if r := text(t, ctx, "#results"); strings.Count(r, "held (") != 2 {
+			t.Fatalf("hold results: %q", r)
+		}
+		for _, s := range []*opSite{north, south} {
+			var hs struct {
+				Items []struct{ Lot string }
+			}
+			if err := s.adm.Get("/api/v1/holds?gtin="+gtinAcme, &hs); err != nil || len(hs.Items) != 1 || hs.Items[0].Lot != "RCL-1" {
+				t.Fatalf("%s holds: %v %+v", s.id, err, hs.Items)
+			}
+		}
+		opShot(t, ctx, "recall-held")
+	})
+
+	t.Run("a serial received at two sites is flagged at both", func(t *testing.T) {
+		north.receive(t, "acme", "RCL-2", "", "CLONED-1")
+		second := time.Now()
+		south.receive(t, "acme", "RCL-2", "", "CLONED-1")
+		procs.WaitFor(t, 60*time.Second, "the duplicate at both sites", func() bool {
+			return len(north.exceptions(t, unit.RuleDuplicateInNetwork)) == 1 && len(south.exceptions(t, unit.RuleDuplicateInNetwork)) == 1
+		})
+		t.Logf("duplicate raised at both sites %v after the second receipt", time.Since(second).Round(10*time.Millisecond))
+		for _, s := range []*opSite{north, south} {
+			x := s.exceptions(t, unit.RuleDuplicateInNetwork)[0]
+			if x.Severity != unit.SeverityHigh || x.Unit.Serial() != "CLONED-1" {
+				t.Fatalf("%s: %+v", s.id, x)
+			}
+		}
+		d := waitText(t, ctx, base, "/duplicates", "main", "CLONED-1", 10*time.Second)
+		if strings.Count(d, "✓ exception") != 2 {
+			t.Fatalf("duplicates page: %q", d)
+		}
+		opShot(t, ctx, "duplicates")
+		waitText(t, ctx, base, "/exceptions?rule=DUPLICATE_IN_NETWORK", "main", "CLONED-1", 10*time.Second)
+		opShot(t, ctx, "exceptions-network-duplicate")
+	})
+
+	t.Run("a killed site is shown down with its last known state", func(t *testing.T) {
+		east.srv.Proc.Kill()
+		procs.WaitFor(t, 30*time.Second, "east shown down", func() bool {
+			run(t, ctx, "network", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#sites")))
+			row := value(t, ctx, "east row", chromedp.Evaluate[string](`(document.querySelector('tr[data-site="east"]') || {innerText: ""}).innerText`))
+			return strings.Contains(row, "down") && strings.Contains(row, "last known state")
+		})
+		opShot(t, ctx, "network-east-down")
+		run(t, ctx, "search with a site down",
+			chromedp.Navigate(base+"/search?q="+fmt.Sprintf("%%2801%%29%s%%2821%%29GE1", gtinGlobex)),
+			chromedp.WaitVisible(chromedp.CSS("#summary")))
+		if s := text(t, ctx, `section[data-site="east"]`); !strings.Contains(s, "no answer") && !strings.Contains(s, "unreachable") {
+			t.Fatalf("east in a search while down: %q", s)
+		}
+		opShot(t, ctx, "search-east-down")
+	})
+
+	t.Run("a user of globex sees nothing of acme", func(t *testing.T) {
+		signInOperator(t, ctx, base, "globex-viewer", "globex password")
+		run(t, ctx, "network", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#sites")))
+		if s := text(t, ctx, "main"); strings.Contains(s, "South DC") || strings.Contains(s, "acme") {
+			t.Fatalf("globex sees acme's site or client: %q", s)
+		}
+		opShot(t, ctx, "network-globex")
+		for _, path := range []string{"/exceptions?status=all", "/duplicates", "/search?q=%2801%29" + gtinAcme + "%2821%29N1", "/recall?gtin=" + gtinAcme + "&lot=RCL-1"} {
+			run(t, ctx, path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+			s := text(t, ctx, "main")
+			for _, bad := range []string{"LOCALDUP", "CLONED-1", "● here", "RCL-1 of"} {
+				if strings.Contains(s, bad) && !(bad == "RCL-1 of" && strings.Contains(s, "0 units")) {
+					t.Fatalf("%s shows %q to globex: %q", path, bad, s)
+				}
+			}
+		}
+		code, body := fetchText(t, ctx, "GET", "/recall.csv?gtin="+gtinAcme+"&lot=RCL-1")
+		if code != 200 || strings.Contains(body, ",acme,") {
+			t.Fatalf("globex's recall CSV: %d %s", code, body)
+		}
+		code, _ = fetchText(t, ctx, "POST", "/recall/hold")
+		if code != 403 && code != 401 {
+			t.Fatalf("a viewer's POST without a token: %d", code)
+		}
+		opShot(t, ctx, "search-globex")
+	})
+}
