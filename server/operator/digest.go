@@ -68,6 +68,7 @@ type dupFlag struct {
 	Site    string `json:"site"`
 	Outcome string `json:"outcome"`
 	OK      bool   `json:"ok"`
+	Link    string `json:"link,omitempty"` // the exception at the site's console
 }
 
 type dupRow struct {
@@ -259,7 +260,7 @@ func (d *digests) raise(ctx context.Context, digest uint64, sites []string, up m
 		rctx, cancel := context.WithTimeout(ctx, d.o.cfg.Timeout)
 		err := c.do(rctx, http.MethodPost, "/api/v1/network-duplicates", bytes.NewReader(body), &res)
 		cancel()
-		f := dupFlag{Site: id, OK: err == nil, Outcome: "exception " + res.ID}
+		f := dupFlag{Site: id, OK: err == nil, Outcome: "exception " + res.ID, Link: c.consoleURL() + "/exceptions/" + url.PathEscape(res.ID)}
 		if err != nil {
 			f.Outcome = err.Error()
 			if forbidden(err) {
@@ -309,7 +310,7 @@ func (o *Operator) duplicatesPage(x *fiber.Ctx) error {
 	u := currentUser(x)
 	d := o.digests
 	d.mu.Lock()
-	v.Matched, v.Took, v.Digests, v.Sites = d.matched, d.took, d.count, len(d.lists)
+	v.Matched, v.Took, v.Digests, v.Sites = d.matched, d.took.Round(time.Millisecond), d.count, len(d.lists)
 	for _, r := range d.rows {
 		see := false
 		for _, s := range r.Sites {

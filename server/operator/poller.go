@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,9 +121,9 @@ func (p *poller) readSite(ctx context.Context, c *siteClient) {
 	p.mu.Lock()
 	if err != nil {
 		prev := p.last[c.site.ID]
-		prev.Up, prev.Error, prev.Tried = false, err.Error(), now
+		prev.Up, prev.Error, prev.Tried = false, readError(err), now
 		if errors.Is(rctx.Err(), context.DeadlineExceeded) {
-			prev.Error = "no answer within " + p.o.cfg.Timeout.String() + ": " + err.Error()
+			prev.Error = "no answer within " + p.o.cfg.Timeout.String()
 		}
 		snap = prev
 	} else {
@@ -139,6 +140,19 @@ func (p *poller) readSite(ctx context.Context, c *siteClient) {
 	if err != nil {
 		p.o.log.Info("operator: site unreachable", "site", c.site.ID, "err", err)
 	}
+}
+
+// readError says for people why a read failed: the last part of a
+// connection error ("connection refused"), or the site's own answer.
+func readError(err error) string {
+	if errors.Is(err, ErrUnreachable) {
+		msg := err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return "unreachable: " + msg
+	}
+	return err.Error()
 }
 
 // read is one site's state now.

@@ -78,10 +78,7 @@ func siteError(err error, ctx context.Context) string {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return "no answer in time (site down or slow)"
 	}
-	if errors.Is(err, ErrUnreachable) {
-		return "unreachable: " + strings.TrimPrefix(err.Error(), "operator: site unreachable: ")
-	}
-	return err.Error()
+	return readError(err)
 }
 
 func (o *Operator) searchPage(x *fiber.Ctx) error {
