@@ -128,6 +128,10 @@ func (p *poller) readSite(ctx context.Context, c *siteClient) {
 		snap = prev
 	} else {
 		snap.Site, snap.Up, snap.Tried, snap.Contact, snap.Took = c.site.ID, true, now, now, now.Sub(start)
+		if prev := p.last[c.site.ID]; snap.Online < 0 && prev.Online >= 0 {
+			// The metrics did not answer this time: the last count.
+			snap.Online = prev.Online
+		}
 	}
 	p.last[c.site.ID] = snap
 	p.mu.Unlock()

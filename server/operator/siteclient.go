@@ -121,6 +121,8 @@ func (c *siteClient) metric(ctx context.Context, name string) (float64, bool, er
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		// A node answers 500 when one of its collectors failed this
+		// time (say, a file gone while it was measured): unknown now.
 		return 0, false, nil
 	}
 	var sum float64
