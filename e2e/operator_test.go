@@ -347,6 +347,6 @@ func TestOperatorNetwork(t *testing.T) {
 		if code != 403 && code != 401 {
 			t.Fatalf("a viewer's POST without a token: %d", code)
 		}
-		opShot(t, ctx, "search-globex")
+		opShot(t, ctx, "recall-globex")
 	})
 }

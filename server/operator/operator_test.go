@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/csv"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/custodyhq/custody/server/command"
 	"github.com/custodyhq/custody/server/password"
+	"github.com/custodyhq/custody/server/serialdigest"
 	"github.com/custodyhq/custody/server/sitetest"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
@@ -456,4 +458,50 @@ func TestCrossSiteDuplicate(t *testing.T) {
 	if p := bob.page("/duplicates"); strings.Contains(p, "CLONE1") {
 		t.Fatal("bob (client b) sees a's duplicate")
 	}
+}
+
+// TestDuplicateWithASiteDown: a site that stops keeps its last digest
+// list; a duplicate with it is raised at the answering site now and at
+// the stopped one once it answers again.
+func TestDuplicateWithASiteDown(t *testing.T) {
+	e := newEnv(t)
+	north, south := e.sites[0], e.sites[1]
+	dup := event.SGTIN(gtinA, "CLONE2")
+	north.receive("a", dup, "L1")
+	e.poll() // north's list has it
+	m := north.site.Members[0]
+	north.site.Stop(m)
+	south.receive("a", dup, "L1")
+	e.poll()
+	row := e.op.digests.rows[hexDigest(t, e, dup)]
+	if row == nil || len(row.Flagged) != 2 {
+		t.Fatalf("row %+v", row)
+	}
+	for _, f := range row.Flagged {
+		if f.Site == "north" && f.OK || f.Site == "south" && !f.OK {
+			t.Fatalf("with north down: %+v", row.Flagged)
+		}
+	}
+	north.site.Restart(m)
+	north.site.WaitLeader(30 * time.Second)
+	e.poll()
+	for _, f := range e.op.digests.rows[hexDigest(t, e, dup)].Flagged {
+		if !f.OK {
+			t.Fatalf("after north is back: %+v", e.op.digests.rows[hexDigest(t, e, dup)].Flagged)
+		}
+	}
+	var xs struct {
+		Items []unit.Exception `json:"items"`
+	}
+	if err := e.op.sites[0].get(context.Background(), "/api/v1/exceptions", url.Values{"rule": {string(unit.RuleDuplicateInNetwork)}}, &xs); err != nil || len(xs.Items) != 1 {
+		t.Fatalf("north's network duplicates: %v %+v", err, xs.Items)
+	}
+}
+
+func hexDigest(t *testing.T, e *env, k event.Key) string {
+	d, ok := serialdigest.Of(e.op.digests.key, k)
+	if !ok {
+		t.Fatal("no digest")
+	}
+	return hex.EncodeToString(serialdigest.Encode([]uint64{d}))
 }
