@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custodyhq/custody/server/command"
+	"github.com/custodyhq/custody/server/sitetest"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
 	"github.com/custodyhq/custody/shared/master"
@@ -125,5 +127,75 @@ func BenchmarkSearch10(b *testing.B) {
 		if len(as) != 10 || !as[9].Found || !strings.HasPrefix(string(as[9].Unit.Key), "01") {
 			b.Fatalf("answers %+v", as[9])
 		}
+	}
+}
+
+// BenchmarkSearchRealSites: a serial search over 10 real one-node sites
+// in this process (raft, Badger, the HTTP API), the unit at one of them
+// with its history.
+func BenchmarkSearchRealSites(b *testing.B) {
+	var sites []Site
+	var at *sitetest.Site
+	for i := range 10 {
+		s := sitetest.Start(b, sitetest.Options{})
+		sites = append(sites, Site{ID: fmt.Sprintf("s%02d", i), URL: s.Members[0].URL(), User: "admin", Clients: []string{"a"}})
+		if i == 4 {
+			at = s
+		}
+	}
+	k := event.SGTIN("00300010123455", "REAL1")
+	receiveTB(b, at, k)
+	u := User{ID: "all", Role: RoleViewer, Clients: []string{"*"}}
+	u.Pass.Hash = []byte{1}
+	o, err := New(Config{File: File{Users: []User{u}, Sites: sites}, DataDir: b.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { o.cache.Close() })
+	for b.Loop() {
+		found := 0
+		for _, a := range o.eachSite(context.Background(), &u, func(ctx context.Context, c *siteClient, a *siteAnswer) error {
+			var uv struct {
+				Unit    unit.State `json:"unit"`
+				History []record   `json:"history"`
+			}
+			err := c.get(ctx, "/api/v1/units/"+url.PathEscape(string(k)), url.Values{"history": {"100"}}, &uv)
+			if notFound(err) {
+				return nil
+			}
+			a.Found = err == nil
+			return err
+		}) {
+			if a.Error != "" {
+				b.Fatal(a.Error)
+			}
+			if a.Found {
+				found++
+			}
+		}
+		if found != 1 {
+			b.Fatalf("found at %d sites", found)
+		}
+	}
+}
+
+// receiveTB gives a site client a and its product, and receives k.
+func receiveTB(tb testing.TB, s *sitetest.Site, k event.Key) {
+	n := s.Members[0].Node
+	for typ, v := range map[command.Type]any{command.TypeClient: master.Client{ID: "a", Name: "A"}} {
+		data, _ := command.EncodeJSON(typ, v)
+		if _, err := n.Propose(context.Background(), data, false); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	data, _ := command.EncodeJSON(command.TypeProduct, master.Product{GTIN: k.GTIN(), Client: "a", Name: "Pill", CompanyPrefixLen: 7})
+	if _, err := n.Propose(context.Background(), data, false); err != nil {
+		tb.Fatal(err)
+	}
+	ev := event.Event{ID: event.ID{7}, Device: "hh", Epoch: 1, Seq: 1, HLC: hlc.FromTime(time.Now()), User: "admin", Site: "site", Client: "a",
+		Kind: event.KindReceive, Ctx: event.Context{To: "A-01", Lot: "L1"}, Subjects: []event.Subject{{Key: k}}}
+	vs, err := n.SubmitEvents(context.Background(), []event.Event{ev}, false)
+	if err != nil || vs[0].Status != command.StatusApplied {
+		tb.Fatalf("receive: %v %+v", err, vs)
 	}
 }

@@ -64,7 +64,8 @@ type holdResult struct {
 // with the shipments' destinations.
 func (o *Operator) readLot(ctx context.Context, u *User, gtin, lot string) []recallSite {
 	ans := make(map[string]*recallSite)
-	base := o.eachSite(ctx, u, func(ctx context.Context, c *siteClient, a *siteAnswer) error {
+	// A lot can be 100,000 units and their shipments: ten read timeouts.
+	base := o.eachSiteWithin(ctx, u, 10*o.cfg.Timeout, func(ctx context.Context, c *siteClient, a *siteAnswer) error {
 		r := &recallSite{ShipTo: map[string]string{}, HeldFor: map[string]bool{}}
 		var holds struct {
 			Items []struct {

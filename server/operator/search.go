@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -48,6 +49,11 @@ type searchView struct {
 // eachSite runs f for every site the user sees, at once, each bounded
 // by the read timeout; the answers keep the configuration's order.
 func (o *Operator) eachSite(ctx context.Context, u *User, f func(ctx context.Context, c *siteClient, a *siteAnswer) error) []siteAnswer {
+	return o.eachSiteWithin(ctx, u, o.cfg.Timeout, f)
+}
+
+// eachSiteWithin is eachSite with a bound of its own per site.
+func (o *Operator) eachSiteWithin(ctx context.Context, u *User, within time.Duration, f func(ctx context.Context, c *siteClient, a *siteAnswer) error) []siteAnswer {
 	var cs []*siteClient
 	for _, c := range o.sites {
 		if visible(u, c) {
@@ -61,7 +67,7 @@ func (o *Operator) eachSite(ctx context.Context, u *User, f func(ctx context.Con
 		wg.Add(1)
 		go func(c *siteClient, a *siteAnswer) {
 			defer wg.Done()
-			rctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
+			rctx, cancel := context.WithTimeout(ctx, within)
 			defer cancel()
 			if err := f(rctx, c, a); err != nil {
 				a.Found = false
