@@ -177,4 +177,4 @@ func sees(c *fiber.Ctx) func(string) bool {
 	return u.Sees
 }
 
-func (s *Server) me(c *fiber.Ctx) error { return c.JSON(user(c)) }
+func (s *Server) me(c *fiber.Ctx) error { return c.JSON(toUser(user(c))) }
