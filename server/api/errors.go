@@ -83,6 +83,8 @@ func status(err error) (int, string) {
 	case errors.Is(err, certs.ErrTokenUnknown), errors.Is(err, certs.ErrTokenUsed), errors.Is(err, certs.ErrTokenExpired),
 		errors.Is(err, certs.ErrRevoked):
 		return fiber.StatusForbidden, "forbidden"
+	case errors.Is(err, cluster.ErrJoinUnanswered):
+		return fiber.StatusServiceUnavailable, "join_unanswered"
 	case errors.Is(err, ErrBadInput), errors.Is(err, event.ErrInvalid), errors.Is(err, event.ErrKey),
 		errors.Is(err, event.ErrEncoding), errors.Is(err, event.ErrUnknownKind), errors.Is(err, master.ErrInvalid),
 		errors.Is(err, command.ErrRejected), errors.Is(err, cluster.ErrMembership):
