@@ -182,3 +182,16 @@ func TestStartWarnings(t *testing.T) {
 		}
 	}
 }
+
+// The binary refuses to start serving plain HTTP beyond loopback, before
+// it opens anything.
+func TestRunRefusesPlainHTTPBeyondLoopback(t *testing.T) {
+	dir := t.TempDir()
+	var stderr bytes.Buffer
+	if code := run([]string{"--data", dir, "--http", "0.0.0.0:0"}, &stderr); code != 2 || !strings.Contains(stderr.String(), "--insecure-listen") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Fatalf("the data directory was touched: %v %v", entries, err)
+	}
+}
