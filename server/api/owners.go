@@ -29,32 +29,30 @@ func ownersIn(r *state.Reader) unit.Owners {
 	}
 }
 
-// ownedGTIN is one GTIN a request names, where, and for which client.
-type ownedGTIN struct {
-	field, gtin, client string
-}
+// gtinOf is one GTIN a request names and the client it names it for.
+type gtinOf struct{ gtin, client string }
 
-// checkOwners refuses the first GTIN of list that is a product of a
-// client other than its own.
-func (s *Server) checkOwners(list []ownedGTIN) error {
-	if len(list) == 0 {
+// checkOwners refuses the first of n GTINs (at) that is a product of a
+// client other than its own; field names where it is, for the answer.
+func (s *Server) checkOwners(n int, at func(i int) gtinOf, field func(i int) string) error {
+	if n == 0 {
 		return nil
 	}
 	return s.node.State().View(func(r *state.Reader) error {
 		owners := ownersIn(r)
-		seen := map[ownedGTIN]bool{}
-		for _, g := range list {
-			k := ownedGTIN{gtin: g.gtin, client: g.client}
-			if g.gtin == "" || seen[k] {
+		seen := map[gtinOf]bool{}
+		for i := range n {
+			g := at(i)
+			if g.gtin == "" || seen[g] {
 				continue
 			}
-			seen[k] = true
+			seen[g] = true
 			why, err := unit.GTINOwned(owners, g.gtin, g.client)
 			if err != nil {
 				return err
 			}
 			if why != "" {
-				return badField(g.field, "%s", why)
+				return badField(field(i), "%s", why)
 			}
 		}
 		return nil
@@ -63,38 +61,38 @@ func (s *Server) checkOwners(list []ownedGTIN) error {
 
 // eventsOwned checks the subjects of submitted events.
 func (s *Server) eventsOwned(evs []event.Event) error {
-	var list []ownedGTIN
+	type at struct{ ev, sub int }
+	var subs []at
 	for i := range evs {
-		for j, sub := range evs[i].Subjects {
-			list = append(list, ownedGTIN{fmt.Sprintf("events[%d].subjects[%d].key", i, j), sub.Key.GTIN(), evs[i].Client})
+		for j := range evs[i].Subjects {
+			subs = append(subs, at{i, j})
 		}
 	}
-	return s.checkOwners(list)
+	return s.checkOwners(len(subs),
+		func(i int) gtinOf {
+			ev := &evs[subs[i].ev]
+			return gtinOf{ev.Subjects[subs[i].sub].Key.GTIN(), ev.Client}
+		},
+		func(i int) string { return fmt.Sprintf("events[%d].subjects[%d].key", subs[i].ev, subs[i].sub) })
 }
 
 // asnOwned checks the items of an ASN.
 func (s *Server) asnOwned(a *master.ASN) error {
-	list := make([]ownedGTIN, len(a.Items))
-	for i, it := range a.Items {
-		list[i] = ownedGTIN{fmt.Sprintf("items[%d].key", i), it.Key.GTIN(), a.Client}
-	}
-	return s.checkOwners(list)
+	return s.checkOwners(len(a.Items),
+		func(i int) gtinOf { return gtinOf{a.Items[i].Key.GTIN(), a.Client} },
+		func(i int) string { return fmt.Sprintf("items[%d].key", i) })
 }
 
 // orderOwned checks the lines of an order.
 func (s *Server) orderOwned(o *master.Order) error {
-	list := make([]ownedGTIN, len(o.Lines))
-	for i, l := range o.Lines {
-		list[i] = ownedGTIN{fmt.Sprintf("lines[%d].gtin", i), l.GTIN, o.Client}
-	}
-	return s.checkOwners(list)
+	return s.checkOwners(len(o.Lines),
+		func(i int) gtinOf { return gtinOf{o.Lines[i].GTIN, o.Client} },
+		func(i int) string { return fmt.Sprintf("lines[%d].gtin", i) })
 }
 
 // shipmentOwned checks the containers of a shipment.
 func (s *Server) shipmentOwned(v *master.Shipment) error {
-	list := make([]ownedGTIN, len(v.Containers))
-	for i, k := range v.Containers {
-		list[i] = ownedGTIN{fmt.Sprintf("containers[%d]", i), k.GTIN(), v.Client}
-	}
-	return s.checkOwners(list)
+	return s.checkOwners(len(v.Containers),
+		func(i int) gtinOf { return gtinOf{v.Containers[i].GTIN(), v.Client} },
+		func(i int) string { return fmt.Sprintf("containers[%d]", i) })
 }
