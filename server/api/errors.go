@@ -83,6 +83,8 @@ func status(err error) (int, string) {
 	case errors.Is(err, certs.ErrTokenUnknown), errors.Is(err, certs.ErrTokenUsed), errors.Is(err, certs.ErrTokenExpired),
 		errors.Is(err, certs.ErrRevoked):
 		return fiber.StatusForbidden, "forbidden"
+	case errors.Is(err, cluster.ErrJoinUnanswered):
+		return fiber.StatusServiceUnavailable, "join_unanswered"
 	case errors.Is(err, ErrBadInput), errors.Is(err, event.ErrInvalid), errors.Is(err, event.ErrKey),
 		errors.Is(err, event.ErrEncoding), errors.Is(err, event.ErrUnknownKind), errors.Is(err, master.ErrInvalid),
 		errors.Is(err, command.ErrRejected), errors.Is(err, cluster.ErrMembership):
@@ -115,6 +117,16 @@ func status(err error) (int, string) {
 	return fiber.StatusInternalServerError, "internal"
 }
 
+// notFoundText is the whole body of every record's 404.
+const notFoundText = "not found"
+
+// recordNotFound reports a record that does not exist or that the user
+// may not see. Both answer the very same body: how the state or the
+// check worded it would tell another client's record from no record.
+func recordNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, state.ErrNotFound) || errors.Is(err, command.ErrNotFound)
+}
+
 // errorHandler is Fiber's error handler: JSON bodies, Retry-After on 503.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	code, name := status(err)
@@ -122,6 +134,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		body.Field = fe.Field
+	}
+	if recordNotFound(err) {
+		body = errorBody{Error: notFoundText, Code: name}
 	}
 	if code == fiber.StatusServiceUnavailable {
 		after := time.Second

@@ -37,6 +37,9 @@ func (s *Server) submitEvents(c *fiber.Ctx) error {
 			return fmt.Errorf("events[%d]: %w", i, err)
 		}
 	}
+	if err := s.eventsOwned(req.Events); err != nil {
+		return err
+	}
 	vs, err := s.node.SubmitEvents(c.UserContext(), req.Events, false)
 	if err != nil {
 		return err

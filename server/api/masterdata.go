@@ -164,13 +164,13 @@ func (s *Server) putPartner(c *fiber.Ctx) error {
 func (s *Server) listUsers(c *fiber.Ctx) error {
 	var out []master.User
 	err := s.read(c, func(r *state.Reader) error { var err error; out, err = r.Users(); return err })
-	return respond(c, err, func() any { return items(out) })
+	return respond(c, err, func() any { return items(toUsers(out)) })
 }
 
 func (s *Server) getUser(c *fiber.Ctx) error {
 	var v master.User
 	err := s.read(c, func(r *state.Reader) error { var err error; v, err = r.User(param(c, "id")); return err })
-	return respond(c, err, func() any { return v })
+	return respond(c, err, func() any { return toUser(&v) })
 }
 
 func (s *Server) putUser(c *fiber.Ctx) error {
@@ -183,7 +183,10 @@ func (s *Server) putUser(c *fiber.Ctx) error {
 	default:
 		return badField("role", "want operator, lead or admin")
 	}
-	return s.putRecord(c, command.TypeUser, v)
+	if _, err := s.propose(c, command.TypeUser, v); err != nil {
+		return err
+	}
+	return c.JSON(toUser(&v))
 }
 
 func (s *Server) listDevices(c *fiber.Ctx) error {

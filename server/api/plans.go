@@ -55,6 +55,9 @@ func (s *Server) proposeASN(c *fiber.Ctx, a master.ASN) error {
 	if err := command.CheckASN(&a); err != nil {
 		return err
 	}
+	if err := s.asnOwned(&a); err != nil {
+		return err
+	}
 	if err := s.idFree(c, "ASN", a.ID, a.Client, func(r *state.Reader) (string, error) {
 		x, err := r.ASN(a.ID)
 		return x.Client, err
@@ -128,6 +131,9 @@ func (s *Server) putOrder(c *fiber.Ctx) error {
 	if err := fitsDevices("lines", "an order", v); err != nil {
 		return err
 	}
+	if err := s.orderOwned(&v); err != nil {
+		return err
+	}
 	if err := s.idFree(c, "order", v.ID, v.Client, func(r *state.Reader) (string, error) {
 		x, err := r.Order(v.ID)
 		return x.Client, err
@@ -174,6 +180,9 @@ func (s *Server) putShipment(c *fiber.Ctx) error {
 		}
 	}
 	if err := fitsDevices("containers", "a shipment", v); err != nil {
+		return err
+	}
+	if err := s.shipmentOwned(&v); err != nil {
 		return err
 	}
 	if err := s.idFree(c, "shipment", v.ID, v.Client, func(r *state.Reader) (string, error) {

@@ -82,16 +82,19 @@ func queryInt(c *fiber.Ctx, name string, def, maxv int) (int, error) {
 type proxy struct {
 	http   *http.Client
 	scheme string
+	// secret is the cluster secret, sent along so that a node-to-node
+	// route (a join) passed on to the leader is admitted there.
+	secret string
 }
 
-func newProxy(tlsCfg *tls.Config) *proxy {
+func newProxy(tlsCfg *tls.Config, secret string) *proxy {
 	tr := &http.Transport{MaxIdleConnsPerHost: 32}
 	scheme := "http://"
 	if tlsCfg != nil {
 		tr.TLSClientConfig = tlsCfg.Clone()
 		scheme = "https://"
 	}
-	return &proxy{http: &http.Client{Timeout: 120 * time.Second, Transport: tr}, scheme: scheme}
+	return &proxy{http: &http.Client{Timeout: 120 * time.Second, Transport: tr}, scheme: scheme, secret: secret}
 }
 
 func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
@@ -117,6 +120,9 @@ func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
 		}
 	}
 	req.Header.Set(cluster.HeaderForwarded, "1")
+	if p.secret != "" {
+		req.Header.Set(cluster.HeaderSecret, p.secret)
+	}
 	resp, err := p.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w: %v", cluster.ErrForward, err)

@@ -131,7 +131,7 @@ func New(cfg Config) *Server {
 			proxyTLS = &tls.Config{MinVersion: tls.VersionTLS13}
 		}
 	}
-	s := &Server{cfg: cfg, node: cfg.Node, log: cfg.Logger, reg: cfg.Registry, clock: cfg.Clock, proxy: newProxy(proxyTLS),
+	s := &Server{cfg: cfg, node: cfg.Node, log: cfg.Logger, reg: cfg.Registry, clock: cfg.Clock, proxy: newProxy(proxyTLS, cfg.ClusterSecret),
 		enrollRate: newRateLimit(cfg.EnrollRate, time.Minute, time.Now), users: cfg.Verifier}
 	if s.users == nil && cfg.CA != nil {
 		s.users = certs.NewVerifier(cfg.CA.Cert(), nil, nil)

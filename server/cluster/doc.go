@@ -38,6 +38,10 @@ var (
 	// so. Sending it again is safe all the same, events, ASN items and
 	// records being idempotent.
 	ErrAnswerLost = errors.New("cluster: the leader received the forwarded write but its answer was lost: it may have been applied; sending it again is safe (events and records are idempotent)")
+	// ErrJoinUnanswered reports a join whose node does not answer on the
+	// addresses it gave (not yet started, or not there at all): it is
+	// not added. Retry once the node runs.
+	ErrJoinUnanswered = errors.New("cluster: the joining node does not answer")
 )
 
 // HTTP paths the nodes serve to one another (the api package mounts

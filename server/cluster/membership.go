@@ -84,6 +84,9 @@ func (n *Node) Join(ctx context.Context, j JoinRequest) error {
 	if !n.IsLeader() {
 		return retry(ErrNotLeader, 200*time.Millisecond)
 	}
+	if err := n.checkJoiner(ctx, j); err != nil {
+		return err
+	}
 	if err := n.raft.AddVoter(raft.ServerID(j.ID), raft.ServerAddress(j.Raft), 0, 30*time.Second).Error(); err != nil {
 		return raftErr(err)
 	}

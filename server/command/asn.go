@@ -137,6 +137,9 @@ func (b *batch) asn(index uint64, c *ASN) any {
 	if err := sameOwner("ASN", c.ASN.ID, c.ASN.Client, old.Client, oldErr); err != nil {
 		return err
 	}
+	if err := b.asnOwned(&c.ASN, 0); err != nil {
+		return err
+	}
 	// Items already expected under their ids (the same ASN proposed again
 	// after a retried request: ASNEventIDs derives the ids from the
 	// content) are answered from their records. Everything is checked
@@ -206,6 +209,9 @@ func (b *batch) asnChunk(index uint64, payload []byte) any {
 func (b *batch) applyASNChunk(index uint64, c *ASNChunk) any {
 	a := &c.ASN
 	if err := checkChunk(c); err != nil {
+		return err
+	}
+	if err := b.asnOwned(a, c.Start); err != nil {
 		return err
 	}
 	stored, err := b.tx.ASNDigest(a.ID)

@@ -100,6 +100,8 @@ type batch struct {
 	tx   *state.Tx
 	p    *Processor
 	auth map[string]bool // user → may release and correct; filled as users are met
+	// owners caches who owns each GTIN met (owners.go).
+	owners map[string]productOwner
 }
 
 func must(err error, what string) {
@@ -133,7 +135,7 @@ func (b *batch) apply(e Entry) any {
 	case TypeClient:
 		return putMaster(payload, undecodable, (*master.Client).Validate, b.tx.PutClient, "client")
 	case TypeProduct:
-		return putMaster(payload, undecodable, (*master.Product).Validate, b.tx.PutProduct, "product")
+		return putMaster(payload, undecodable, (*master.Product).Validate, b.putProduct, "product")
 	case TypeLocation:
 		return putMaster(payload, undecodable, needID("location", func(v *master.Location) string { return v.ID }), b.tx.PutLocation, "location")
 	case TypePartner:
@@ -165,6 +167,9 @@ func (b *batch) apply(e Entry) any {
 		if err := sameOwner("order", v.ID, v.Client, old.Client, err); err != nil {
 			return err
 		}
+		if err := b.orderOwned(&v); err != nil {
+			return err
+		}
 		must(b.tx.PutOrder(v), "order")
 	case TypeShipment:
 		var v master.Shipment
@@ -174,6 +179,9 @@ func (b *batch) apply(e Entry) any {
 		}
 		old, err := b.tx.Shipment(v.ID)
 		if err := sameOwner("shipment", v.ID, v.Client, old.Client, err); err != nil {
+			return err
+		}
+		if err := b.shipmentOwned(&v); err != nil {
 			return err
 		}
 		for _, k := range v.Containers {
@@ -294,7 +302,7 @@ func (b *batch) authorized(user string) bool {
 
 func (b *batch) events(index uint64, evs *Events) []Verdict {
 	out := make([]Verdict, len(evs.Events))
-	env := unit.Env{Received: evs.Received, MaxSkew: b.p.maxSkew}
+	env := unit.Env{Received: evs.Received, MaxSkew: b.p.maxSkew, Owners: b.owner}
 	for i := range evs.Events {
 		ev := &evs.Events[i]
 		v := &out[i]

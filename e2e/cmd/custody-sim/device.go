@@ -149,6 +149,10 @@ func (h *handheld) signIn(ctx context.Context, pin string) error {
 			return err
 		}
 		if st.Verdict != engine.Refused {
+			// The user changed: the client subscribes again as the user,
+			// and the site sends the replica the user's clients (a device
+			// nobody is signed in on holds none).
+			h.cli.Notify()
 			return nil
 		}
 		select {

@@ -36,6 +36,13 @@
 //	custody-server --id n2 --data d2 --raft 127.0.0.1:7002 --http 127.0.0.1:8082 --tls \
 //	    --cluster-secret d2/secret --join https://127.0.0.1:8081
 //
+// Without --tls the API trusts the X-Custody-User header and raft (without
+// --raft-tls) takes entries from anyone: the node refuses to listen on an
+// address other than loopback unless --insecure-listen says so, and warns
+// at every start. The node-to-node routes (forwarded writes, join, status)
+// then answer only callers on the same host unless --cluster-secret is
+// set; with --tls a node certificate admits them.
+//
 // --restore FILE turns a backup into a new cluster's first node before
 // starting (DIR must be empty). SIGTERM or SIGINT stops the node: the API
 // first, then the node, which hands leadership to another voter first.
@@ -80,6 +87,7 @@ type options struct {
 	clusterSecret                                 string // file
 	bootstrap, raftTLS, tls                       bool
 	insecureDevices                               bool // accept the device a HELLO names (no client certificates)
+	insecureListen                                bool // plain HTTP (or raft) beyond loopback
 	debugAddr                                     string
 	memtableMiB                                   int
 }
@@ -102,6 +110,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.memtableMiB, "memtable-mib", 0, "size of the state's Badger memtables in MiB, at least 64 (0: a random 64–96, so the nodes\nof a site rotate their memtables at different times)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address (host:port); keep it on loopback")
 	fs.BoolVar(&o.insecureDevices, "insecure-devices", false, "serve handhelds on "+syncsite.Path+" without client certificates, taking the device id their HELLO names\n(demos and tests only)")
+	fs.BoolVar(&o.insecureListen, "insecure-listen", false, "allow listening on an address other than loopback without --tls (the API then trusts the "+api.HeaderUser+"\nheader: anyone who reaches the port acts as any user) or without --raft-tls (raft takes entries from anyone)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -119,7 +128,55 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		// anyone would protect nothing.
 		o.raftTLS = true
 	}
+	if err := checkListen(o); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// checkListen refuses to serve plain HTTP or plaintext raft beyond
+// loopback unless --insecure-listen says to: a port reached from the
+// network would take anyone for any user, or append anyone's entries.
+func checkListen(o options) error {
+	if o.insecureListen {
+		return nil
+	}
+	if !o.tls && !loopback(o.http) {
+		return fmt.Errorf("--http %s is not a loopback address: without --tls anyone who reaches it acts as any user (%s is trusted); serve --tls, or accept that with --insecure-listen", o.http, api.HeaderUser)
+	}
+	if !o.raftTLS && !loopback(o.raft) {
+		return fmt.Errorf("--raft %s is not a loopback address: without --raft-tls (or --tls) anyone who reaches it can append raft entries; add --raft-tls, or accept that with --insecure-listen", o.raft)
+	}
+	return nil
+}
+
+// loopback reports whether a listen address (host:port) is on loopback
+// only: localhost or a loopback IP. An empty or unspecified host listens
+// on every interface; any other name may resolve anywhere.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// warnInsecure says, at every start, what the node trusts without TLS.
+func warnInsecure(log *slog.Logger, o options, secret bool) {
+	if !o.tls {
+		log.Warn("plain HTTP: the API trusts the "+api.HeaderUser+" header, so whoever reaches the HTTP port acts as any user; use --tls beyond a demo",
+			"http", o.http, "loopback", loopback(o.http))
+		if !secret {
+			log.Warn("no --tls and no --cluster-secret: the node-to-node routes answer only callers on this host; nodes on other hosts need --cluster-secret")
+		}
+	}
+	if o.insecureListen && (!o.tls && !loopback(o.http) || !o.raftTLS && !loopback(o.raft)) {
+		log.Warn("--insecure-listen: serving without TLS beyond loopback", "http", o.http, "raft", o.raft, "tls", o.tls, "raft_tls", o.raftTLS)
+	}
 }
 
 // component is a long-running part, started in order and stopped in
@@ -164,9 +221,8 @@ func run(args []string, stderr io.Writer) int {
 			log.Error("cluster secret", "err", err)
 			return 1
 		}
-	} else {
-		log.Warn("no --cluster-secret: the node-to-node routes accept anyone who reaches the HTTP port")
 	}
+	warnInsecure(log, o, cfg.Secret != "")
 	var site *certs.Site
 	if o.raftTLS || o.tls {
 		hosts, err := certHosts(o)
