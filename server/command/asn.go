@@ -197,7 +197,7 @@ func (b *batch) asn(index uint64, c *ASN) any {
 func (b *batch) asnChunk(index uint64, payload []byte) any {
 	var c ASNChunk
 	if err := json.Unmarshal(payload, &c); err != nil {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", index, TypeASNChunk, err))
+		malformed(index, TypeASNChunk, err)
 	}
 	defer b.noteSplit(index, b.tx.Splits())
 	return b.applyASNChunk(index, &c)
@@ -295,8 +295,8 @@ func CheckASN(a *master.ASN) error {
 
 func checkFields(fs ...string) error {
 	for _, f := range fs {
-		if len(f) > event.MaxField {
-			return fmt.Errorf("a field of %d bytes, at most %d", len(f), event.MaxField)
+		if err := event.CheckText(f); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -308,7 +308,7 @@ func checkFields(fs ...string) error {
 func checkChunk(c *ASNChunk) error {
 	a := &c.ASN
 	n := len(a.Items)
-	if err := checkFields(a.ID, a.Client, c.User); err != nil {
+	if err := checkFields(a.ID, a.Client, a.Supplier, c.User); err != nil {
 		return fmt.Errorf("%w: ASN %.40s: %v", ErrRejected, a.ID, err)
 	}
 	switch {
@@ -331,13 +331,8 @@ func checkChunk(c *ASNChunk) error {
 	seen := make(map[event.Key]bool, n)
 	for i, it := range a.Items {
 		pos := c.Start + i
-		if err := it.Key.Validate(); err != nil {
+		if err := it.Validate(); err != nil {
 			return fmt.Errorf("%w: ASN %s item %d: %v", ErrRejected, a.ID, pos, err)
-		}
-		if it.Parent != "" {
-			if err := it.Parent.Validate(); err != nil {
-				return fmt.Errorf("%w: ASN %s item %d: parent: %v", ErrRejected, a.ID, pos, err)
-			}
 		}
 		if err := checkFields(it.Lot, it.Expiry); err != nil {
 			return fmt.Errorf("%w: ASN %s item %d: %v", ErrRejected, a.ID, pos, err)

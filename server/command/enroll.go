@@ -154,7 +154,7 @@ func TokenHashHex(h certs.TokenHash) string { return hex.EncodeToString(h[:]) }
 func (b *batch) enroll(index uint64, t Type, payload []byte) any {
 	v, err := decodeEnroll(t, payload)
 	if err != nil {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", index, t, err))
+		malformed(index, t, err)
 	}
 	if err := validateEnroll(v); err != nil {
 		return err

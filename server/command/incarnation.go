@@ -16,7 +16,7 @@ const maxIncarnation = 128
 func (b *batch) incarnation(index uint64, payload []byte) any {
 	var c Incarnation
 	if err := json.Unmarshal(payload, &c); err != nil {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", index, TypeIncarnation, err))
+		malformed(index, TypeIncarnation, err)
 	}
 	if c.ID == "" || len(c.ID) > maxIncarnation {
 		return fmt.Errorf("%w: an incarnation id has 1 to %d bytes, not %d", ErrRejected, maxIncarnation, len(c.ID))

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/custodyhq/custody/server/state"
@@ -25,7 +27,14 @@ type Processor struct {
 	st      *state.Store
 	applied uint64
 	maxSkew time.Duration
+	// malformed counts entries refused because their payload did not
+	// decode; read by metrics from other goroutines.
+	malformed atomic.Uint64
 }
+
+// Malformed is how many entries this processor refused because their
+// payload did not decode for their type (ErrPayload).
+func (p *Processor) Malformed() uint64 { return p.malformed.Load() }
 
 // New returns a processor over st, resuming after the applied index the
 // state records.
@@ -54,8 +63,12 @@ func (p *Processor) Reset() error {
 // index, and returns one result per entry: []Verdict for events,
 // ASNResult for an ASN, an error for a rejected command, nil otherwise.
 // Entries at or below the applied index (replayed after a restart) are
-// skipped with a nil result. A malformed entry or a storage failure
-// panics: the replica must stop rather than diverge.
+// skipped with a nil result. An entry whose payload does not decode for
+// its type changes nothing and is answered with an error wrapping
+// ErrPayload: every replica decodes the same bytes alike, so all refuse
+// it. What only a stopped replica can meet safely still panics: an
+// envelope version or command type from a newer binary (ErrUnknownType)
+// and a storage failure.
 func (p *Processor) Apply(entries []Entry) []any {
 	out := make([]any, len(entries))
 	b := batch{tx: p.st.Begin(), p: p, auth: map[string]bool{}}
@@ -108,14 +121,37 @@ func must(err error, what string) {
 	}
 }
 
-func (b *batch) apply(e Entry) any {
+// malformedEntry is the panic value with which the decoding of an entry's
+// payload gives up; apply recovers it (and only it) into a result. It is
+// raised before the entry writes anything.
+type malformedEntry struct{ err error }
+
+// malformed gives up on entry index of type t, whose payload does not
+// decode.
+func malformed(index uint64, t Type, err error) {
+	panic(malformedEntry{fmt.Errorf("%w: entry %d type %d: %v", ErrPayload, index, t, err)})
+}
+
+func (b *batch) apply(e Entry) (out any) {
 	t, payload, err := Decode(e.Data)
-	if err != nil {
+	if errors.Is(err, ErrUnknownType) {
+		// A newer binary wrote it: this one cannot tell what it would
+		// change, so it must stop rather than diverge (DESIGN.md).
 		panic(fmt.Sprintf("processor: entry %d: %v", e.Index, err))
 	}
-	undecodable := func(err error) {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", e.Index, t, err))
+	defer func() {
+		if r := recover(); r != nil {
+			m, ok := r.(malformedEntry)
+			if !ok {
+				panic(r)
+			}
+			out = b.refuse(e.Index, m.err)
+		}
+	}()
+	if err != nil {
+		malformed(e.Index, 0, err)
 	}
+	undecodable := func(err error) { malformed(e.Index, t, err) }
 	decode := func(v any) {
 		if err := json.Unmarshal(payload, v); err != nil {
 			undecodable(err)
@@ -129,20 +165,23 @@ func (b *batch) apply(e Entry) any {
 		}
 		return b.events(e.Index, &evs)
 	case TypeSite:
-		return putMaster(payload, undecodable, needID("site", func(v *master.Site) string { return v.ID }), b.tx.PutSite, "site")
+		return putMaster(payload, undecodable, (*master.Site).Validate, b.tx.PutSite, "site")
 	case TypeClient:
 		return putMaster(payload, undecodable, (*master.Client).Validate, b.tx.PutClient, "client")
 	case TypeProduct:
-		return putMaster(payload, undecodable, (*master.Product).Validate, b.tx.PutProduct, "product")
+		return putMaster(payload, undecodable, b.checkProduct, b.tx.PutProduct, "product")
 	case TypeLocation:
-		return putMaster(payload, undecodable, needID("location", func(v *master.Location) string { return v.ID }), b.tx.PutLocation, "location")
+		return putMaster(payload, undecodable, (*master.Location).Validate, b.tx.PutLocation, "location")
 	case TypePartner:
-		return putMaster(payload, undecodable, needID("partner", func(v *master.Partner) string { return v.ID }), b.tx.PutPartner, "partner")
+		return putMaster(payload, undecodable, (*master.Partner).Validate, b.tx.PutPartner, "partner")
 	case TypeUser:
 		var v master.User
 		decode(&v)
 		if v.ID == "" {
 			return fmt.Errorf("%w: user without id", ErrRejected)
+		}
+		if err := checkFields(append([]string{v.ID, v.Name}, v.Clients...)...); err != nil {
+			return fmt.Errorf("%w: user %.40s: %v", ErrRejected, v.ID, err)
 		}
 		switch v.Role {
 		case master.RoleOperator, master.RoleLead, master.RoleAdmin:
@@ -169,8 +208,11 @@ func (b *batch) apply(e Entry) any {
 	case TypeShipment:
 		var v master.Shipment
 		decode(&v)
-		if v.ID == "" || v.Client == "" {
-			return fmt.Errorf("%w: shipment needs an id and a client", ErrRejected)
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		if err := v.CheckDestination(b.partnerExists); err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
 		old, err := b.tx.Shipment(v.ID)
 		if err := sameOwner("shipment", v.ID, v.Client, old.Client, err); err != nil {
@@ -215,10 +257,16 @@ func (b *batch) apply(e Entry) any {
 		if v.ID == "" || v.Raft == "" {
 			return fmt.Errorf("%w: node needs an id and a raft address", ErrRejected)
 		}
+		if err := checkFields(v.ID, v.Raft, v.HTTP); err != nil {
+			return fmt.Errorf("%w: node %.40s: %v", ErrRejected, v.ID, err)
+		}
 		must(b.tx.PutNode(v), "node")
 	case TypeRemoveNode:
 		var v RemoveNode
 		decode(&v)
+		if err := checkFields(v.ID); err != nil {
+			return fmt.Errorf("%w: node %.40s: %v", ErrRejected, v.ID, err)
+		}
 		must(b.tx.DeleteNode(v.ID), "remove node")
 	case TypeEnrollToken, TypeUseToken, TypeRevokeDevice, TypePurgeTokens:
 		return b.enroll(e.Index, t, payload)
@@ -255,14 +303,37 @@ func putMaster[T any](payload []byte, undecodable func(error), check func(*T) er
 	return nil
 }
 
-// needID is the check of a master record that needs only its id.
-func needID[T any](what string, id func(*T) string) func(*T) error {
-	return func(v *T) error {
-		if id(v) == "" {
-			return fmt.Errorf("%s without id", what)
-		}
-		return nil
+// refuse answers an entry whose payload does not decode: nothing
+// written, the same error on every replica, counted and logged once
+// (replays after a restart skip applied entries).
+func (b *batch) refuse(index uint64, err error) error {
+	b.p.malformed.Add(1)
+	slog.Error("raft entry refused: its payload does not decode", "index", index, "err", err)
+	return err
+}
+
+// checkProduct is Product.Validate and, in log order, a client that
+// exists: a product of no client would be nobody's to see or ship.
+func (b *batch) checkProduct(p *master.Product) error {
+	if err := p.Validate(); err != nil {
+		return err
 	}
+	if _, err := b.tx.Client(p.Client); err != nil {
+		if !errors.Is(err, state.ErrNotFound) {
+			must(err, "client")
+		}
+		return fmt.Errorf("product %s: client %q does not exist", p.GTIN, p.Client)
+	}
+	return nil
+}
+
+// partnerExists reports whether the state holds partner id.
+func (b *batch) partnerExists(id string) bool {
+	_, err := b.tx.Partner(id)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		must(err, "partner")
+	}
+	return err == nil
 }
 
 // sameOwner refuses to put a record under an id that another client's

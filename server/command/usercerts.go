@@ -35,7 +35,7 @@ const (
 func (b *batch) revokeUserCerts(index uint64, payload []byte) any {
 	var v RevokeUserCerts
 	if err := json.Unmarshal(payload, &v); err != nil {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", index, TypeRevokeUserCerts, err))
+		malformed(index, TypeRevokeUserCerts, err)
 	}
 	switch {
 	case v.User == "" || len(v.User) > MaxUserID:
