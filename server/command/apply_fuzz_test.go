@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +131,33 @@ func FuzzApplyEntry(f *testing.F) {
 			t.Fatalf("two replicas disagree:\n%s\n%s", results[0], results[1])
 		}
 	})
+}
+
+// Strings far over every limit (Badger refuses keys over 65,000 bytes)
+// in every field of every JSON command are refused, never fatal.
+func TestHugeFieldsAreRefusedNotFatal(t *testing.T) {
+	base := fuzzBase(t)
+	long := strings.Repeat("x", 70000)
+	fields := map[string]any{"id": long, "client": long, "gtin": long, "user": long, "device": long, "hash": long,
+		"raft": long, "http": long, "lot": long, "by": long, "note": long, "name": long, "destination": long,
+		"customer": long, "supplier": long, "digest": long, "scope": "lot", "reason": 1, "role": "admin", "status": "resolved",
+		"clients": []string{long}, "containers": []string{long}, "orders": []string{long},
+		"lines": []map[string]any{{"id": long, "gtin": "00300010123455", "qty": 1}},
+		"items": []map[string]any{{"key": long}}, "total": 1,
+		"asn": map[string]any{"id": long, "client": "acme", "items": []map[string]any{{"key": long}}}}
+	for _, typ := range Types() {
+		if typ == TypeEvents {
+			continue
+		}
+		data, err := EncodeJSON(typ, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, p := fuzzReplica(t, base)
+		res := p.Apply([]Entry{{Index: uint64(len(base) + 1), Data: data}})
+		st.Close()
+		if _, ok := res[0].(error); !ok && typ != TypeIncarnation && typ != TypePurgeTokens {
+			t.Errorf("type %d: %s", typ, resultText(t, res[0]))
+		}
+	}
 }
