@@ -13,7 +13,6 @@ import (
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/server/workload"
 	"github.com/custodyhq/custody/shared/event"
-	"github.com/custodyhq/custody/shared/gs1"
 	"github.com/custodyhq/custody/shared/hlc"
 )
 
@@ -53,16 +52,6 @@ func (l *logApplier) propose(data []byte) Future {
 	return f
 }
 
-// gtin is a GTIN-14 of its own for device d, with its check digit.
-func gtin(d int) string {
-	body := "003000101" + strconv.Itoa(1000+d)
-	c, err := gs1.CheckDigit(body)
-	if err != nil {
-		panic(err)
-	}
-	return body + string(c)
-}
-
 func TestCoalescerBatchesAndKeepsOrder(t *testing.T) {
 	st, err := state.Open(t.TempDir(), state.Options{})
 	if err != nil {
@@ -84,7 +73,7 @@ func TestCoalescerBatchesAndKeepsOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			g := workload.New(workload.Options{Seed: uint64(d), Devices: 1, Prefix: "dev" + string(rune('a'+d)),
-				GTIN: gtin(d)})
+				GTIN: workload.GTIN(d)})
 			for range 10 {
 				evs := g.Receive(150)
 				vs, err := c.Submit(context.Background(), evs)

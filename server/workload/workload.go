@@ -160,3 +160,14 @@ func sscc(body string) event.Key {
 	}
 	return event.SSCC(body + string(d))
 }
+
+// GTIN is a GTIN-14 of its own for n (0 ≤ n < 100,000), with its check
+// digit: writers that need distinct products take one each.
+func GTIN(n int) string {
+	body := fmt.Sprintf("00300%08d", 10000000+n)
+	d, err := gs1.CheckDigit(body)
+	if err != nil {
+		panic("workload: GTIN body " + body + " is not digits") // formatted digits
+	}
+	return body + string(d)
+}
