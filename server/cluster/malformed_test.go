@@ -30,19 +30,30 @@ func counter(t *testing.T, m *sitetest.Member, name string) float64 {
 	return 0
 }
 
-// An entry whose payload does not decode, once in the log, is refused
-// by every replica alike: no node stops, each counts it, the states
-// agree, and writes go on. (Proposing one takes a faulty proposer: the
-// doors check what they propose with apply's own decoder.)
+// An entry whose payload does not decode is refused by Propose, on every
+// node, before it reaches the log; written to the log all the same (a
+// faulty proposer), it is refused by every replica alike: no node stops,
+// each counts it once, the states agree, and writes go on.
 func TestMalformedEntryIsRefusedByEveryReplica(t *testing.T) {
 	site := sitetest.Start(t, sitetest.Options{Nodes: 3})
 	leader := site.WaitLeader(20 * time.Second)
 	site.WaitMembers(3, 30*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, err := leader.Node.Propose(ctx, command.Encode(command.TypeClient, []byte("{")), false)
-	if !errors.Is(err, command.ErrPayload) {
-		t.Fatalf("propose: %v, want ErrPayload", err)
+	bad := command.Encode(command.TypeClient, []byte("{"))
+	// The door refuses it: nothing is proposed.
+	for _, m := range site.Members {
+		if _, err := m.Node.Propose(ctx, bad, false); !errors.Is(err, command.ErrPayload) {
+			t.Fatalf("propose through %s: %v, want ErrPayload", m.ID, err)
+		}
+	}
+	// A faulty proposer writes it to the log all the same.
+	f := leader.Node.Raft().Apply(bad, 10*time.Second)
+	if err := f.Error(); err != nil {
+		t.Fatal(err)
+	}
+	if err, ok := f.Response().(error); !ok || !errors.Is(err, command.ErrPayload) {
+		t.Fatalf("apply answered %v, want ErrPayload", f.Response())
 	}
 	if _, err := leader.Node.Propose(ctx, command.Encode(command.TypeClient, []byte(`{"id":"after"}`)), false); err != nil {
 		t.Fatalf("the next write: %v", err)

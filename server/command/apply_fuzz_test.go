@@ -91,9 +91,10 @@ func resultText(t testing.TB, res any) string {
 	return string(b)
 }
 
-// FuzzApplyEntry: no entry content makes apply panic, and two replicas
+// FuzzApplyEntry: no entry content makes apply panic, two replicas
 // applying the same entry over the same state answer alike and end with
-// the same state hash. Only what a newer binary wrote (an envelope
+// the same state hash, and CheckEntry refuses exactly the entries apply
+// refuses as malformed. Only what a newer binary wrote (an envelope
 // version or command type this build does not know) stops a replica,
 // by design.
 func FuzzApplyEntry(f *testing.F) {
@@ -129,6 +130,12 @@ func FuzzApplyEntry(f *testing.F) {
 		}
 		if results[0] != results[1] || hashes[0] != hashes[1] {
 			t.Fatalf("two replicas disagree:\n%s\n%s", results[0], results[1])
+		}
+		// The proposers' check refuses exactly what apply refuses as
+		// malformed.
+		refused := strings.HasPrefix(results[0], "error: "+ErrPayload.Error())
+		if checked := CheckEntry(data); (checked != nil) != refused {
+			t.Fatalf("CheckEntry = %v, apply answered %s", checked, results[0])
 		}
 	})
 }

@@ -194,13 +194,9 @@ func (b *batch) asn(index uint64, c *ASN) any {
 
 // asnChunk applies one ASN import entry: the expect events of its items,
 // then the ASN record once the chunks of its digest cover the whole ASN.
-func (b *batch) asnChunk(index uint64, payload []byte) any {
-	var c ASNChunk
-	if err := json.Unmarshal(payload, &c); err != nil {
-		malformed(index, TypeASNChunk, err)
-	}
+func (b *batch) asnChunk(index uint64, c *ASNChunk) any {
 	defer b.noteSplit(index, b.tx.Splits())
-	return b.applyASNChunk(index, &c)
+	return b.applyASNChunk(index, c)
 }
 
 func (b *batch) applyASNChunk(index uint64, c *ASNChunk) any {

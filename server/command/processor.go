@@ -121,62 +121,36 @@ func must(err error, what string) {
 	}
 }
 
-// malformedEntry is the panic value with which the decoding of an entry's
-// payload gives up; apply recovers it (and only it) into a result. It is
-// raised before the entry writes anything.
-type malformedEntry struct{ err error }
-
-// malformed gives up on entry index of type t, whose payload does not
-// decode.
-func malformed(index uint64, t Type, err error) {
-	panic(malformedEntry{fmt.Errorf("%w: entry %d type %d: %v", ErrPayload, index, t, err)})
-}
-
-func (b *batch) apply(e Entry) (out any) {
+func (b *batch) apply(e Entry) any {
 	t, payload, err := Decode(e.Data)
 	if errors.Is(err, ErrUnknownType) {
 		// A newer binary wrote it: this one cannot tell what it would
 		// change, so it must stop rather than diverge (DESIGN.md).
 		panic(fmt.Sprintf("processor: entry %d: %v", e.Index, err))
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			m, ok := r.(malformedEntry)
-			if !ok {
-				panic(r)
-			}
-			out = b.refuse(e.Index, m.err)
-		}
-	}()
 	if err != nil {
-		malformed(e.Index, 0, err)
+		return b.refuse(e.Index, fmt.Errorf("%w: entry %d: %v", ErrPayload, e.Index, err))
 	}
-	undecodable := func(err error) { malformed(e.Index, t, err) }
-	decode := func(v any) {
-		if err := json.Unmarshal(payload, v); err != nil {
-			undecodable(err)
-		}
+	// Every payload is decoded here, before anything is written.
+	val, err := decodePayload(t, payload)
+	if err != nil {
+		return b.refuse(e.Index, fmt.Errorf("%w: entry %d type %d: %v", ErrPayload, e.Index, t, err))
 	}
 	switch t {
 	case TypeEvents:
-		var evs Events
-		if err := evs.UnmarshalBinary(payload); err != nil {
-			undecodable(err)
-		}
-		return b.events(e.Index, &evs)
+		return b.events(e.Index, val.(*Events))
 	case TypeSite:
-		return putMaster(payload, undecodable, (*master.Site).Validate, b.tx.PutSite, "site")
+		return putMaster(val.(*master.Site), (*master.Site).Validate, b.tx.PutSite, "site")
 	case TypeClient:
-		return putMaster(payload, undecodable, (*master.Client).Validate, b.tx.PutClient, "client")
+		return putMaster(val.(*master.Client), (*master.Client).Validate, b.tx.PutClient, "client")
 	case TypeProduct:
-		return putMaster(payload, undecodable, b.checkProduct, b.tx.PutProduct, "product")
+		return putMaster(val.(*master.Product), b.checkProduct, b.tx.PutProduct, "product")
 	case TypeLocation:
-		return putMaster(payload, undecodable, (*master.Location).Validate, b.tx.PutLocation, "location")
+		return putMaster(val.(*master.Location), (*master.Location).Validate, b.tx.PutLocation, "location")
 	case TypePartner:
-		return putMaster(payload, undecodable, (*master.Partner).Validate, b.tx.PutPartner, "partner")
+		return putMaster(val.(*master.Partner), (*master.Partner).Validate, b.tx.PutPartner, "partner")
 	case TypeUser:
-		var v master.User
-		decode(&v)
+		v := *val.(*master.User)
 		if v.ID == "" {
 			return fmt.Errorf("%w: user without id", ErrRejected)
 		}
@@ -191,12 +165,9 @@ func (b *batch) apply(e Entry) (out any) {
 		must(b.tx.PutUser(v), "user")
 		delete(b.auth, v.ID)
 	case TypeASN:
-		var v ASN
-		decode(&v)
-		return b.asn(e.Index, &v)
+		return b.asn(e.Index, val.(*ASN))
 	case TypeOrder:
-		var v master.Order
-		decode(&v)
+		v := *val.(*master.Order)
 		if err := v.Validate(); err != nil {
 			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
@@ -206,8 +177,7 @@ func (b *batch) apply(e Entry) (out any) {
 		}
 		must(b.tx.PutOrder(v), "order")
 	case TypeShipment:
-		var v master.Shipment
-		decode(&v)
+		v := *val.(*master.Shipment)
 		if err := v.Validate(); err != nil {
 			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
@@ -227,8 +197,7 @@ func (b *batch) apply(e Entry) (out any) {
 		}
 		must(b.tx.PutShipment(v), "shipment")
 	case TypeHold:
-		var v master.Hold
-		decode(&v)
+		v := *val.(*master.Hold)
 		if err := v.Validate(); err != nil {
 			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
@@ -248,12 +217,9 @@ func (b *batch) apply(e Entry) (out any) {
 		}
 		must(b.tx.PutHold(v), "hold")
 	case TypeException:
-		var v ExceptionUpdate
-		decode(&v)
-		return b.exception(&v)
+		return b.exception(val.(*ExceptionUpdate))
 	case TypeNode:
-		var v state.Node
-		decode(&v)
+		v := *val.(*state.Node)
 		if v.ID == "" || v.Raft == "" {
 			return fmt.Errorf("%w: node needs an id and a raft address", ErrRejected)
 		}
@@ -262,44 +228,38 @@ func (b *batch) apply(e Entry) (out any) {
 		}
 		must(b.tx.PutNode(v), "node")
 	case TypeRemoveNode:
-		var v RemoveNode
-		decode(&v)
+		v := *val.(*RemoveNode)
 		if err := checkFields(v.ID); err != nil {
 			return fmt.Errorf("%w: node %.40s: %v", ErrRejected, v.ID, err)
 		}
 		must(b.tx.DeleteNode(v.ID), "remove node")
 	case TypeEnrollToken, TypeUseToken, TypeRevokeDevice, TypePurgeTokens:
-		return b.enroll(e.Index, t, payload)
+		return b.enroll(val)
 	case TypeASNChunk:
-		return b.asnChunk(e.Index, payload)
+		return b.asnChunk(e.Index, val.(*ASNChunk))
 	case TypeIncarnation:
-		return b.incarnation(e.Index, payload)
+		return b.incarnation(val.(*Incarnation))
 	case TypeRevokeUserCerts:
-		return b.revokeUserCerts(e.Index, payload)
+		return b.revokeUserCerts(*val.(*RevokeUserCerts))
 	case TypeFeedLimit:
-		var v FeedLimit
-		decode(&v)
+		v := *val.(*FeedLimit)
 		if v.Refs < MinFeedRefs || v.Refs > MaxFeedRefs {
 			return fmt.Errorf("%w: a feed limit is %d to %d references, not %d", ErrRejected, MinFeedRefs, MaxFeedRefs, v.Refs)
 		}
 		must(b.tx.SetFeedLimit(v.Refs), "feed limit")
 	default:
-		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
+		panic(fmt.Sprintf("processor: entry %d: type %d decoded but not applied", e.Index, t)) // decodePayload knows every type
 	}
 	return nil
 }
 
-// putMaster decodes a master record, refuses it when check does, and
-// stores it with put.
-func putMaster[T any](payload []byte, undecodable func(error), check func(*T) error, put func(T) error, what string) any {
-	var v T
-	if err := json.Unmarshal(payload, &v); err != nil {
-		undecodable(err)
-	}
-	if err := check(&v); err != nil {
+// putMaster refuses a decoded master record when check does and stores
+// it with put otherwise.
+func putMaster[T any](v *T, check func(*T) error, put func(T) error, what string) any {
+	if err := check(v); err != nil {
 		return fmt.Errorf("%w: %v", ErrRejected, err)
 	}
-	must(put(v), what)
+	must(put(*v), what)
 	return nil
 }
 
