@@ -386,3 +386,31 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+func TestAdmit(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Event)
+		ok   bool
+	}{
+		{"valid", func(*Event) {}, true},
+		{"invalid but readable", func(e *Event) { e.Ctx.Lot = strings.Repeat("L", 300) }, true},
+		{"1001 subjects", func(e *Event) { e.Subjects = manySubjects(MaxSubjects + 1) }, false},
+		{"lot of 1100 bytes", func(e *Event) { e.Ctx.Lot = strings.Repeat("L", 1100) }, false},
+		{"device of 1100 bytes", func(e *Event) { e.Device = strings.Repeat("d", 1100) }, false},
+		{"subject key of 1100 bytes", func(e *Event) { e.Subjects[0].Key = Key(strings.Repeat("0", 1100)) }, false},
+		{"readable but larger than any valid event", func(e *Event) {
+			e.Subjects = manySubjects(MaxSubjects)
+			for i := range e.Subjects {
+				e.Subjects[i].Key = Key(strings.Repeat("1", 900))
+			}
+		}, false},
+	}
+	for _, tc := range tests {
+		e := sample()
+		tc.mod(&e)
+		if err := e.Admit(); (err == nil) != tc.ok {
+			t.Errorf("%s: Admit = %v", tc.name, err)
+		}
+	}
+}

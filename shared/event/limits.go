@@ -1,6 +1,9 @@
 package event
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // Limits on events and on what carries them, defined here once. Validate
 // and the codec enforce them; the site's HTTP API, the sync session, the
@@ -36,3 +39,22 @@ const (
 	MaxEncoded = 1 + 16 + 3*binary.MaxVarintLen64 + 8 + 3 + 14*(binary.MaxVarintLen16+MaxField) +
 		MaxSubjects*(1+MaxKey+binary.MaxVarintLen64)
 )
+
+// Admit reports whether e may enter the raft log: its encoding is at
+// most MaxEncoded bytes (no event Validate accepts is longer, and one
+// that long fits an entry) and decodes with the codec apply decodes
+// with. Whoever proposes events calls it; an event it refuses must not
+// be proposed, since apply could not read the entry. An admitted event
+// may still fail Validate at apply: it is then recorded as rejected and
+// takes its place in its device's sequence.
+func (e *Event) Admit() error {
+	b := e.AppendBinary(make([]byte, 0, 256))
+	if len(b) > MaxEncoded {
+		return fmt.Errorf("%w: the event encodes to %d bytes, at most %d", ErrInvalid, len(b), MaxEncoded)
+	}
+	var back Event
+	if err := back.UnmarshalBinary(b); err != nil {
+		return err
+	}
+	return nil
+}
