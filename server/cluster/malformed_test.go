@@ -3,13 +3,16 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/custodyhq/custody/server/coalesce"
 	"github.com/custodyhq/custody/server/command"
 	"github.com/custodyhq/custody/server/sitetest"
+	"github.com/custodyhq/custody/server/workload"
 )
 
 // counter reads one counter of a node's collectors.
@@ -62,6 +65,28 @@ func TestMalformedEntryIsRefusedByEveryReplica(t *testing.T) {
 	for _, m := range site.Members {
 		if n := counter(t, m, "custody_apply_malformed_entries_total"); n != 1 {
 			t.Errorf("%s counted %v malformed entries", m.ID, n)
+		}
+	}
+}
+
+// Events over the event limits are refused at every node, leader and
+// follower alike, before anything is proposed or forwarded.
+func TestEventsOverTheLimitsAreNotProposed(t *testing.T) {
+	site := sitetest.Start(t, sitetest.Options{Nodes: 3})
+	site.WaitLeader(20 * time.Second)
+	site.WaitMembers(3, 30*time.Second)
+	g := workload.New(workload.Options{Seed: 4})
+	evs := g.Receive(2)
+	evs[1].Ctx.Lot = strings.Repeat("L", 1100)
+	for _, m := range site.Members {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, err := m.Node.SubmitEvents(ctx, evs, false)
+		cancel()
+		if !errors.Is(err, coalesce.ErrTooLarge) {
+			t.Errorf("%s: %v, want ErrTooLarge", m.ID, err)
+		}
+		if n := m.Node.Coalescer().Entries(); n != 0 {
+			t.Errorf("%s proposed %d entries of events", m.ID, n)
 		}
 	}
 }

@@ -78,6 +78,13 @@ func (n *Node) SubmitEvents(ctx context.Context, evs []event.Event, forwarded bo
 	if forwarded {
 		return nil, retry(ErrNotLeader, 200*time.Millisecond)
 	}
+	// The leader's coalescer refuses what apply could not read; refuse
+	// it here too, as the same error, rather than forward it.
+	for i := range evs {
+		if err := evs[i].Admit(); err != nil {
+			return nil, fmt.Errorf("%w: event %d: %w", coalesce.ErrTooLarge, i, err)
+		}
+	}
 	body := (&command.Events{Events: evs}).AppendBinary(nil)
 	var vs []command.Verdict
 	if err := n.forward(ctx, PathForwardEvents, body, &vs); err != nil {

@@ -414,3 +414,24 @@ func TestAdmit(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAdmit is the cost the last gate before the log adds per event.
+func BenchmarkAdmit(b *testing.B) {
+	e := sample()
+	for b.Loop() {
+		if err := e.Admit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidate is the cost of the envelope and identifier checks.
+func BenchmarkValidate(b *testing.B) {
+	e := sample()
+	e.Ctx.Lot, e.Ctx.Expiry = "L1", "301231"
+	for b.Loop() {
+		if err := e.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
