@@ -27,11 +27,11 @@ import (
 const MaxASNChunk = 1000
 
 // maxASNChunkBytes bounds the JSON of one chunk's items and its ASN
-// header where SplitASN cuts, inside the 128 KiB raft entry budget
-// (DESIGN.md §6) with room for the rest of the entry (user, digest,
-// positions). A typical item is about 100 bytes, so most chunks are cut
-// by count; long serials and lots cut one sooner.
-const maxASNChunkBytes = 112 << 10
+// header where SplitASN cuts, inside the raft entry budget
+// (event.MaxEntry, 128 KiB) with room for the rest of the entry (user,
+// digest, positions). A typical item is about 100 bytes, so most chunks
+// are cut by count; long serials and lots cut one sooner.
+const maxASNChunkBytes = event.MaxEntry - 16<<10
 
 // ASNChunkResult is what one ASN import entry did: a verdict per item of
 // the chunk, in order, and whether the ASN record now holds the whole
