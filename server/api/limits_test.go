@@ -10,6 +10,7 @@ import (
 
 	"github.com/custodyhq/custody/server/sitetest"
 	"github.com/custodyhq/custody/server/workload"
+	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
 )
 
@@ -117,4 +118,35 @@ func TestMasterDataGetsTheChecksAScanGets(t *testing.T) {
 	// What is right still goes in.
 	adm.ok("POST", "/api/v1/shipments", map[string]any{"id": "SH-1", "client": "a", "destination": "CUST-1"}, nil)
 	adm.ok("POST", "/api/v1/shipments", map[string]any{"id": "SH-2", "client": "a", "destination": "0614141000005"}, nil)
+}
+
+// An EPCIS import gets the same checks: a lot a scan would refuse (here
+// with a space and '#', outside GS1 character set 82) refuses the
+// import with 400, in either format.
+func TestEPCISImportGetsTheChecksAScanGets(t *testing.T) {
+	site := sitetest.Start(t, sitetest.Options{})
+	adm := client{t: t, base: site.Members[0].URL(), user: "admin"}
+	adm.ok("PUT", "/api/v1/clients/acme", map[string]any{"name": "Acme"}, nil)
+	adm.ok("PUT", "/api/v1/products/00300010123455", map[string]any{"client": "acme", "name": "Pill", "companyPrefixLen": 6}, nil)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	doc := &epcis.Document{CreationDate: at, Events: []epcis.Event{
+		{Type: epcis.ObjectEvent, EventTime: at, EventTimeZoneOffset: "+00:00", Action: epcis.ActionAdd, BizStep: "commissioning", Disposition: "active",
+			EPCList: []string{"urn:epc:id:sgtin:030001.0012345.U1"},
+			ILMD:    []epcis.Field{{Space: epcis.NSCBVMDA, Prefix: "cbvmda", Local: "lotNumber", Value: epcis.String("LOT #7")}}},
+		{Type: epcis.ObjectEvent, EventTime: at, EventTimeZoneOffset: "+00:00", Action: epcis.ActionObserve, BizStep: "shipping", Disposition: "in_transit",
+			EPCList:         []string{"urn:epc:id:sgtin:030001.0012345.U1"},
+			BizTransactions: []epcis.BizTransaction{{Type: "desadv", Value: "urn:epcglobal:cbv:bt:0300011111215:DEL100"}}},
+	}}
+	for _, f := range []epcis.Format{epcis.FormatXML12, epcis.FormatJSONLD} {
+		b, err := epcis.Encode(doc, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _, body := adm.do("POST", "/api/v1/asns/epcis?client=acme", b); code != http.StatusBadRequest || !strings.Contains(string(body), "lot") {
+			t.Errorf("%s: %d %s, want 400 about the lot", f, code, body)
+		}
+	}
+	if code, _, _ := adm.do("GET", "/api/v1/units/010030001012345521U1", nil); code != http.StatusNotFound {
+		t.Fatalf("a unit of the refused import: %d", code)
+	}
 }

@@ -60,7 +60,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 
 // replica is a fresh in-memory store with the base state applied.
 func fuzzReplica(t testing.TB, base [][]byte) (*state.Store, *Processor) {
-	st, err := state.Open("", state.Options{InMemory: true, MemTableSize: 16 << 20})
+	st, err := state.Open("", state.Options{InMemory: true, MemTableSize: 8 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
