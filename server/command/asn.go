@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
@@ -118,7 +117,7 @@ func headerSize(head *master.ASN) int {
 // happening; the log says so when it did all the same.
 func (b *batch) noteSplit(index uint64, before int) {
 	if n := b.tx.Splits(); n > before {
-		slog.Error("state transaction split inside one raft entry: the entry was not applied atomically",
+		b.p.log.Error("state transaction split inside one raft entry: the entry was not applied atomically",
 			"index", index, "splits", n-before)
 	}
 }

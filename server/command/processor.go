@@ -30,7 +30,13 @@ type Processor struct {
 	// malformed counts entries refused because their payload did not
 	// decode; read by metrics from other goroutines.
 	malformed atomic.Uint64
+	log       *slog.Logger
 }
+
+// SetLogger sends what the processor logs (refused entries, split
+// transactions) to l instead of slog's default logger. Call it before
+// the first Apply.
+func (p *Processor) SetLogger(l *slog.Logger) { p.log = l }
 
 // Malformed is how many entries this processor refused because their
 // payload did not decode for their type (ErrPayload).
@@ -43,7 +49,7 @@ func New(st *state.Store, maxSkew time.Duration) (*Processor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("processor: %w", err)
 	}
-	return &Processor{st: st, applied: idx, maxSkew: maxSkew}, nil
+	return &Processor{st: st, applied: idx, maxSkew: maxSkew, log: slog.Default()}, nil
 }
 
 // Applied is the last index applied.
@@ -268,7 +274,7 @@ func putMaster[T any](v *T, check func(*T) error, put func(T) error, what string
 // (replays after a restart skip applied entries).
 func (b *batch) refuse(index uint64, err error) error {
 	b.p.malformed.Add(1)
-	slog.Error("raft entry refused: its payload does not decode", "index", index, "err", err)
+	b.p.log.Error("raft entry refused: its payload does not decode", "index", index, "err", err)
 	return err
 }
 
