@@ -87,7 +87,7 @@ func status(err error) (int, string) {
 		return fiber.StatusServiceUnavailable, "join_unanswered"
 	case errors.Is(err, ErrBadInput), errors.Is(err, event.ErrInvalid), errors.Is(err, event.ErrKey),
 		errors.Is(err, event.ErrEncoding), errors.Is(err, event.ErrUnknownKind), errors.Is(err, master.ErrInvalid),
-		errors.Is(err, command.ErrRejected), errors.Is(err, cluster.ErrMembership):
+		errors.Is(err, command.ErrRejected), errors.Is(err, command.ErrPayload), errors.Is(err, cluster.ErrMembership):
 		return fiber.StatusBadRequest, "bad_request"
 	case errors.Is(err, coalesce.ErrTooLarge):
 		return fiber.StatusRequestEntityTooLarge, "too_large"

@@ -66,6 +66,9 @@ func (s *Server) putSite(c *fiber.Ctx) error {
 	if v.ID == "" {
 		return badField("id", "required")
 	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
 	return s.putRecord(c, command.TypeSite, v)
 }
 
@@ -130,6 +133,9 @@ func (s *Server) putProduct(c *fiber.Ctx) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
+	// The processor refuses a product of a client that does not exist,
+	// in log order (a client put a moment ago through another node may
+	// not be in this node's state yet): 400 all the same.
 	return s.putRecord(c, command.TypeProduct, v)
 }
 
@@ -144,6 +150,9 @@ func (s *Server) putLocation(c *fiber.Ctx) error {
 	if err := decodeKeyed(c, &v, &v.ID, "id"); err != nil {
 		return err
 	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
 	return s.putRecord(c, command.TypeLocation, v)
 }
 
@@ -156,6 +165,9 @@ func (s *Server) listPartners(c *fiber.Ctx) error {
 func (s *Server) putPartner(c *fiber.Ctx) error {
 	var v master.Partner
 	if err := decodeKeyed(c, &v, &v.ID, "id"); err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
 		return err
 	}
 	return s.putRecord(c, command.TypePartner, v)

@@ -177,6 +177,7 @@ func Open(cfg Config) (*Node, error) {
 	if n.proc, err = command.New(n.st, 0); err != nil {
 		return nil, err
 	}
+	n.proc.SetLogger(n.log)
 	n.fsm = fsm.New(n.st, n.proc)
 	if n.trans, err = newTransport(cfg, hl); err != nil {
 		return nil, err

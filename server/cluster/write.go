@@ -78,6 +78,13 @@ func (n *Node) SubmitEvents(ctx context.Context, evs []event.Event, forwarded bo
 	if forwarded {
 		return nil, retry(ErrNotLeader, 200*time.Millisecond)
 	}
+	// The leader's coalescer refuses what apply could not read; refuse
+	// it here too, as the same error, rather than forward it.
+	for i := range evs {
+		if err := evs[i].Admit(); err != nil {
+			return nil, fmt.Errorf("%w: event %d: %w", coalesce.ErrTooLarge, i, err)
+		}
+	}
 	body := (&command.Events{Events: evs}).AppendBinary(nil)
 	var vs []command.Verdict
 	if err := n.forward(ctx, PathForwardEvents, body, &vs); err != nil {
@@ -91,6 +98,11 @@ func (n *Node) SubmitEvents(ctx context.Context, evs []event.Event, forwarded bo
 // ("null" for none); a rejection comes back as an error wrapping
 // command.ErrRejected or command.ErrNotFound.
 func (n *Node) Propose(ctx context.Context, data []byte, forwarded bool) (json.RawMessage, error) {
+	// Nothing enters the log that apply could not read: an entry apply
+	// refuses as malformed is refused here, before it is proposed.
+	if err := command.CheckEntry(data); err != nil {
+		return nil, err
+	}
 	if n.IsLeader() {
 		res, err := n.proposeLocal(data)
 		if errors.Is(err, raft.ErrLeadershipLost) {
@@ -141,7 +153,7 @@ type ErrorBody struct {
 // ErrorCode classifies err for another node.
 func ErrorCode(err error) string {
 	switch {
-	case errors.Is(err, command.ErrRejected):
+	case errors.Is(err, command.ErrRejected), errors.Is(err, command.ErrPayload):
 		return "rejected"
 	case errors.Is(err, command.ErrNotFound):
 		return "not_found"

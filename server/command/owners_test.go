@@ -24,6 +24,8 @@ func TestApplyChecksTheProductOwner(t *testing.T) {
 	at := hlc.Timestamp(1)
 	for i, res := range l.apply(t,
 		jsonEntry(t, TypeUser, admin),
+		jsonEntry(t, TypeClient, master.Client{ID: "a", Name: "A"}),
+		jsonEntry(t, TypeClient, master.Client{ID: "b", Name: "B"}),
 		jsonEntry(t, TypeProduct, master.Product{GTIN: gtinA, Client: "a", Name: "A"}),
 		jsonEntry(t, TypeProduct, master.Product{GTIN: gtinB, Client: "b", Name: "B"}),
 	) {
@@ -101,12 +103,14 @@ func TestOwnerCacheFollowsProductPuts(t *testing.T) {
 	evs := gen.Receive(2)
 	res := l.apply(t,
 		jsonEntry(t, TypeUser, admin),
+		jsonEntry(t, TypeClient, master.Client{ID: "a", Name: "A"}),
+		jsonEntry(t, TypeClient, master.Client{ID: "b", Name: "B"}),
 		jsonEntry(t, TypeProduct, master.Product{GTIN: gtin, Client: "a", Name: "A"}),
 		EncodeEvents(&Events{Received: evs[0].HLC, Events: evs[:1]}),
 		jsonEntry(t, TypeProduct, master.Product{GTIN: gtin, Client: "b", Name: "A, now b's"}),
 		EncodeEvents(&Events{Received: evs[1].HLC, Events: evs[1:]}),
 	)
-	first, second := res[2].([]Verdict)[0], res[4].([]Verdict)[0]
+	first, second := res[4].([]Verdict)[0], res[6].([]Verdict)[0]
 	if first.Result.Verdict != unit.VerdictApplied || second.Result.Verdict != unit.VerdictRefused {
 		t.Fatalf("before the owner changed: %+v; after: %+v", first.Result, second.Result)
 	}
