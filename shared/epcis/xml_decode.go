@@ -1,6 +1,8 @@
 package epcis
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -12,13 +14,28 @@ import (
 // master data are kept. Malformed XML gives an error wrapping ErrSyntax;
 // a document that breaks the rules is returned in full with a
 // *ValidationError whose paths are element paths.
+//
+// It decodes within DefaultLimits; Limits.DecodeXML sets other bounds.
 func DecodeXML(data []byte) (*Document, error) {
-	root, err := parseXMLTree(data)
+	return DefaultLimits().DecodeXML(context.Background(), data)
+}
+
+// DecodeXML is DecodeXML within the limits and ctx: over a limit, or
+// when ctx ends first, the error wraps ErrTooLarge.
+func (l Limits) DecodeXML(ctx context.Context, data []byte) (*Document, error) {
+	l = l.withDefaults()
+	if err := l.checkSize(data); err != nil {
+		return nil, err
+	}
+	root, err := parseXMLTree(ctx, data, l)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: XML: %v", ErrSyntax, err)
 	}
 	doc := &Document{}
-	var ps problems
+	ps := problems{max: l.MaxProblems}
 	switch {
 	case root.local == "EPCISDocument" && (root.space == NSEPCIS || root.space == ""):
 		doc.Type = TypeDocument
@@ -54,7 +71,9 @@ func DecodeXML(data []byte) (*Document, error) {
 		}
 	}
 	ps.mark()
-	validateDoc(doc, paths{styleXML}, &ps)
+	if err := validateDoc(ctx, doc, paths{styleXML}, &ps); err != nil {
+		return nil, err
+	}
 	return doc, ps.err()
 }
 

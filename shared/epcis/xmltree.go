@@ -2,6 +2,7 @@ package epcis
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -37,8 +38,11 @@ const maxXMLDepth = 128
 
 // parseXMLTree reads a whole XML document into a tree. It resolves
 // namespaces itself (encoding/xml's resolved names lose the prefix) and
-// checks that end tags match.
-func parseXMLTree(data []byte) (*xnode, error) {
+// checks that end tags match. It stops with an error wrapping
+// ErrTooLarge at the first element past the limits (depth, nodes,
+// events: an element directly in an EventList or in its extension
+// wrappers) or when ctx ends; other errors are syntax.
+func parseXMLTree(ctx context.Context, data []byte, l Limits) (*xnode, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
@@ -51,10 +55,15 @@ func parseXMLTree(data []byte) (*xnode, error) {
 		n     *xnode
 		scope map[string]string
 		text  strings.Builder
+		// events: this element's children are events (an EventList, or
+		// an extension wrapper inside one).
+		events bool
 	}
 	var stack []*frame
 	var root *xnode
 	rootScope := map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"}
+	depth := l.xmlDepth()
+	nodes, events, tokens := 0, 0, 0
 	for {
 		tok, err := dec.RawToken()
 		if errors.Is(err, io.EOF) {
@@ -63,10 +72,22 @@ func parseXMLTree(data []byte) (*xnode, error) {
 		if err != nil {
 			return nil, err
 		}
+		if tokens++; tokens%timeCheckEvery == 0 && ctx.Err() != nil {
+			return nil, outOfTime(ctx)
+		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if len(stack) >= maxXMLDepth {
-				return nil, errors.New("elements nested too deep")
+			if len(stack) >= depth {
+				return nil, tooLarge("XML elements nested more than %d deep", depth)
+			}
+			if nodes += 1 + len(t.Attr); nodes > l.MaxNodes {
+				return nil, tooLarge("more than %d XML elements and attributes", l.MaxNodes)
+			}
+			inEvents := len(stack) > 0 && stack[len(stack)-1].events
+			if inEvents && t.Name.Local != "extension" {
+				if events++; events > l.MaxEvents {
+					return nil, tooLarge("more than %d events", l.MaxEvents)
+				}
 			}
 			if root != nil && len(stack) == 0 {
 				return nil, errors.New("more than one root element")
@@ -125,7 +146,8 @@ func parseXMLTree(data []byte) (*xnode, error) {
 			} else {
 				root = n
 			}
-			stack = append(stack, &frame{n: n, scope: scope})
+			stack = append(stack, &frame{n: n, scope: scope,
+				events: t.Name.Local == "EventList" || inEvents && t.Name.Local == "extension"})
 		case xml.EndElement:
 			if len(stack) == 0 {
 				return nil, errors.New("unexpected end tag")
