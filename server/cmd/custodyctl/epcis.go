@@ -65,9 +65,12 @@ func epcisValidate(ctx context.Context, e *env, files []string) int {
 			fmt.Fprintf(e.stdout, "%s: OK (%s, %s, %d events)\n", name, format, doc.Type, len(doc.Events))
 		case errors.As(err, &ve):
 			code = 1
-			fmt.Fprintf(e.stdout, "%s: INVALID (%s, %d problems)\n", name, format, len(ve.Problems))
+			fmt.Fprintf(e.stdout, "%s: INVALID (%s, %d problems)\n", name, format, ve.Total)
 			for _, p := range ve.Problems {
 				fmt.Fprintf(e.stdout, "  %s: %s\n", p.Path, p.Reason)
+			}
+			if more := ve.Total - len(ve.Problems); more > 0 {
+				fmt.Fprintf(e.stdout, "  ... and %d more (the first %d are listed)\n", more, len(ve.Problems))
 			}
 		default:
 			code = 1
