@@ -51,15 +51,17 @@ func parseXMLTree(ctx context.Context, data []byte, l Limits) (*xnode, error) {
 		}
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
+	// The open elements, innermost last. Frames are values, and a popped
+	// frame's text buffer is reused by the next element at its depth.
 	type frame struct {
 		n     *xnode
 		scope map[string]string
-		text  strings.Builder
+		text  []byte
 		// events: this element's children are events (an EventList, or
 		// an extension wrapper inside one).
 		events bool
 	}
-	var stack []*frame
+	var stack []frame
 	var root *xnode
 	rootScope := map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"}
 	depth := l.xmlDepth()
@@ -146,21 +148,25 @@ func parseXMLTree(ctx context.Context, data []byte, l Limits) (*xnode, error) {
 			} else {
 				root = n
 			}
-			stack = append(stack, &frame{n: n, scope: scope,
-				events: t.Name.Local == "EventList" || inEvents && t.Name.Local == "extension"})
+			f := frame{n: n, scope: scope, events: t.Name.Local == "EventList" || inEvents && t.Name.Local == "extension"}
+			if len(stack) < cap(stack) {
+				f.text = stack[:len(stack)+1][len(stack)].text[:0]
+			}
+			stack = append(stack, f)
 		case xml.EndElement:
 			if len(stack) == 0 {
 				return nil, errors.New("unexpected end tag")
 			}
-			f := stack[len(stack)-1]
+			f := &stack[len(stack)-1]
 			if t.Name.Space != f.n.prefix || t.Name.Local != f.n.local {
 				return nil, fmt.Errorf("end tag </%s> does not match <%s>", qname(t.Name.Space, t.Name.Local), qname(f.n.prefix, f.n.local))
 			}
-			f.n.text = strings.TrimSpace(f.text.String())
+			f.n.text = string(bytes.TrimSpace(f.text))
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) > 0 {
-				stack[len(stack)-1].text.Write(t)
+				f := &stack[len(stack)-1]
+				f.text = append(f.text, t...)
 			} else if len(bytes.TrimSpace(t)) > 0 {
 				return nil, errors.New("text outside the root element")
 			}
