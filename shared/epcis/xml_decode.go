@@ -83,6 +83,16 @@ type xdec struct {
 	counts [6]int // events of each type so far, for element paths
 }
 
+// timeAt is time for the child name of the element at base; the path is
+// only built for a problem.
+func (x *xdec) timeAt(s, base, name string) time.Time {
+	t, ok := parseTime(s)
+	if !ok {
+		x.ps.add(base+"/"+name, quote(s)+" is not an xsd:dateTime with a time zone")
+	}
+	return t
+}
+
 func (x *xdec) time(s, path string) time.Time {
 	t, ok := parseTime(s)
 	if !ok {
@@ -235,14 +245,13 @@ func (x *xdec) event(e *Event, n *xnode, base string) {
 			e.Extensions = append(e.Extensions, k.toField(0))
 			continue
 		}
-		path := base + "/" + k.local
 		switch k.local {
 		case "extension", "baseExtension":
 			x.event(e, k, base)
 		case "eventTime":
-			e.EventTime = x.time(k.text, path)
+			e.EventTime = x.timeAt(k.text, base, k.local)
 		case "recordTime":
-			e.RecordTime = x.time(k.text, path)
+			e.RecordTime = x.timeAt(k.text, base, k.local)
 		case "eventTimeZoneOffset":
 			e.EventTimeZoneOffset = k.text
 		case "eventID":
@@ -254,7 +263,7 @@ func (x *xdec) event(e *Event, n *xnode, base string) {
 			for _, c := range k.kids {
 				switch {
 				case c.is("declarationTime"):
-					ed.DeclarationTime = x.time(c.text, path+"/declarationTime")
+					ed.DeclarationTime = x.timeAt(c.text, base, "errorDeclaration/declarationTime")
 				case c.is("reason"):
 					ed.Reason = canon(cbv.errReason, c.text)
 				case c.is("correctiveEventIDs"):

@@ -24,6 +24,7 @@ type xnode struct {
 	space, prefix, local string
 	attrs                []xattr
 	kids                 []*xnode
+	next                 *xnode // the next sibling, while the tree is built
 	text                 string
 	decls                []Namespace // xmlns declarations made on this element
 }
@@ -51,17 +52,22 @@ type treeBuilder struct {
 	nodes     int
 	events    int
 	slab      []xnode
+	kidSlab   []*xnode
 }
 
 // frame is an open element. Its text is the concatenation of its
 // character data: text holds it while it is one piece (a view of the
 // input), buf once pieces have to be joined.
 type frame struct {
-	n      *xnode
-	scope  map[string]string
-	text   string
-	buf    []byte
-	joined bool
+	n *xnode
+	// The children so far, linked through next; end gives the element
+	// its kids slice, of the exact size, carved from a slab.
+	first, last *xnode
+	nkids       int
+	scope       map[string]string
+	text        string
+	buf         []byte
+	joined      bool
 	// events: this element's children are events (an EventList, or an
 	// extension wrapper inside one).
 	events bool
@@ -152,8 +158,14 @@ func (b *treeBuilder) start(prefix, local string, attrs []rawAttr) error {
 		n.attrs = append(n.attrs, xa)
 	}
 	if len(stack) > 0 {
-		p := stack[len(stack)-1].n
-		p.kids = append(p.kids, n)
+		p := &stack[len(stack)-1]
+		if p.last == nil {
+			p.first = n
+		} else {
+			p.last.next = n
+		}
+		p.last = n
+		p.nkids++
 	} else {
 		b.root = n
 	}
@@ -177,6 +189,19 @@ func (b *treeBuilder) end(prefix, local string) error {
 		f.n.text = string(bytes.TrimSpace(f.buf))
 	} else {
 		f.n.text = strings.TrimSpace(f.text)
+	}
+	if f.nkids > 0 {
+		if cap(b.kidSlab)-len(b.kidSlab) < f.nkids {
+			b.kidSlab = make([]*xnode, 0, max(1024, f.nkids))
+		}
+		start := len(b.kidSlab)
+		for k := f.first; k != nil; k = k.next {
+			b.kidSlab = append(b.kidSlab, k)
+		}
+		f.n.kids = b.kidSlab[start:len(b.kidSlab):len(b.kidSlab)]
+		for _, k := range f.n.kids {
+			k.next = nil
+		}
 	}
 	b.stack = b.stack[:len(b.stack)-1]
 	return nil
