@@ -33,11 +33,26 @@ func runEPCIS(ctx context.Context, e *env, args []string) int {
 	return 2
 }
 
+// readInput reads a document, at most epcis.DefaultMaxBytes of it: a
+// larger file is refused before it is read whole.
 func readInput(e *env, name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(e.stdin)
+	r := e.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
-	return os.ReadFile(name)
+	b, err := io.ReadAll(io.LimitReader(r, epcis.DefaultMaxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > epcis.DefaultMaxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", epcis.ErrTooLarge, epcis.DefaultMaxBytes)
+	}
+	return b, nil
 }
 
 // epcisValidate prints one verdict per file and every problem of the
