@@ -55,6 +55,10 @@ type errorBody struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
 	Field string `json:"field,omitempty"`
+	// Problems and ProblemCount: a document that breaks the rules, its
+	// first problems and how many there are in all.
+	Problems     []problemWire `json:"problems,omitempty"`
+	ProblemCount int           `json:"problemCount,omitempty"`
 }
 
 // status maps an error to its HTTP status and code: the one place that
@@ -134,6 +138,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		body.Field = fe.Field
+	}
+	var de *documentError
+	if errors.As(err, &de) {
+		body.Field, body.ProblemCount = "body", de.ve.Total
+		for _, p := range de.ve.Problems {
+			body.Problems = append(body.Problems, problemWire{Path: p.Path, Reason: p.Reason})
+		}
 	}
 	if recordNotFound(err) {
 		body = errorBody{Error: notFoundText, Code: name}

@@ -14,10 +14,11 @@ import (
 
 // decode reads a JSON body into v, reporting where it breaks.
 func decode(c *fiber.Ctx, v any) error {
-	if len(c.Body()) == 0 {
+	body := c.Body() // a copy each call (Immutable): read it once
+	if len(body) == 0 {
 		return badField("body", "empty: want a JSON object")
 	}
-	if err := json.Unmarshal(c.Body(), v); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return badField(te.Field, "want %s, got %s", te.Type, te.Value)

@@ -137,7 +137,23 @@ func New(cfg Config) *Server {
 		s.users = certs.NewVerifier(cfg.CA.Cert(), nil, nil)
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "custody",
+		AppName: "custody",
+		// Immutable: every string and byte slice Fiber hands a handler
+		// (method, path, params, query, headers, body) is the
+		// handler's own copy, not a view of fasthttp's request buffers,
+		// which the next request on the connection overwrites. Without
+		// it a value kept past the handler (a metric label, a map key, a
+		// log line written later, anything given to another goroutine)
+		// silently changes under its holder: request-latency labels
+		// turned "GET" into "GETT" and every /metrics scrape failed.
+		// Copying at each such place instead leaves every future handler
+		// one forgotten copy away from the same fault; the price here is
+		// a few small allocations per request (and a body copy per
+		// Body() call: handlers read it once), small beside a raft
+		// round trip. Values read around Fiber's getters
+		// (c.Request(), c.Context()) are still views: copy those
+		// explicitly (README "Request values").
+		Immutable:             true,
 		BodyLimit:             cfg.BodyLimit,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
@@ -185,7 +201,7 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) routes() {
 	a := s.app
-	a.Use(s.observe)
+	a.Use(s.observe, plainBodies)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", s.metricsHandler())
