@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/custodyhq/custody/server/api"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/coalesce"
@@ -34,6 +36,12 @@ type Options struct {
 	RaftTLS func(id string) (server, client *tls.Config)
 	// ClusterSecret, when set, is every node's cluster secret.
 	ClusterSecret string
+	// NetCut lets the test cut members off the raft network
+	// (Member.Isolate, Member.Heal).
+	NetCut bool
+	// Configure, when set, adjusts each member's configuration before
+	// it first starts (per-node raft timing, say).
+	Configure func(id string, c *cluster.Config)
 }
 
 // Member is one running node.
@@ -47,7 +55,15 @@ type Member struct {
 	cfg     cluster.Config
 	stop    context.CancelFunc
 	stopped chan struct{}
+	net     *netCut // with Options.NetCut
 }
+
+// Isolate cuts the member off the other members' raft traffic (the site
+// must have been started with Options.NetCut); its API stays reachable.
+func (m *Member) Isolate() { m.net.set(true) }
+
+// Heal undoes Isolate.
+func (m *Member) Heal() { m.net.set(false) }
 
 // URL is the member's API base URL.
 func (m *Member) URL() string { return "http://" + m.HTTP }
@@ -93,6 +109,15 @@ func Start(t testing.TB, o Options) *Site {
 			Coalesce:          o.Coalesce, HeartbeatTimeout: o.Heartbeat, ElectionTimeout: o.Election, Secret: o.ClusterSecret, Logger: s.logger()}
 		if o.RaftTLS != nil {
 			m.cfg.RaftServerTLS, m.cfg.RaftClientTLS = o.RaftTLS(id)
+		}
+		if o.Configure != nil {
+			o.Configure(id, &m.cfg)
+		}
+		if o.NetCut {
+			m.cfg.RaftLayer = func(inner raft.StreamLayer) raft.StreamLayer {
+				m.net = newNetCut(inner)
+				return m.net
+			}
 		}
 		s.Members = append(s.Members, m)
 		s.start(m)
