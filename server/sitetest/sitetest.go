@@ -346,3 +346,34 @@ func (s *Site) Kill(m *Member) {
 	<-m.stopped
 	m.stop = nil
 }
+
+// Recover rewrites the stopped member's cluster membership to peers
+// (cluster.Recover) and starts it again on the same addresses and data.
+func (s *Site) Recover(m *Member, peers raft.Configuration) {
+	s.t.Helper()
+	if m.stop != nil {
+		s.t.Fatalf("recover %s: the member is running", m.ID)
+	}
+	if _, err := cluster.Recover(m.cfg, peers); err != nil {
+		s.t.Fatalf("recover %s: %v", m.ID, err)
+	}
+	s.Restart(m)
+}
+
+// Alone is the recovery configuration of m by itself.
+func (m *Member) Alone() raft.Configuration {
+	return raft.Configuration{Servers: []raft.Server{{ID: raft.ServerID(m.ID), Address: raft.ServerAddress(m.Raft), Suffrage: raft.Voter}}}
+}
+
+// Add starts a new member, with a new id and an empty data directory,
+// that joins the cluster through via.
+func (s *Site) Add(id string, via *Member) *Member {
+	s.t.Helper()
+	dir := filepath.Join(s.t.TempDir(), id)
+	m := &Member{ID: id, Dir: dir, Raft: FreeAddr(s.t)}
+	m.cfg = cluster.Config{ID: id, Dir: dir, RaftAddr: m.Raft, Join: via.URL(), StateMemTableSize: int64(64+8*len(s.Members)) << 20,
+		Coalesce: s.opts.Coalesce, HeartbeatTimeout: s.opts.Heartbeat, ElectionTimeout: s.opts.Election, Secret: s.opts.ClusterSecret, Logger: s.logger()}
+	s.Members = append(s.Members, m)
+	s.start(m)
+	return m
+}
