@@ -112,6 +112,8 @@ func status(err error) (int, string) {
 		return fiber.StatusConflict, "conflict"
 	case errors.Is(err, cluster.ErrBusy), errors.Is(err, coalesce.ErrBusy):
 		return fiber.StatusServiceUnavailable, "busy"
+	case errors.Is(err, cluster.ErrStale):
+		return fiber.StatusServiceUnavailable, "stale"
 	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader), errors.Is(err, cluster.ErrForward),
 		errors.Is(err, coalesce.ErrStopped):
 		return fiber.StatusServiceUnavailable, "no_leader"

@@ -18,10 +18,14 @@ import (
 
 // Read consistency, chosen per request with ?consistency=:
 //   - local (default): this node's state, which may trail the leader by
-//     the entries it has not applied yet.
-//   - leader: linearizable. The leader confirms its leadership with a
-//     quorum (raft VerifyLeader) and waits until it has applied
-//     everything committed at that moment; a follower forwards the
+//     the entries it has not applied yet. ?freshness=DURATION (a Go
+//     duration, e.g. 500ms or 2s) bounds that: the node refuses (503,
+//     code stale) when its state may trail the leader by more than
+//     DURATION (cluster.Node.CheckFresh says how that is judged).
+//   - leader: linearizable. The leader, once it has committed an entry
+//     of its current term, confirms its leadership with a quorum (raft
+//     VerifyLeader) in an unchanged term and waits until it has applied
+//     everything committed before it confirmed; a follower forwards the
 //     request to the leader.
 const (
 	consistencyLocal  = "local"
@@ -30,9 +34,22 @@ const (
 
 // read runs fn against the state at the consistency the request asks for.
 func (s *Server) read(c *fiber.Ctx, fn func(r *state.Reader) error) error {
+	fresh := c.Query("freshness")
 	switch c.Query("consistency", consistencyLocal) {
 	case consistencyLocal:
+		if fresh != "" {
+			d, err := time.ParseDuration(fresh)
+			if err != nil || d <= 0 {
+				return badField("freshness", "want a positive duration, e.g. 500ms or 2s")
+			}
+			if err := s.node.CheckFresh(d); err != nil {
+				return err
+			}
+		}
 	case consistencyLeader:
+		if fresh != "" {
+			return badField("freshness", "bounds local reads only: a leader read is never stale")
+		}
 		if !s.node.IsLeader() {
 			if c.Get(cluster.HeaderForwarded) != "" {
 				return cluster.ErrNotLeader

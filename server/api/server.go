@@ -32,6 +32,7 @@ type Cluster interface {
 	IsLeader() bool
 	LeaderHTTP() (string, error)
 	VerifyRead(ctx context.Context) error
+	CheckFresh(maxLag time.Duration) error
 	Ready() (bool, string)
 	SelfStatus(withHash bool) (cluster.Self, error)
 	ClusterStatus(ctx context.Context, withHash bool) (cluster.Status, error)

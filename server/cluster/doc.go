@@ -32,6 +32,11 @@ var (
 	// lost its leadership: it may or may not be in the log. Read the
 	// state before proposing it again.
 	ErrOutcomeUnknown = errors.New("cluster: outcome unknown, the leader changed while the command was proposed")
+	// ErrStale reports a local read refused because this node's state
+	// may trail the leader by more than the freshness the reader asked
+	// for (Node.CheckFresh): retry, read another node, or read at the
+	// leader.
+	ErrStale = errors.New("cluster: this node's state may be older than the freshness asked for")
 	// ErrAnswerLost reports a forwarded write whose request reached the
 	// leader but whose answer did not come back (the connection broke,
 	// the leader stopped): it may have been applied. Not a "retry": say

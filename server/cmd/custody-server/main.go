@@ -44,7 +44,9 @@
 // set; with --tls a node certificate admits them.
 //
 // --restore FILE turns a backup into a new cluster's first node before
-// starting (DIR must be empty). SIGTERM or SIGINT stops the node: the API
+// starting (DIR must be empty). --recover PEERS.json rewrites a stopped
+// node's membership after its cluster lost its quorum for good, keeping
+// its state, then starts it (see cluster.Recover). SIGTERM or SIGINT stops the node: the API
 // first, then the node, which hands leadership to another voter first.
 package main
 
@@ -84,6 +86,7 @@ func main() {
 
 type options struct {
 	id, data, raft, http, join, restore, logLevel string
+	recoverPeers                                  string // file
 	clusterSecret                                 string // file
 	bootstrap, raftTLS, tls                       bool
 	insecureDevices                               bool // accept the device a HELLO names (no client certificates)
@@ -103,6 +106,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.join, "join", "", "URL of a member's API to join an existing cluster through")
 	fs.BoolVar(&o.bootstrap, "bootstrap", false, "form a new cluster (the default when --join is not given)")
 	fs.StringVar(&o.restore, "restore", "", "restore this backup file into the empty data directory, then start")
+	fs.StringVar(&o.recoverPeers, "recover", "", "PEERS.json: the cluster lost its quorum for good; rewrite this stopped node's membership to the\nmembers listed ([{\"id\",\"address\",\"non_voter\"}], raft addresses; usually this node alone), keeping its state,\nthen start; the file is renamed PEERS.json.done once applied (see README, \"When two of three nodes are gone for good\")")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "FILE holding the cluster secret that node-to-node requests (forwarded writes, join)\nmust carry; created on the first node when missing, copy it to each other node")
 	fs.BoolVar(&o.raftTLS, "raft-tls", false, "mutual TLS between nodes, with the site PKI in DIR/certs: created on the first\nnode; copy its ca.pem and ca-key.pem into each other node's DIR/certs before that node's first start\n(implied by --tls)")
@@ -119,6 +123,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.join != "" && o.bootstrap {
 		return o, errors.New("--bootstrap and --join exclude each other")
+	}
+	if o.recoverPeers != "" && (o.join != "" || o.restore != "") {
+		return o, errors.New("--recover excludes --join and --restore: it recovers the node in --data as it is")
 	}
 	if o.tls && o.join != "" && !strings.HasPrefix(o.join, "https://") {
 		return o, errors.New("--tls: --join must be the https:// URL of a member")
@@ -212,6 +219,31 @@ func run(args []string, stderr io.Writer) int {
 			return 1
 		}
 		log.Info("restored backup", "applied", idx, "data", o.data)
+	}
+
+	if o.recoverPeers != "" {
+		peers, err := cluster.ReadPeers(o.recoverPeers)
+		if err != nil {
+			if _, serr := os.Stat(o.recoverPeers + ".done"); serr == nil {
+				err = fmt.Errorf("%w (%s.done says this recovery was applied already: drop --recover)", err, o.recoverPeers)
+			}
+			log.Error("recover", "err", err)
+			return 1
+		}
+		idx, err := cluster.Recover(cluster.Config{ID: o.id, Dir: o.data, RaftAddr: o.raft, StateMemTableSize: int64(o.memtableMiB) << 20, Logger: log}, peers)
+		if err != nil {
+			log.Error("recover", "err", err)
+			return 1
+		}
+		// Applied once: started again with the same file, a node that
+		// has grown back into a cluster would leave it.
+		done := o.recoverPeers + ".done"
+		if err := os.Rename(o.recoverPeers, done); err != nil {
+			log.Error("recover: the membership is recovered, but the peers file could not be set aside: remove it and --recover before the next start", "err", err)
+			return 1
+		}
+		log.Warn("recovered after a quorum loss: this node starts with the recovered membership; drop --recover from its command line",
+			"last_index", idx, "peers", len(peers.Servers), "peers_file", done)
 	}
 
 	cfg := cluster.Config{ID: o.id, Dir: o.data, RaftAddr: o.raft, HTTPAddr: o.http, StateMemTableSize: int64(o.memtableMiB) << 20,

@@ -21,6 +21,9 @@ func TestParseTLS(t *testing.T) {
 		{[]string{"--data", "d", "--tls", "--join", "https://127.0.0.1:8081"}, ""},
 		{[]string{"--data", "d", "--tls", "--join", "http://127.0.0.1:8081"}, "https://"},
 		{[]string{"--data", "d", "--join", "http://127.0.0.1:8081"}, ""},
+		{[]string{"--data", "d", "--recover", "peers.json"}, ""},
+		{[]string{"--data", "d", "--recover", "peers.json", "--join", "http://127.0.0.1:8081"}, "--recover excludes"},
+		{[]string{"--data", "d", "--recover", "peers.json", "--restore", "backup"}, "--recover excludes"},
 	} {
 		o, err := parse(tc.args, io.Discard)
 		if (tc.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.err) {
