@@ -71,8 +71,11 @@ func newHeader() *header {
 }
 
 // set shows a sync state.
-func (h *header) set(s client.State, haveSite bool, now time.Time, user string) {
+func (h *header) set(s client.State, haveSite, enrolled bool, now time.Time, user string) {
 	switch {
+	case !enrolled:
+		_ = h.conn.Set("● NOT ENROLLED")
+		h.bg.FillColor = colOffline
 	case !haveSite:
 		_ = h.conn.Set("● NO SITE SET")
 		h.bg.FillColor = colOffline
@@ -133,7 +136,7 @@ func (u *UI) refreshHeader() {
 			user = us.Name
 		}
 	}
-	u.header.set(st, u.sync != nil && u.hasSite(), u.cfg.Now(), user)
+	u.header.set(st, u.sync != nil && u.hasSite(), u.eng != nil, u.cfg.Now(), user)
 }
 
 func (u *UI) hasSite() bool {
@@ -236,7 +239,7 @@ func (b *banner) set(s engine.Step) {
 	b.icon.SetResource(theme.NewColoredResource(icon, theme.ColorNameBackground))
 	b.word.Text = strings.ToUpper(b.kind)
 	b.word.Refresh()
-	b.reason.SetText(sentence(s.Reason))
+	b.reason.SetText(sentence(strings.ReplaceAll(s.Reason, "in_stock", "in stock")))
 	b.obj.Show()
 }
 

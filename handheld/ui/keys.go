@@ -38,7 +38,11 @@ func (k *keystrokes) enter(t time.Time) string {
 }
 
 // typedRune receives keys typed while no field has the focus: the wedge.
-func (u *UI) typedRune(r rune) { u.keys.rune(r, u.cfg.Now()) }
+func (u *UI) typedRune(r rune) {
+	if !u.cfg.WedgeOff {
+		u.keys.rune(r, u.cfg.Now())
+	}
+}
 
 func (u *UI) typedKey(ev *fyne.KeyEvent) {
 	switch ev.Name {

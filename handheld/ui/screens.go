@@ -166,13 +166,14 @@ func (u *UI) showHome() {
 				action("Returns", theme.MailReplyIcon(), widget.MediumImportance, u.showReturns),
 				action("Look up", theme.SearchIcon(), widget.MediumImportance, u.showLookup),
 				action("Exceptions · "+count(len(w.Exceptions), "open", "open"), theme.ErrorIcon(), widget.MediumImportance, func() { u.showExceptions(w) }),
-				action("Sync", theme.ViewRefreshIcon(), widget.LowImportance, u.showSync),
-				action("Settings", theme.SettingsIcon(), widget.LowImportance, u.showSettings),
-				action("Sign out", theme.LogoutIcon(), widget.LowImportance, func() {
-					s := u.eng.Logout()
-					u.showSignIn()
-					u.banner.set(s)
-				}),
+				container.NewGridWithColumns(3,
+					action("Sync", theme.ViewRefreshIcon(), widget.LowImportance, u.showSync),
+					action("Settings", theme.SettingsIcon(), widget.LowImportance, u.showSettings),
+					action("Sign out", theme.LogoutIcon(), widget.LowImportance, func() {
+						s := u.eng.Logout()
+						u.showSignIn()
+						u.banner.set(s)
+					})),
 			)
 			box.Objects = items
 			box.Refresh()
@@ -315,7 +316,7 @@ func (u *UI) showVerify() {
 		result := container.NewVBox()
 		n := 0
 		var container0 string
-		finish := action("Finish: compare with what the case should hold", theme.ConfirmIcon(), widget.WarningImportance, func() {
+		finish := action("Finish and compare", theme.ConfirmIcon(), widget.WarningImportance, func() {
 			u.touch()
 			u.run(func() func() {
 				st, err := u.eng.Close()
@@ -332,7 +333,7 @@ func (u *UI) showVerify() {
 				}
 			})
 		})
-		s := u.taskScreen("verify", "Verify a case", "Scan the case, then each pack in it", what, scanned, finish, result)
+		s := u.taskScreen("verify", "Verify a case", "Scan the case, then its packs", what, scanned, finish, result)
 		s.refresh = func() func() {
 			return func() {
 				st := u.banner.last

@@ -156,7 +156,7 @@ func (u *UI) startPick(order string) {
 func (u *UI) showPack() {
 	img := canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
 	img.FillMode = canvas.ImageFillContain
-	img.SetMinSize(fyne.NewSize(300, 200))
+	img.SetMinSize(fyne.NewSize(400, 270))
 	img.Hide()
 	what := bigText("Start a new container: the handheld numbers its SSCC and shows the label.")
 	packed := para("")

@@ -100,6 +100,9 @@ type Config struct {
 	// key or a scan (default 10 minutes; negative: never).
 	IdleSignOut time.Duration
 	Wedge       wedge.Config // GS substitutes the scanner sends
+	// WedgeOff ignores keystrokes typed outside a field (no
+	// keyboard-wedge scanner on this device).
+	WedgeOff bool
 	// WedgeGap is the longest pause between keystrokes of one wedge
 	// scan (default 60 ms): slower typing is a person, not a scanner.
 	WedgeGap time.Duration
