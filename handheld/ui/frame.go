@@ -310,3 +310,18 @@ func bigText(s string) *widget.Label {
 	l.TextStyle.Bold = true
 	return l
 }
+
+// HeaderTexts are the header's words: connection, events waiting, last
+// sync, user, and the site's refusal when shown.
+func (u *UI) HeaderTexts() []string {
+	var out []string
+	for _, b := range []binding.String{u.header.conn, u.header.waiting, u.header.last, u.header.user} {
+		s, _ := b.Get()
+		out = append(out, s)
+	}
+	if u.header.refused.Visible() {
+		s, _ := u.header.refusedT.Get()
+		out = append(out, s)
+	}
+	return out
+}
