@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,11 +18,7 @@ const replayInterval = 1500 * time.Millisecond
 // replay:FOLDER, none, or "" for the first camera found (else none).
 func cameraFor(spec string) (ui.Camera, error) {
 	if spec == "" {
-		devs, _ := filepath.Glob("/dev/video*")
-		if len(devs) == 0 {
-			return nil, nil
-		}
-		spec = "v4l2:" + devs[0]
+		return defaultCamera()
 	}
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {

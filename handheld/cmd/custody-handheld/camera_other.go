@@ -1,4 +1,4 @@
-//go:build !linux || android
+//go:build !linux && !android
 
 package main
 
@@ -12,3 +12,6 @@ import (
 func v4l2Camera(dev string) (ui.Camera, error) {
 	return nil, fmt.Errorf("--camera v4l2:%s: V4L2 cameras exist only on Linux", dev)
 }
+
+// defaultCamera: none on this platform unless given with --camera.
+func defaultCamera() (ui.Camera, error) { return nil, nil }
