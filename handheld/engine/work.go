@@ -121,7 +121,8 @@ type ASNProgress struct {
 
 // ASNProgress counts what the ASN announced and what of it is here: a
 // container at the top holding containers is a pallet, any other
-// container a case, the rest units.
+// container a case, the rest units. Units are counted only on ASNs of at
+// most Config.ProgressUnits items.
 func (e *Engine) ASNProgress(id string) (ASNProgress, error) {
 	p := ASNProgress{ASN: id}
 	counts := map[string]*Level{}
@@ -131,8 +132,12 @@ func (e *Engine) ASNProgress(id string) (ASNProgress, error) {
 			return err
 		}
 		p.Closed = a.Closed
+		units := a.Items <= e.cfg.ProgressUnits
 		var walk func(k event.Key, depth int) error
 		walk = func(k event.Key, depth int) error {
+			if !k.IsContainer() && !units {
+				return nil
+			}
 			s, err := tx.Unit(k)
 			if err != nil {
 				return err

@@ -90,3 +90,20 @@ func TestPickGuideSuggestsFEFO(t *testing.T) {
 		t.Fatalf("after one pick: %+v", g2)
 	}
 }
+
+// A large ASN is counted by its pallets and cases only.
+func TestASNProgressLargeASN(t *testing.T) {
+	r := newRig(t, demo.DefaultParams())
+	r.e.cfg.ProgressUnits = 100
+	r.login("op1")
+	_, cases, _ := asn1(r.fx)
+	r.is(Accepted)(r.e.StartReceive(demo.ASNUS))
+	r.is(Accepted)(r.scan(cases[0]))
+	p, err := r.e.ASNProgress(demo.ASNUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Levels) != 2 || p.Levels[1] != (Level{"cases", 1, 4}) {
+		t.Fatalf("levels %+v", p.Levels)
+	}
+}

@@ -150,8 +150,8 @@ func (u *UI) hasSite() bool {
 // sync client reports a new state.
 func (u *UI) SyncChanged() {
 	u.refreshHeader()
-	if u.cur != nil && u.cur.name == "sync" && u.cur.refresh != nil {
-		u.run(u.cur.refresh)
+	if u.cur != nil && u.cur.name == "sync" {
+		u.refreshScreen(u.cur)
 	}
 }
 

@@ -25,7 +25,7 @@ import (
 // rig is the app in a headless test window over a real engine on a real
 // Badger store in a temp dir, loaded with the demo site.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	fx    *demo.Fixture
 	st    *store.Store
 	eng   *engine.Engine
@@ -44,10 +44,12 @@ type cueLog struct{ cues []engine.Cue }
 func (c *cueLog) Play(q engine.Cue) { c.cues = append(c.cues, q) }
 func (c *cueLog) Name() string      { return "test log" }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig { return newRigWith(t, demo.DefaultParams()) }
+
+func newRigWith(t testing.TB, p demo.Params) *rig {
 	t.Helper()
 	a := test.NewTempApp(t)
-	fx, err := demo.Build(demo.DefaultParams())
+	fx, err := demo.Build(p)
 	if err != nil {
 		t.Fatal(err)
 	}

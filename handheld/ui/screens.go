@@ -334,9 +334,8 @@ func (u *UI) showVerify() {
 			})
 		})
 		s := u.taskScreen("verify", "Verify a case", "Scan the case, then its packs", what, scanned, finish, result)
-		s.refresh = func() func() {
-			return func() {
-				st := u.banner.last
+		s.after = func(st engine.Step) {
+			{
 				if st.Verdict == engine.Refused {
 					return
 				}

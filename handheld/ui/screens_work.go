@@ -84,18 +84,12 @@ func (u *UI) startPick(order string) {
 				shortBox.Add(action(sentence(why), theme.ContentRemoveIcon(), widget.MediumImportance, func() {
 					shortBox.Objects = nil
 					shortBox.Refresh()
+					cur := u.cur
 					u.run(func() func() {
 						st, err := u.eng.ShortPick(line, why)
-						refresh := u.cur.refresh
-						var then func()
-						if refresh != nil {
-							then = refresh()
-						}
 						return func() {
 							u.verdict(st, err)
-							if then != nil {
-								then()
-							}
+							u.refreshScreen(cur)
 						}
 					})
 				}))
@@ -200,9 +194,8 @@ func (u *UI) showPack() {
 	})
 	closeBtn.Hide()
 	s := u.taskScreen("pack", "Pack", "Scan each pack to put in", what, newBtn, img, packed, closeBtn)
-	s.refresh = func() func() {
-		return func() {
-			st := u.banner.last
+	s.after = func(st engine.Step) {
+		{
 			if cont != "" && st.Action == "pack" && st.Subject != "" && st.Subject != cont && st.Verdict != engine.Refused {
 				n++
 				packed.SetText(count(n, "pack", "packs") + " in " + keyText(cont))
@@ -237,9 +230,9 @@ func (u *UI) showShipList() {
 						s := u.taskScreen("ship", "Ship "+sh.ID, "Scan each container as it is loaded",
 							bigText("Loading for "+sh.Destination+": scan each container as it goes on the truck."), loaded,
 							action("Finish loading", theme.ConfirmIcon(), widget.WarningImportance, func() { u.step(u.eng.Close, func(engine.Step) { u.showShipList() }) }))
-						s.refresh = func() func() {
-							return func() {
-								if st := u.banner.last; st.Action == "ship" && st.Subject != "" && st.Verdict != engine.Refused {
+						s.after = func(st engine.Step) {
+							{
+								if st.Action == "ship" && st.Subject != "" && st.Verdict != engine.Refused {
 									n++
 									loaded.SetText(count(n, "container", "containers") + " loaded")
 								}
@@ -325,9 +318,9 @@ func (u *UI) showLookup() {
 	u.start(func() (engine.Step, error) { return u.eng.StartLookup(), nil }, func(engine.Step) *screen {
 		info := container.NewVBox(bigText("Scan anything: a pack, a case or a pallet."))
 		s := u.taskScreen("lookup", "Look up", "Scan or type a code", info)
-		s.refresh = func() func() {
-			return func() {
-				if in := u.banner.last.Info; in != nil {
+		s.after = func(st engine.Step) {
+			{
+				if in := st.Info; in != nil {
 					info.Objects = infoRows(in)
 					info.Refresh()
 				}

@@ -141,7 +141,9 @@ type UI struct {
 	idleStop chan struct{}
 	done     map[[2]uint64]bool // site messages marked done
 	signIn   *signInForm
-	selfTest func(line string) // the scanner self-test, while it listens
+	// verdictAt is when the last verdict was put on screen.
+	verdictAt time.Time
+	selfTest  func(line string) // the scanner self-test, while it listens
 }
 
 // screen is one task's page.
@@ -157,6 +159,12 @@ type screen struct {
 	// each scan the engine judged; the func it returns updates the
 	// widgets on the UI goroutine.
 	refresh func() func()
+	// after runs on the UI goroutine with each step a scan got, right
+	// after the banner shows it.
+	after func(engine.Step)
+	// refreshing and again coalesce refreshes: while one runs, scans only
+	// ask for one more.
+	refreshing, again bool
 	// qr makes the camera read QR codes (enrollment) instead of
 	// DataMatrix.
 	qr   bool
@@ -280,9 +288,34 @@ func (u *UI) show(s *screen) {
 	}
 	u.banner.clear()
 	u.refreshHeader()
-	if s.refresh != nil {
-		u.run(s.refresh)
+	u.refreshScreen(s)
+}
+
+// refreshScreen runs the screen's refresh; while one is running, further
+// calls make it run once more when it is done, so a fast run of scans
+// costs one query at a time.
+func (u *UI) refreshScreen(s *screen) {
+	if s == nil || s.refresh == nil {
+		return
 	}
+	if s.refreshing {
+		s.again = true
+		return
+	}
+	s.refreshing = true
+	u.run(func() func() {
+		then := s.refresh()
+		return func() {
+			s.refreshing = false
+			if u.cur == s && then != nil {
+				then()
+			}
+			if s.again {
+				s.again = false
+				u.refreshScreen(s)
+			}
+		}
+	})
 }
 
 // run does work off the UI goroutine; the func it returns, if any, runs
@@ -295,7 +328,9 @@ func (u *UI) run(work func() func()) {
 	go func() {
 		defer u.wg.Done()
 		then := work()
-		fyne.Do(func() {
+		// and wait: what the closure starts is counted before this job
+		// is done, so Wait sees it
+		fyne.DoAndWait(func() {
 			u.busyN--
 			if u.busyN == 0 {
 				u.busy.Stop()
@@ -328,6 +363,7 @@ func (u *UI) verdict(s engine.Step, err error) {
 		u.cfg.Log.Error("engine step failed", "action", s.Action, "err", err)
 	}
 	u.banner.set(s)
+	u.verdictAt = time.Now()
 	u.cfg.Sound.Play(s.Cue)
 	if u.sync != nil && err == nil && s.Verdict != engine.Refused {
 		u.sync.Now()
@@ -348,17 +384,16 @@ func (u *UI) scanned(s scan.Scan) {
 	cur := u.cur
 	u.run(func() func() {
 		st, err := u.eng.Scan(raw)
-		var then func()
-		if cur.refresh != nil {
-			// after the step: the engine sees the scan's effect
-			then = cur.refresh()
-		}
 		return func() {
 			u.verdict(st, err)
-			if then != nil && u.cur == cur {
-				then()
-			}
 			u.refreshHeader()
+			if u.cur == cur {
+				if cur.after != nil {
+					cur.after(st)
+				}
+				// after the step: the engine sees the scan's effect
+				u.refreshScreen(cur)
+			}
 		}
 	})
 }

@@ -6,6 +6,8 @@
 //	                 [--device ID] [--demo] [--idle DUR] [--ca FILE]
 //	custody-handheld demo-frames -o DIR        # camera frames of the demo's inbound cases
 //	custody-handheld tour -o DIR               # open the app, save a PNG of each main screen, quit
+//	custody-handheld make-replica --data DIR --units N   # a large replica, for the benchmarks
+//	custody-handheld probe --data DIR --t0 NS  # time to sign-in and memory, as one JSON line
 //
 // DIR is a handheld data directory as custody-hh makes it. An empty DIR
 // starts at enrollment (the enrollment line typed, pasted or read from
@@ -61,6 +63,10 @@ func main() {
 		err = demoFrames(os.Args[2:])
 	case len(os.Args) > 1 && os.Args[1] == "tour":
 		err = tour(os.Args[2:], log)
+	case len(os.Args) > 1 && os.Args[1] == "make-replica":
+		err = makeReplica(os.Args[2:], log)
+	case len(os.Args) > 1 && os.Args[1] == "probe":
+		err = probe(os.Args[2:], log)
 	default:
 		err = run(os.Args[1:], log)
 	}
