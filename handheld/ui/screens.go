@@ -282,9 +282,10 @@ func (u *UI) startReceive(asn string) {
 				main, lines := progressText(p)
 				prog.SetText(main)
 				detail.SetText(lines)
-				if len(p.Levels) > 0 {
-					l := p.Levels[len(p.Levels)-1]
-					bar.SetValue(float64(l.Received) / float64(max(l.Expected, 1)))
+				for _, l := range p.Levels {
+					if l.Name == "cases" || len(p.Levels) == 1 {
+						bar.SetValue(float64(l.Received) / float64(max(l.Expected, 1)))
+					}
 				}
 			}
 		}

@@ -126,7 +126,11 @@ func syncRows(st client.State, haveSite bool, device string, now time.Time) []fy
 		rows = append(rows, bigText("Sending has stopped: "+st.Problem+". Call a lead."))
 	}
 	if st.LastError != "" && !st.Online {
-		rows = append(rows, para("Last problem: "+st.LastError))
+		what := st.LastError
+		if strings.Contains(what, "dial") {
+			what = "the site did not answer (" + what + ")"
+		}
+		rows = append(rows, para("Last problem: "+what))
 	}
 	if st.Cluster != "" {
 		rows = append(rows, para("Site: "+st.Cluster))

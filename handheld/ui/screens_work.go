@@ -330,34 +330,54 @@ func (u *UI) showLookup() {
 	})
 }
 
-// infoRows lays out a look-up: what it is, where, its holds, what it is
-// in and holds, and its history.
+// infoRows lays out a look-up: what it is, its holds first and loud,
+// where it is, what it is in and holds, and its history.
 func infoRows(in *engine.Info) []fyne.CanvasObject {
 	rows := []fyne.CanvasObject{bigText(keyText(in.Key))}
-	add := func(label, v string) {
-		if v != "" {
-			rows = append(rows, para(label+": "+v))
-		}
-	}
 	if !in.Known {
 		return append(rows, bigText("This site has no record of it."))
 	}
-	add("Status", strings.ReplaceAll(in.Status.String(), "_", " "))
-	add("Product", in.Product)
-	add("Client", in.Client)
-	add("Lot", in.Lot)
+	if in.Holds != "" || in.Inherited != "" {
+		var why []string
+		if in.Holds != "" {
+			why = append(why, in.Holds)
+		}
+		if in.Inherited != "" {
+			why = append(why, in.Inherited+" of its lot or product")
+		}
+		l := bigText("ON HOLD (" + strings.Join(why, "; ") + "): do not use or ship it")
+		l.Importance = widget.DangerImportance
+		rows = append(rows, l)
+	}
+	join := func(parts ...string) string {
+		var out []string
+		for _, p := range parts {
+			if p != "" {
+				out = append(out, p)
+			}
+		}
+		return strings.Join(out, " · ")
+	}
+	pre := func(label, v string) string {
+		if v == "" {
+			return ""
+		}
+		return label + v
+	}
+	exp := ""
 	if in.Expiry != "" {
-		add("Expires", dateText(in.Expiry))
+		exp = "expires " + dateText(in.Expiry)
 	}
-	add("On hold", in.Holds)
-	add("Hold of its lot or product", in.Inherited)
-	add("Location", in.Location)
-	if in.Container != "" {
-		add("Inside", keyText(in.Container))
+	for _, line := range []string{
+		join(sentence(strings.ReplaceAll(in.Status.String(), "_", " ")), pre("at ", in.Location)),
+		join(in.Product, pre("lot ", in.Lot), exp),
+		join(pre("client ", in.Client), pre("ASN ", in.ASN), pre("order ", in.Order), pre("shipment ", in.Shipment)),
+		pre("Inside ", keyText(in.Container)),
+	} {
+		if line != "" && line != "Inside " {
+			rows = append(rows, para(line))
+		}
 	}
-	add("ASN", in.ASN)
-	add("Order", in.Order)
-	add("Shipment", in.Shipment)
 	if in.ContentCount > 0 {
 		rows = append(rows, bigText(fmt.Sprintf("Holds %d", in.ContentCount)))
 		for i, k := range in.Contents {

@@ -261,9 +261,8 @@ func TestLookup(t *testing.T) {
 	if r.u.Kind() == "refused" {
 		t.Fatalf("look-up refused: %s", r.u.Reason())
 	}
-	r.shows("Status: in stock")
-	r.shows("Location: A-01-02")
-	r.shows("Hold of its lot or product: recall")
+	r.shows("In stock · at A-01-02")
+	r.shows("ON HOLD (recall of its lot or product)")
 }
 
 // A return of a serial the site never shipped goes to quarantine with
