@@ -2,6 +2,7 @@ package replay
 
 import (
 	"testing"
+	"time"
 
 	"github.com/custodyhq/custody/handheld/scan"
 	"github.com/custodyhq/custody/handheld/scan/source"
@@ -18,7 +19,7 @@ func TestFramesReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := scan.New(scan.Options{})
+	sc := scan.New(scan.Options{Budget: 5 * time.Second})
 	for i, p := range paths {
 		g, err := source.LoadGray(p)
 		if err != nil {
