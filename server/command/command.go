@@ -54,12 +54,20 @@ const (
 	// bare typeEnd would repeat the line above and equal the last type,
 	// which Decode would then refuse.
 	typeEnd = TypeFeedLimit + 1
+
+	// Counterfeit and diversion signals (signals.go): numbers 50–59.
+	TypeSignals       Type = 50 // Signals: the analyzer's findings
+	TypeSignalVerdict Type = 51 // SignalVerdict: a person's verdict on a finding
+	signalsEnd             = TypeSignalVerdict + 1
 )
 
 // Types lists every command type, in number order.
 func Types() []Type {
 	out := make([]Type, 0, typeEnd-1)
 	for t := TypeEvents; t < typeEnd; t++ {
+		out = append(out, t)
+	}
+	for t := TypeSignals; t < signalsEnd; t++ {
 		out = append(out, t)
 	}
 	return out
@@ -82,7 +90,7 @@ func Decode(b []byte) (Type, []byte, error) {
 	if n <= 0 {
 		return 0, nil, fmt.Errorf("%w: type", ErrEnvelope)
 	}
-	if t == 0 || Type(t) >= typeEnd {
+	if t == 0 || Type(t) >= typeEnd && (Type(t) < TypeSignals || Type(t) >= signalsEnd) {
 		return 0, nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
 	}
 	return Type(t), b[1+n:], nil

@@ -235,6 +235,8 @@ func (b *batch) apply(e Entry) any {
 			return fmt.Errorf("%w: a feed limit is %d to %d references, not %d", ErrRejected, MinFeedRefs, MaxFeedRefs, v.Refs)
 		}
 		must(b.tx.SetFeedLimit(v.Refs), "feed limit")
+	case TypeSignals, TypeSignalVerdict:
+		return b.signals(t, payload, undecodable)
 	default:
 		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
 	}
