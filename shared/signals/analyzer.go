@@ -108,6 +108,10 @@ type Analyzer struct {
 	work     *WorkModel
 	suppress map[string]bool
 	events   int
+	hours    Hours    // the site's scans by hour of the day
+	quiet    [24]bool // quiet hours, as of the last retrain
+	first    hlc.Timestamp
+	last     hlc.Timestamp
 }
 
 // maxWindows bounds the fleet windows kept for training.
@@ -175,7 +179,13 @@ func (a *Analyzer) ObserveASN(asn *master.ASN) {
 }
 
 // Retrain refits the work model from the fleet windows seen so far.
-func (a *Analyzer) Retrain() { a.work = FitWork(a.windows, a.cfg.MinWindows) }
+func (a *Analyzer) Retrain() {
+	// Quiet hours need a whole day of the site's work to tell.
+	if a.last.Ahead(a.first) >= 24*time.Hour {
+		a.quiet = a.hours.Quiet(int64(a.cfg.RetrainEvery))
+	}
+	a.work = FitWork(a.windows, a.cfg.MinWindows)
+}
 
 // ObserveEvent takes one committed event and what the rules decided
 // (res is nil for an event the site rejected) and returns the findings
@@ -424,6 +434,11 @@ func (a *Analyzer) device(out []Finding, ev *event.Event, first event.Key, refus
 		d = &deviceInfo{ring: make([]scan, a.cfg.WorkWindow)}
 		a.devices[ev.Device] = d
 	}
+	a.hours[ev.HLC.Time().Hour()]++
+	if a.first.IsZero() || ev.HLC < a.first {
+		a.first = ev.HLC
+	}
+	a.last = max(a.last, ev.HLC)
 	d.ring[d.next] = scan{at: ev.HLC, kind: ev.Kind, refused: refused, place: ev.Ctx.To}
 	d.next = (d.next + 1) % len(d.ring)
 	d.n++
@@ -431,7 +446,7 @@ func (a *Analyzer) device(out []Finding, ev *event.Event, first event.Key, refus
 	if d.n < w || d.n%(w/2) != 0 {
 		return out
 	}
-	win := d.window()
+	win := d.window(&a.quiet)
 	if len(a.windows) == maxWindows {
 		copy(a.windows, a.windows[1:])
 		a.windows = a.windows[:maxWindows-1]
@@ -452,7 +467,7 @@ func (a *Analyzer) device(out []Finding, ev *event.Event, first event.Key, refus
 }
 
 // window computes the device's features over its ring.
-func (d *deviceInfo) window() Window {
+func (d *deviceInfo) window(quiet *[24]bool) Window {
 	var w Window
 	n := float64(len(d.ring))
 	lo, hi := d.ring[0].at, d.ring[0].at
@@ -462,7 +477,7 @@ func (d *deviceInfo) window() Window {
 		if s.refused {
 			w[featRefused]++
 		}
-		if h := s.at.Time().UTC().Hour(); h >= 22 || h < 6 {
+		if quiet[s.at.Time().Hour()] {
 			w[featNight]++
 		}
 		switch s.kind {

@@ -225,7 +225,9 @@ func (m *FormatModel) Score(s string, minSupport int64) Judgement {
 		}
 	}
 	pRun := (float64(atLeast) + alpha) / (n + alpha*(MaxFormatLen+1))
-	if sc := surprise(pRun); sc >= 0.5 && r > usualRun {
+	// Only a serial that is mostly one run is guessable: random serials
+	// have runs of 4 or 5 now and then.
+	if sc := surprise(pRun); sc >= 0.5 && r > usualRun && r >= max(6, (3*len(s)+4)/5) {
 		add(sc, fmt.Sprintf("run %d", r),
 			fmt.Sprintf("a run of %d equal or consecutive characters, guessable, where theirs usually have %d", r, usualRun))
 	}

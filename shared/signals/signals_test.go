@@ -150,7 +150,7 @@ func TestWorkModel(t *testing.T) {
 	}
 	odd := Window{featRate: log1p(8), featRefused: 0.4, featNight: 1, featCount: 0.5, featReturn: 0.3, featPlaces: 0.9}
 	j := m.Judge("rogue", odd, 40)
-	if j.Score < 0.9 || !strings.Contains(j.Reasons[0], "at night") {
+	if j.Score < 0.9 || !strings.Contains(j.Reasons[0], "100% in the hours the site is quiet") {
 		t.Fatalf("a diverter's window scores %.2f: %v", j.Score, j.Reasons)
 	}
 }
@@ -345,5 +345,23 @@ func TestFindingIDIsContentDerived(t *testing.T) {
 	bad.Score = 1.5
 	if bad.Validate() == nil {
 		t.Fatal("a score above 1 validates")
+	}
+}
+
+func TestQuietHours(t *testing.T) {
+	var h Hours
+	for i := 6; i < 22; i++ {
+		h[i] = 1000
+	}
+	h[22] = 300 // work running over
+	h[3] = 10   // now and then
+	if q := h.Quiet(1 << 30); q != [24]bool{} {
+		t.Fatalf("quiet hours before enough scans: %v", q)
+	}
+	q := h.Quiet(1000)
+	for i, want := range map[int]bool{3: true, 0: true, 4: true, 5: false, 6: false, 21: false, 22: false, 23: false, 1: true} {
+		if q[i] != want {
+			t.Errorf("hour %d quiet %v, want %v", i, q[i], want)
+		}
 	}
 }

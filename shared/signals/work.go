@@ -25,12 +25,40 @@ const (
 	numFeatures
 )
 
-var featNames = [numFeatures]string{"scans per minute", "refused", "at night", "counts", "returns", "places per scan"}
+var featNames = [numFeatures]string{"scans per minute", "refused", "in the hours the site is quiet", "counts", "returns", "places per scan"}
 
 // floors bound each feature's spread from below, so a feature the fleet
 // never varies (nobody works at night) does not turn a small wobble into
 // a large distance.
-var featFloors = [numFeatures]float64{0.3, 0.05, 0.05, 0.05, 0.05, 0.05}
+// The kinds of scans vary most between devices with one job (a returns
+// desk does nothing but returns): their floors are wide.
+var featFloors = [numFeatures]float64{0.3, 0.05, 0.05, 0.25, 0.25, 0.25}
+
+// QuietShare is the share of the site's scans below which an hour of the
+// day counts as quiet (nobody usually works then).
+const QuietShare = 0.004
+
+// Hours is the site's activity by hour of the day (UTC).
+type Hours [24]int64
+
+// Quiet returns the hours whose share of all scans is below QuietShare
+// and whose neighbours' shares are too (work running over into the next
+// hour is not odd); none while fewer than minScans were seen.
+func (h *Hours) Quiet(minScans int64) [24]bool {
+	var q [24]bool
+	var tot int64
+	for _, v := range h {
+		tot += v
+	}
+	if tot < minScans {
+		return q
+	}
+	low := func(i int) bool { return float64(h[(i+24)%24]) < QuietShare*float64(tot) }
+	for i := range h {
+		q[i] = low(i-1) && low(i) && low(i+1)
+	}
+	return q
+}
 
 // Window is one device's features over its last scans.
 type Window [numFeatures]float64
@@ -68,9 +96,11 @@ func FitWork(windows []Window, minWindows int) *WorkModel {
 	}
 	var cov mat.SymDense
 	stat.CovarianceMatrix(&cov, x, nil)
-	// Ridge: keeps the matrix invertible when features move together.
+	// A feature the fleet barely varies had its spread raised to its
+	// floor: its variance is at least 1 after that. The ridge keeps the
+	// matrix invertible when features move together.
 	for j := range numFeatures {
-		cov.SetSym(j, j, cov.At(j, j)+0.1)
+		cov.SetSym(j, j, math.Max(cov.At(j, j), 1)+0.05)
 	}
 	m.ok = m.chol.Factorize(&cov)
 	return m
