@@ -77,6 +77,10 @@ type unitInfo struct {
 	at        hlc.Timestamp
 	last      event.ID // that scan
 	raised    uint16   // rules already raised for this unit (bit per Rules() index)
+	// What the models learned of the unit's supplier data: an item the
+	// models already found odd is not learned, so forged data does not
+	// teach the models that it is normal.
+	learnedSerial bool
 }
 
 // deviceInfo is a device's recent scans.
@@ -151,8 +155,16 @@ func (a *Analyzer) unit(k event.Key) *unitInfo {
 }
 
 // ObserveASN learns an ASN's supplier data: each item is announced, and
-// its serial and lot teach the product's models.
+// its serial, lot and expiry teach the product's models, unless the
+// models already find them odd (judged before any item of the ASN is
+// learned, so a batch of forged items does not vouch for itself).
 func (a *Analyzer) ObserveASN(asn *master.ASN) {
+	type learn struct {
+		it            *master.ASNItem
+		u             *unitInfo
+		serial, lotOK bool
+	}
+	var todo []learn
 	for i := range asn.Items {
 		it := &asn.Items[i]
 		u := a.unit(it.Key)
@@ -168,13 +180,30 @@ func (a *Analyzer) ObserveASN(asn *master.ASN) {
 		if g == "" {
 			continue
 		}
-		m := a.serials[g]
-		if m == nil {
-			m = &FormatModel{}
-			a.serials[g] = m
+		l := learn{it: it, u: u, serial: true, lotOK: true}
+		if m := a.serials[g]; m != nil && m.Score(it.Key.Serial(), a.cfg.MinSupport).Score >= a.cfg.FormatThreshold {
+			l.serial = false
 		}
-		m.Learn(it.Key.Serial())
-		a.lots.Learn(g, it.Lot, it.Expiry, asn.Supplier)
+		if it.Lot != "" && (a.lots.JudgeLot(g, it.Lot, asn.Supplier, a.cfg.MinSupport).Score >= a.cfg.LotThreshold ||
+			a.lots.JudgeExpiry(g, it.Lot, it.Expiry, a.cfg.MinSupport/4).Score >= a.cfg.ExpiryThreshold) {
+			l.lotOK = false
+		}
+		todo = append(todo, l)
+	}
+	for _, l := range todo {
+		g := l.it.Key.GTIN()
+		if l.serial {
+			m := a.serials[g]
+			if m == nil {
+				m = &FormatModel{}
+				a.serials[g] = m
+			}
+			m.Learn(l.it.Key.Serial())
+			l.u.learnedSerial = true
+		}
+		if l.lotOK {
+			a.lots.Learn(g, l.it.Lot, l.it.Expiry, asn.Supplier)
+		}
 	}
 }
 
@@ -335,7 +364,7 @@ func (a *Analyzer) learned(out []Finding, ev *event.Event, k event.Key, u *unitI
 	}
 	if m := a.serials[g]; m != nil {
 		score := m.Score
-		if u.announced {
+		if u.learnedSerial {
 			score = m.ScoreLearned
 		}
 		if j := score(k.Serial(), a.cfg.MinSupport); j.Score >= a.cfg.FormatThreshold {

@@ -63,7 +63,8 @@ func (m *FormatModel) Learn(s string) {
 }
 
 // longestRun is the length of the longest stretch of s whose characters
-// step by the same amount of -1, 0 or +1 ("0000", "1234", "DCBA").
+// step by the same amount of -1, 0 or +1 ("0000", "1234", "DCBA");
+// digits count round ("7890123").
 func longestRun(s string) int {
 	if len(s) < 2 {
 		return len(s)
@@ -71,6 +72,14 @@ func longestRun(s string) int {
 	best, cur, step := 1, 1, 0
 	for i := 1; i < len(s); i++ {
 		d := int(s[i]) - int(s[i-1])
+		if classOf(s[i]) == classDigit && classOf(s[i-1]) == classDigit {
+			switch d {
+			case -9:
+				d = 1
+			case 9:
+				d = -1
+			}
+		}
 		switch {
 		case d < -1 || d > 1:
 			cur = 1
@@ -150,7 +159,8 @@ func (m *FormatModel) Score(s string, minSupport int64) Judgement {
 		odd++
 		j.Score = min(1, best+0.1*float64(odd-1))
 	}
-	const alpha = 0.5
+	// A light prior: a shape never seen in a few hundred strings is odd.
+	const alpha = 0.1
 	// Length.
 	l := len(s)
 	if l > MaxFormatLen {
@@ -227,7 +237,7 @@ func (m *FormatModel) Score(s string, minSupport int64) Judgement {
 	pRun := (float64(atLeast) + alpha) / (n + alpha*(MaxFormatLen+1))
 	// Only a serial that is mostly one run is guessable: random serials
 	// have runs of 4 or 5 now and then.
-	if sc := surprise(pRun); sc >= 0.5 && r > usualRun && r >= max(6, (3*len(s)+4)/5) {
+	if sc := surprise(pRun); sc >= 0.5 && r > usualRun && r >= max(6, (7*len(s)+9)/10) {
 		add(sc, fmt.Sprintf("run %d", r),
 			fmt.Sprintf("a run of %d equal or consecutive characters, guessable, where theirs usually have %d", r, usualRun))
 	}

@@ -48,7 +48,7 @@ func TestFormatModelScore(t *testing.T) {
 		{"too short", "A1B2C3", 200, true, "6 characters where every other has 12"},
 		{"letters where digits", "12345A789012", 200, true, "a capital letter at position 6 where they have digits"},
 		{"a character never seen", "1234-6789012", 200, true, "`-`, which none of them contain"},
-		{"sequential", "123456789012", 200, true, "a run of 9 equal or consecutive characters"},
+		{"sequential", "123456789012", 200, true, "a run of 12 equal or consecutive characters"},
 		{"all the same", "777777777777", 200, true, "run of 12"},
 		{"below the minimum support judges nothing", "A1B2C3", 5001, false, ""},
 		{"one character longer", "1234567890123", 200, true, "13 characters"},
@@ -84,7 +84,7 @@ func TestLongestRun(t *testing.T) {
 	for _, c := range []struct {
 		s    string
 		want int
-	}{{"", 0}, {"7", 1}, {"71", 1}, {"12", 2}, {"1234", 4}, {"4321", 4}, {"0000", 4}, {"1203", 2}, {"12321", 3}, {"ABCD9", 4}} {
+	}{{"", 0}, {"7", 1}, {"71", 1}, {"12", 2}, {"1234", 4}, {"4321", 4}, {"0000", 4}, {"1203", 2}, {"12321", 3}, {"ABCD9", 4}, {"7890123", 7}, {"3210987", 7}, {"A9B0", 1}} {
 		if got := longestRun(c.s); got != c.want {
 			t.Errorf("longestRun(%q) = %d, want %d", c.s, got, c.want)
 		}
@@ -316,7 +316,7 @@ func TestLearnedSignalsAtReceipt(t *testing.T) {
 	if rules(fs) != "SERIAL_FORMAT" {
 		t.Fatalf("forged serial: %v", fs)
 	}
-	want := "serial `A1B2C3` does not look like the 1,001 serials seen for GTIN 00300010123455: "
+	want := "serial `A1B2C3` does not look like the 1,000 serials seen for GTIN 00300010123455: "
 	if !strings.HasPrefix(fs[0].Detail, want) || !strings.Contains(fs[0].Detail, "6 characters where every other has 12") {
 		t.Fatalf("detail %q", fs[0].Detail)
 	}

@@ -22,8 +22,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -34,7 +32,6 @@ import (
 	"github.com/custodyhq/custody/server/supplychain"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
-	"github.com/custodyhq/custody/shared/signals"
 	"github.com/custodyhq/custody/shared/unit"
 )
 
@@ -165,7 +162,7 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func evaluate(data *supplychain.Data, dir string, log *slog.Logger, out io.Writer, explain bool) (*Result, error) {
+func evaluate(data *supplychain.Data, dir string, log *slog.Logger, out io.Writer, explain bool) (*supplychain.Result, error) {
 	raftAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -284,7 +281,11 @@ func evaluate(data *supplychain.Data, dir string, log *slog.Logger, out io.Write
 	if explain {
 		explainTo = out
 	}
-	r := score(data, w.xs, submitted, explainTo)
+	obs := make([]supplychain.Observed, 0, len(w.xs))
+	for _, s := range w.xs {
+		obs = append(obs, supplychain.Observed{X: s.x, At: s.at})
+	}
+	r := supplychain.Score(data, obs, submitted, explainTo)
 	r.Analyzed = an.Stats().Events
 	r.ReplaySeconds = replay.Seconds()
 	for _, p := range supplychain.Patterns() {
@@ -306,194 +307,4 @@ func submit(ctx context.Context, node *cluster.Node, evs []event.Event) ([]comma
 		}
 		return vs, err
 	}
-}
-
-// PatternResult is one pattern's figures.
-type PatternResult struct {
-	Deterministic  bool    `json:"deterministic"`
-	Instances      int     `json:"instances"`
-	Detected       int     `json:"detected"`
-	Recall         float64 `json:"recall"`
-	True           int     `json:"true"`  // exceptions of its rules on its instances
-	False          int     `json:"false"` // exceptions of its rules on clean units
-	Cross          int     `json:"cross"` // exceptions of its rules on another pattern's instances
-	Precision      float64 `json:"precision"`
-	DetectionP50ms int64   `json:"detection_p50_ms"`
-	DetectionMaxMs int64   `json:"detection_max_ms"`
-}
-
-// Result is the evaluation's last line.
-type Result struct {
-	Seed               uint64                   `json:"seed"`
-	Events             int                      `json:"events"`
-	CleanEvents        int                      `json:"clean_events"`
-	Analyzed           uint64                   `json:"analyzed_events"`
-	ReplaySeconds      float64                  `json:"replay_seconds"`
-	Patterns           map[string]PatternResult `json:"patterns"`
-	Recall             float64                  `json:"recall"`
-	Precision          float64                  `json:"precision"`
-	FalseAlarms        int                      `json:"false_alarms"`
-	FalseAlarmsPer100k float64                  `json:"false_alarms_per_100k_clean"`
-	DetectionP50ms     int64                    `json:"detection_p50_ms"`
-	DetectionP95ms     int64                    `json:"detection_p95_ms"`
-	DetectionMaxMs     int64                    `json:"detection_max_ms"`
-}
-
-// rulesOf are the exception rules that find a pattern: the signals'
-// own, and for lot or expiry against the supplier's data, the rules'.
-func rulesOf(p supplychain.Pattern) []unit.Rule {
-	switch p {
-	case supplychain.ClonedSerial:
-		return []unit.Rule{signals.RuleClonedSerial}
-	case supplychain.NoSupplierData:
-		return []unit.Rule{signals.RuleNoSupplierData}
-	case supplychain.SupplierMismatch:
-		return []unit.Rule{unit.RuleLotMismatch, unit.RuleExpiryMismatch}
-	case supplychain.DivertedReturn:
-		return []unit.Rule{signals.RuleReturnNotShipped}
-	case supplychain.TwoPlaces:
-		return []unit.Rule{signals.RuleTwoPlaces}
-	case supplychain.ForgedSerial:
-		return []unit.Rule{signals.RuleSerialFormat}
-	case supplychain.ForgedLot:
-		return []unit.Rule{signals.RuleUnknownLot}
-	case supplychain.WrongExpiry:
-		return []unit.Rule{signals.RuleLotExpiry}
-	case supplychain.DiverterDevice:
-		return []unit.Rule{signals.RuleWorkShape}
-	}
-	return nil
-}
-
-func ms(d time.Duration) int64 { return d.Milliseconds() }
-
-func percentile(ds []time.Duration, q float64) int64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	return ms(ds[int(q*float64(len(ds)-1))])
-}
-
-// score matches exceptions to labels.
-func score(data *supplychain.Data, xs map[string]seen, submitted map[event.ID]time.Time, explain io.Writer) *Result {
-	res := &Result{Events: data.Events, CleanEvents: data.Clean, Patterns: map[string]PatternResult{}}
-	// Instances: a unit (a device for device patterns) per pattern.
-	type inst struct {
-		p   supplychain.Pattern
-		key string
-	}
-	instEvent := map[inst]event.ID{}
-	labelled := map[string]supplychain.Pattern{} // unit or device → pattern
-	var order []inst
-	for _, l := range data.Labels {
-		k := string(l.Unit)
-		if l.Pattern == supplychain.DiverterDevice {
-			k = l.Device
-		}
-		in := inst{l.Pattern, k}
-		if _, ok := instEvent[in]; !ok {
-			instEvent[in] = l.Event
-			order = append(order, in)
-		}
-		labelled[k] = l.Pattern
-	}
-	ids := make([]string, 0, len(xs))
-	for id := range xs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var all []time.Duration
-	var tp, fp, det, tot int
-	for _, p := range supplychain.Patterns() {
-		rules := rulesOf(p)
-		pr := PatternResult{Deterministic: p.Deterministic()}
-		found := map[string]time.Duration{}
-		for _, id := range ids {
-			s := xs[id]
-			if !slices.Contains(rules, s.x.Rule) {
-				continue
-			}
-			keys := []string{string(s.x.Unit)}
-			if p == supplychain.DiverterDevice {
-				keys = s.x.Devices
-			}
-			match, other := "", false
-			for _, k := range keys {
-				if lp, ok := labelled[k]; ok {
-					if lp == p {
-						match = k
-					} else {
-						other = true
-					}
-				}
-			}
-			switch {
-			case match != "":
-				pr.True++
-				lat := time.Duration(-1)
-				if len(s.x.Events) > 0 {
-					if t0, ok := submitted[s.x.Events[0]]; ok {
-						lat = s.at.Sub(t0)
-					}
-				}
-				if lat < 0 {
-					lat = s.at.Sub(submitted[instEvent[inst{p, match}]])
-				}
-				if d, ok := found[match]; !ok || lat < d {
-					found[match] = lat
-				}
-			case other:
-				pr.Cross++
-			default:
-				pr.False++
-				if explain != nil {
-					fmt.Fprintf(explain, "false alarm %s %s: %s\n", s.x.Rule, s.x.Unit, s.x.Detail)
-				}
-			}
-		}
-		var lats []time.Duration
-		for _, in := range order {
-			if in.p != p {
-				continue
-			}
-			pr.Instances++
-			if d, ok := found[in.key]; ok {
-				pr.Detected++
-				lats = append(lats, d)
-			} else if explain != nil {
-				fmt.Fprintf(explain, "missed %s %s\n", p, in.key)
-			}
-		}
-		if pr.Instances > 0 {
-			pr.Recall = float64(pr.Detected) / float64(pr.Instances)
-		}
-		pr.Precision = 1
-		if pr.True+pr.False > 0 {
-			pr.Precision = float64(pr.True) / float64(pr.True+pr.False)
-		}
-		pr.DetectionP50ms = percentile(lats, 0.5)
-		pr.DetectionMaxMs = percentile(lats, 1)
-		all = append(all, lats...)
-		res.Patterns[string(p)] = pr
-		tp += pr.True
-		fp += pr.False
-		det += pr.Detected
-		tot += pr.Instances
-	}
-	if tot > 0 {
-		res.Recall = float64(det) / float64(tot)
-	}
-	res.Precision = 1
-	if tp+fp > 0 {
-		res.Precision = float64(tp) / float64(tp+fp)
-	}
-	res.FalseAlarms = fp
-	if data.Clean > 0 {
-		res.FalseAlarmsPer100k = float64(fp) * 100000 / float64(data.Clean)
-	}
-	res.DetectionP50ms = percentile(all, 0.5)
-	res.DetectionP95ms = percentile(all, 0.95)
-	res.DetectionMaxMs = percentile(all, 1)
-	return res
 }
