@@ -11,10 +11,10 @@ import (
 // goroutine, so one core): generated data with the rules' verdicts
 // computed beforehand, fed to a fresh analyzer. Reported as events/s.
 func BenchmarkAnalyzer(b *testing.B) {
-	r := replay(supplychain.Generate(supplychain.Options{Seed: 1, Events: 100000}))
+	r := supplychain.Replay(supplychain.Generate(supplychain.Options{Seed: 1, Events: 100000}))
 	b.ResetTimer()
 	for b.Loop() {
-		r.feed(signals.NewAnalyzer(signals.Config{}))
+		r.Feed(signals.NewAnalyzer(signals.Config{}))
 	}
-	b.ReportMetric(float64(r.data.Events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(r.Data.Events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

@@ -18,7 +18,7 @@ import (
 // exceptions as apply would make them.
 func offline(t testing.TB, seed uint64, events int) *supplychain.Result {
 	d := supplychain.Generate(supplychain.Options{Seed: seed, Events: events})
-	fs := replay(d).feed(signals.NewAnalyzer(signals.Config{}))
+	fs := supplychain.Replay(d).Feed(signals.NewAnalyzer(signals.Config{}))
 	var obs []supplychain.Observed
 	now := time.Now()
 	for i := range fs {

@@ -1,15 +1,14 @@
-package analyzer
+package supplychain
 
 import (
-	"github.com/custodyhq/custody/server/supplychain"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
 	"github.com/custodyhq/custody/shared/signals"
 	"github.com/custodyhq/custody/shared/unit"
 )
 
-// flatStore is a unit.Store without containers, for replaying generated
-// data (which has none) without a site.
+// flatStore is a unit.Store without containers or lot holds, for
+// replaying generated data (which has none) without a site.
 type flatStore struct {
 	units map[event.Key]unit.State
 	excs  map[string]unit.Exception
@@ -40,18 +39,18 @@ func (s *flatStore) ActiveException(k event.Key, r unit.Rule) (unit.Exception, b
 	return x, x.Active(), nil
 }
 
-// replayed is a generated data set with the rules' verdicts, ready to
-// feed an analyzer.
-type replayed struct {
-	data    *supplychain.Data
-	results [][]*unit.Result // per step, per event
+// Replayed is a generated data set with the verdicts the shared rules
+// give its events, ready to feed an analyzer without a site.
+type Replayed struct {
+	Data    *Data
+	Results [][]*unit.Result // per step, per event
 }
 
-// replay evaluates the data's events with the shared rules, as the site
-// would.
-func replay(d *supplychain.Data) *replayed {
+// Replay evaluates the data's events with the shared rules, as a site
+// would (ASN items become expect events).
+func Replay(d *Data) *Replayed {
 	st := newFlatStore()
-	r := &replayed{data: d, results: make([][]*unit.Result, len(d.Steps))}
+	r := &Replayed{Data: d, Results: make([][]*unit.Result, len(d.Steps))}
 	for i, step := range d.Steps {
 		if step.ASN != nil {
 			for j, it := range step.ASN.Items {
@@ -68,22 +67,22 @@ func replay(d *supplychain.Data) *replayed {
 			if err != nil {
 				panic(err)
 			}
-			r.results[i] = append(r.results[i], &res)
+			r.Results[i] = append(r.Results[i], &res)
 		}
 	}
 	return r
 }
 
-// feed runs the replayed data through an analyzer and returns its
+// Feed runs the replayed data through an analyzer and returns its
 // findings.
-func (r *replayed) feed(a *signals.Analyzer) []signals.Finding {
+func (r *Replayed) Feed(a *signals.Analyzer) []signals.Finding {
 	var out []signals.Finding
-	for i, step := range r.data.Steps {
+	for i, step := range r.Data.Steps {
 		if step.ASN != nil {
 			a.ObserveASN(step.ASN)
 		}
 		for j := range step.Events {
-			out = append(out, a.ObserveEvent(&step.Events[j], r.results[i][j])...)
+			out = append(out, a.ObserveEvent(&step.Events[j], r.Results[i][j])...)
 		}
 	}
 	return out
