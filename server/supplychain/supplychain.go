@@ -101,7 +101,7 @@ const (
 	styleAlnum10               // 10 random capitals and digits
 	styleSeq                   // S + 9 digits, sequential
 	styleMixed16               // 16 random mixed-case letters and digits
-	styleDigits13              // 13 random digits
+	styleDigits13              // 13 random digits, one in ten 12 (two production lines)
 	numStyles
 )
 
@@ -286,7 +286,11 @@ func (g *gen) serial(p *product) string {
 		case styleMixed16:
 			s = g.pick(mixed, 16)
 		default:
-			s = g.pick("0123456789", 13)
+			n := 13
+			if g.r.IntN(10) == 0 {
+				n = 12
+			}
+			s = g.pick("0123456789", n)
 		}
 		if !g.serialN[p.gtin+s] {
 			g.serialN[p.gtin+s] = true
@@ -498,6 +502,16 @@ func (g *gen) count() {
 		at := maxTime(g.within(0), u.at.Add(5*time.Minute))
 		g.scan(at, "cnt-1", u.p, event.KindCount, u.key, event.Context{To: u.bin}, nil)
 		u.at = at
+		switch g.r.IntN(40) {
+		case 0: // a second counter checks the same bin at once: one place
+			u.at = at.Add(time.Duration(10+g.r.IntN(40)) * time.Second)
+			g.scan(u.at, "cnt-3", u.p, event.KindCount, u.key, event.Context{To: u.bin}, nil)
+		case 1: // a mover takes it to another bin straight after
+			to := g.bin()
+			u.at = at.Add(time.Duration(15+g.r.IntN(30)) * time.Second)
+			g.scan(u.at, "mov-1", u.p, event.KindMove, u.key, event.Context{From: u.bin, To: to}, nil)
+			u.bin = to
+		}
 	}
 }
 

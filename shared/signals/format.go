@@ -46,6 +46,18 @@ type FormatModel struct {
 	Classes [MaxFormatLen][numClasses]int64 `json:"classes"`
 	Chars   [128]int64                      `json:"chars"`
 	Runs    [MaxFormatLen + 1]int64         `json:"runs"` // histogram of the longest run
+	// Close counts strings that differ from the one learned before only
+	// in their last 4 characters: a manufacturer numbering its packs in
+	// sequence, whose serials are guessable by design.
+	Close int64  `json:"close"`
+	Prev  string `json:"prev,omitempty"`
+}
+
+// Sequential reports whether most strings follow the one before.
+func (m *FormatModel) Sequential() bool { return m.N > 0 && 2*m.Close > m.N }
+
+func closeTo(a, b string) bool {
+	return len(a) == len(b) && len(a) > 4 && a[:len(a)-4] == b[:len(b)-4]
 }
 
 // Learn adds one string (a serial or lot from supplier data).
@@ -60,6 +72,10 @@ func (m *FormatModel) Learn(s string) {
 		m.Chars[s[i]&0x7f]++
 	}
 	m.Runs[longestRun(s)]++
+	if closeTo(s, m.Prev) {
+		m.Close++
+	}
+	m.Prev = s
 }
 
 // longestRun is the length of the longest stretch of s whose characters
@@ -237,7 +253,7 @@ func (m *FormatModel) Score(s string, minSupport int64) Judgement {
 	pRun := (float64(atLeast) + alpha) / (n + alpha*(MaxFormatLen+1))
 	// Only a serial that is mostly one run is guessable: random serials
 	// have runs of 4 or 5 now and then.
-	if sc := surprise(pRun); sc >= 0.5 && r > usualRun && r >= max(6, (7*len(s)+9)/10) {
+	if sc := surprise(pRun); sc >= 0.5 && r > usualRun && r >= max(6, (7*len(s)+9)/10) && !m.Sequential() {
 		add(sc, fmt.Sprintf("run %d", r),
 			fmt.Sprintf("a run of %d equal or consecutive characters, guessable, where theirs usually have %d", r, usualRun))
 	}

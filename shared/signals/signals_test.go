@@ -75,6 +75,15 @@ func TestFormatModelLearnsSequentialManufacturers(t *testing.T) {
 	if j := m.Score("SN10003001", 200); j.Score >= 0.75 {
 		t.Fatalf("the next serial scores %.2f: %v", j.Score, j.Reasons)
 	}
+	if !m.Sequential() {
+		t.Fatal("a sequential manufacturer is not seen as one")
+	}
+	if j := m.Score("SN10123456", 200); j.Score >= 0.75 {
+		t.Fatalf("a sequential serial with a run scores %.2f: %v", j.Score, j.Reasons)
+	}
+	if trainedDigits(1000).Sequential() {
+		t.Fatal("random serials seen as sequential")
+	}
 	if j := m.Score("SN1000300X", 200); j.Score < 0.75 {
 		t.Fatalf("a letter at the end scores %.2f", j.Score)
 	}
