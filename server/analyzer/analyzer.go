@@ -116,6 +116,14 @@ func (a *Analyzer) SerialModel(gtin string) (signals.FormatModel, bool) {
 	return *m, true
 }
 
+// HandheldModels copies the serial format models that judge, for
+// handhelds to flag suspicious serials at the scan, offline.
+func (a *Analyzer) HandheldModels() *signals.SerialModels {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sig.HandheldModels()
+}
+
 // Serve follows the log until ctx ends.
 func (a *Analyzer) Serve(ctx context.Context) error {
 	t := time.NewTicker(a.cfg.Poll)

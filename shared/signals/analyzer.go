@@ -363,14 +363,8 @@ func (a *Analyzer) learned(out []Finding, ev *event.Event, k event.Key, u *unitI
 		return out
 	}
 	if m := a.serials[g]; m != nil {
-		score := m.Score
-		if u.learnedSerial {
-			score = m.ScoreLearned
-		}
-		if j := score(k.Serial(), a.cfg.MinSupport); j.Score >= a.cfg.FormatThreshold {
-			out = a.raise(out, u, a.finding(RuleSerialFormat, k, ev, j.Score, cause(RuleSerialFormat, g, j.Cause),
-				fmt.Sprintf("serial `%s` does not look like the %s serials seen for GTIN %s: %s; check the pack against the supplier's data",
-					k.Serial(), count(m.N), g, strings.Join(j.Reasons, ", "))))
+		if j, words, ok := SuspectSerial(m, k, u.learnedSerial, a.cfg.MinSupport, a.cfg.FormatThreshold); ok {
+			out = a.raise(out, u, a.finding(RuleSerialFormat, k, ev, j.Score, cause(RuleSerialFormat, g, j.Cause), words))
 		}
 	}
 	lot, exp := ev.Ctx.Lot, ev.Ctx.Expiry

@@ -374,3 +374,41 @@ func TestQuietHours(t *testing.T) {
 		}
 	}
 }
+
+// TestHandheldModelsJudgeAsTheSite: the models a handheld gets judge a
+// serial in the same words as the site's finding; products with too
+// few serials to judge are left out, and the copies are independent.
+func TestHandheldModelsJudgeAsTheSite(t *testing.T) {
+	s := newSite()
+	r := rand.New(rand.NewPCG(8, 9))
+	var keys []event.Key
+	for range 1000 {
+		keys = append(keys, event.SGTIN(gtin, digits(r, 12)))
+	}
+	s.asn("A1", "sup1", keys...)
+	const few = "00300010999992"
+	s.asn("A2", "sup1", event.SGTIN(few, "123456789012"))
+	hm := s.a.HandheldModels()
+	if _, ok := hm.Models[few]; ok || hm.Models[gtin] == nil || hm.Models[gtin].N != 1000 {
+		t.Fatalf("models %v", hm.Models)
+	}
+	forged := event.SGTIN(gtin, "A1B2C3")
+	_, words, ok := hm.Suspect(forged)
+	if !ok {
+		t.Fatal("the handheld's models do not flag a forged serial")
+	}
+	s.asn("A3", "sup1", forged)
+	fs := s.scan("d1", event.KindReceive, forged, event.Context{ASN: "A3", To: "DOCK"}, unit.VerdictApplied, time.Second)
+	if len(fs) != 1 || fs[0].Detail != words {
+		t.Fatalf("site %v, handheld %q", fs, words)
+	}
+	for _, k := range []event.Key{keys[0], keys[999], event.SGTIN(gtin, "483920174655"), event.SGTIN(few, "X"), event.SSCC("306141415000000001")} {
+		if _, w, ok := hm.Suspect(k); ok {
+			t.Errorf("%s flagged: %s", k, w)
+		}
+	}
+	hm.Models[gtin].Learn("changed")
+	if s.a.SerialModel(gtin).N != 1000 {
+		t.Fatal("the handheld's copy shares the site's model")
+	}
+}
