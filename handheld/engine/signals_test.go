@@ -71,6 +71,7 @@ func TestReceiveFlagsSuspiciousSerial(t *testing.T) {
 				t.Fatalf("suspicious %v, want %v: %s", got, c.suspect, s.Reason)
 			}
 			if c.suspect {
+				t.Log(s.Reason)
 				if !strings.Contains(s.Reason, "does not look like the") || !strings.Contains(s.Reason, "`ab-c`") {
 					t.Fatalf("reason does not explain itself: %s", s.Reason)
 				}

@@ -35,7 +35,7 @@ func (e *evs) next(kind event.Kind, k event.Key, ctx event.Context) event.Event 
 		Subjects: []event.Subject{{Key: k}}, Ctx: ctx}
 }
 
-func propose(t *testing.T, m *sitetest.Member, typ command.Type, v any) {
+func propose(t testing.TB, m *sitetest.Member, typ command.Type, v any) {
 	t.Helper()
 	b, err := command.EncodeJSON(typ, v)
 	if err != nil {
@@ -46,7 +46,7 @@ func propose(t *testing.T, m *sitetest.Member, typ command.Type, v any) {
 	}
 }
 
-func submit(t *testing.T, m *sitetest.Member, es ...event.Event) {
+func submit(t testing.TB, m *sitetest.Member, es ...event.Event) {
 	t.Helper()
 	vs, err := m.Node.SubmitEvents(context.Background(), es, false)
 	if err != nil {
