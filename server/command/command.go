@@ -55,10 +55,14 @@ const (
 	TypeAccount    Type = 42 // AccountChange: disable, enable or sign out a console user
 	TypeSignIn     Type = 43 // SignIn: a sign-in's outcome, counted towards the lock
 
+	// Counterfeit and diversion signals (signals.go).
+	TypeSignals       Type = 50 // Signals: the analyzer's findings
+	TypeSignalVerdict Type = 51 // SignalVerdict: a person's verdict on a finding
+
 	// typeEnd is one past the last type. It must name the last type: a
 	// bare typeEnd would repeat the line above and equal the last type,
 	// which Decode would then refuse.
-	typeEnd = TypeSignIn + 1
+	typeEnd = TypeSignalVerdict + 1
 )
 
 // Types lists every command type, in number order.
@@ -75,7 +79,9 @@ func Types() []Type {
 
 // unassigned reports a number below typeEnd that no type has (yet): the
 // numbers between the feed limit and the console's range.
-func unassigned(t Type) bool { return t > TypeFeedLimit && t < TypeConsoleKey }
+func unassigned(t Type) bool {
+	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeSignals
+}
 
 // Encode wraps a payload in the envelope.
 func Encode(t Type, payload []byte) []byte {
