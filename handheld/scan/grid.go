@@ -17,6 +17,9 @@ func symbolSizes() [][2]int {
 		{32, 32}, {36, 36}, {40, 40}, {44, 44}, {48, 48}, {52, 52}, {64, 64}, {72, 72}, {80, 80},
 		{88, 88}, {96, 96}, {104, 104}, {120, 120}, {132, 132}, {144, 144},
 		{18, 8}, {32, 8}, {26, 12}, {36, 12}, {36, 16}, {48, 16},
+		// DMRE (ISO/IEC 21471): long thin and wider rectangles
+		{48, 8}, {64, 8}, {80, 8}, {96, 8}, {120, 8}, {144, 8}, {64, 12}, {88, 12}, {64, 16},
+		{36, 20}, {44, 20}, {64, 20}, {48, 22}, {48, 24}, {64, 24}, {40, 26}, {48, 26}, {64, 26},
 	}
 }
 
@@ -57,7 +60,16 @@ func orient(g *grayView, q [4]pt) ([4]pt, float64, bool) {
 		return q, 0, false
 	}
 	// mean intensity just inside each side, at several insets (symbols
-	// have 8 to 144 modules a side); the darkest inset counts
+	// have 8 to 144 modules a side); the darkest inset counts. Insets are
+	// fractions of the shorter side, so that a long thin rectangle (8x144)
+	// is probed within its first module on every side.
+	wl := (q[0].dist(q[1]) + q[2].dist(q[3])) / 2
+	hl := (q[1].dist(q[2]) + q[3].dist(q[0])) / 2
+	short := math.Min(wl, hl)
+	if short <= 0 {
+		return q, 0, false
+	}
+	iu, iv := short/wl, short/hl // inset scale across sides 1, 3 and 0, 2
 	const n = 48
 	var side [4]float64
 	for s := 0; s < 4; s++ {
@@ -69,13 +81,13 @@ func orient(g *grayView, q [4]pt) ([4]pt, float64, bool) {
 				var u, v float64
 				switch s {
 				case 0: // q0->q1
-					u, v = t, inset
+					u, v = t, inset*iv
 				case 1:
-					u, v = 1-inset, t
+					u, v = 1-inset*iu, t
 				case 2:
-					u, v = t, 1-inset
+					u, v = t, 1-inset*iv
 				case 3:
-					u, v = inset, t
+					u, v = inset*iu, t
 				}
 				x, y := h.apply(u, v)
 				sum += g.bilinear(x, y)
@@ -93,18 +105,23 @@ func orient(g *grayView, q [4]pt) ([4]pt, float64, bool) {
 	// surround: just outside the quad
 	var out float64
 	const no = 64
+	ou, ov := 0.03*iu, 0.03*iv
+	if math.Max(wl, hl) > 1.5*short {
+		// rectangles have 8 to 26 modules across: reach past the border
+		ou, ov = 0.08*iu, 0.08*iv
+	}
 	for i := 0; i < no; i++ {
 		t := (float64(i) + 0.5) / no
 		var u, v float64
 		switch i % 4 {
 		case 0:
-			u, v = t, -0.03
+			u, v = t, -ov
 		case 1:
-			u, v = 1.03, t
+			u, v = 1+ou, t
 		case 2:
-			u, v = t, 1.03
+			u, v = t, 1+ov
 		case 3:
-			u, v = -0.03, t
+			u, v = -ou, t
 		}
 		x, y := h.apply(u, v)
 		out += g.bilinear(x, y)

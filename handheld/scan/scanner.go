@@ -216,8 +216,10 @@ func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline 
 		if bw < minSide || bh < minSide || bw > maxSide || bh > maxSide {
 			continue
 		}
+		// a long thin symbol (8 x 144) turned 45° fills little of its
+		// bounding box; the hull fill below is the stricter test
 		fill := float64(b.count) / float64(bw*bh)
-		if fill < 0.12 || fill > 0.95 {
+		if fill < 0.05 || fill > 0.95 {
 			continue
 		}
 		if b.count < minSide*minSide/2 {
@@ -251,7 +253,7 @@ func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline 
 			continue
 		}
 		ha := hullArea(hull)
-		if ha <= 0 || quadArea(q) < 0.75*ha || float64(b.count) > 0.97*ha {
+		if ha <= 0 || quadArea(q) < 0.75*ha || float64(b.count) > 0.97*ha || float64(b.count) < 0.2*ha {
 			continue
 		}
 		for k := range q {
