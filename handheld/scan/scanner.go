@@ -47,6 +47,10 @@ type Result struct {
 // GS1 reports whether the result is a GS1 DataMatrix.
 func (r Result) GS1() bool { return r.Symbology == "]d2" }
 
+// Raw is the read as a scanner sends it: the symbology identifier, then
+// the data with GS as 0x1D.
+func (r Result) Raw() []byte { return []byte(r.Symbology + r.Text) }
+
 // Options tune a Scanner. The zero value is usable.
 type Options struct {
 	// Budget bounds the time spent on one frame; 0 means 40 ms.
@@ -55,6 +59,8 @@ type Options struct {
 	NoFallback bool
 	// NoTracking disables searching the last symbol's region first.
 	NoTracking bool
+	// CaseBudget bounds DecodeAll on one frame; 0 means 400 ms.
+	CaseBudget time.Duration
 }
 
 // Scanner decodes frames. It owns its scratch buffers, so one Scanner
@@ -81,6 +87,9 @@ type Scanner struct {
 func New(opt Options) *Scanner {
 	if opt.Budget <= 0 {
 		opt.Budget = 40 * time.Millisecond
+	}
+	if opt.CaseBudget <= 0 {
+		opt.CaseBudget = 400 * time.Millisecond
 	}
 	return &Scanner{opt: opt, dec: decoder.NewDecoder(), bits: map[[2]int]*gozxing.BitMatrix{}}
 }
@@ -132,7 +141,7 @@ func (s *Scanner) DecodeY(y []byte, w, h, stride int) (Result, error) {
 		if p.r == full {
 			limit = 3 * maxBlobs
 		}
-		if r, ok := s.search(g, p.r, p.f, limit, deadline); ok {
+		if r, ok := s.search(g, p.r, p.f, limit, deadline, nil); ok {
 			s.track(r, full)
 			return r, nil
 		}
@@ -142,7 +151,7 @@ func (s *Scanner) DecodeY(y []byte, w, h, stride int) (Result, error) {
 		// quiet zone and look again
 		pg := s.pad(g)
 		for _, f := range []int{1, 2} {
-			if r, ok := s.search(pg, pg.bounds(), f, 3*maxBlobs, deadline); ok {
+			if r, ok := s.search(pg, pg.bounds(), f, 3*maxBlobs, deadline, nil); ok {
 				for k := range r.Corners {
 					r.Corners[k] = r.Corners[k].Sub(image.Pt(padding, padding))
 				}
@@ -160,10 +169,42 @@ func (s *Scanner) DecodeY(y []byte, w, h, stride int) (Result, error) {
 	return Result{}, ErrNotFound
 }
 
+// DecodeAll reads every symbol in a frame (an open case or tray seen from
+// above): each read once, in no particular order. It returns ErrNotFound
+// when nothing could be read.
+func (s *Scanner) DecodeAll(g *image.Gray) ([]Result, error) {
+	b := g.Bounds()
+	return s.DecodeAllY(g.Pix[g.PixOffset(b.Min.X, b.Min.Y):], b.Dx(), b.Dy(), g.Stride)
+}
+
+// DecodeAllY is DecodeAll on a raw luminance plane. The whole frame is
+// searched at half resolution, then at full resolution for what is left
+// (modules under 2 pixels), within Options.CaseBudget.
+func (s *Scanner) DecodeAllY(y []byte, w, h, stride int) ([]Result, error) {
+	if w < 16 || h < 16 || stride < w || len(y) < (h-1)*stride+w {
+		return nil, fmt.Errorf("%w: %dx%d stride %d, %d bytes", ErrFrame, w, h, stride, len(y))
+	}
+	g := &grayView{pix: y, w: w, h: h, stride: stride}
+	deadline := time.Now().Add(s.opt.CaseBudget)
+	var out []Result
+	for i, f := range []int{2, 1} {
+		if i > 0 && time.Now().After(deadline) {
+			break
+		}
+		s.search(g, g.bounds(), f, math.MaxInt, deadline, &out)
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return out, nil
+}
+
 const (
-	maxBlobs   = 12        // candidates examined per pass, nearest first
-	smallFrame = 512 * 512 // frames up to this size may be tight crops
-	padding    = 16
+	manyMinL      = 0.3       // solid-L confidence a candidate needs in DecodeAll
+	manyFullShort = 80        // widest outline (pixels) DecodeAll examines at full resolution
+	maxBlobs      = 12        // candidates examined per pass, nearest first
+	smallFrame    = 512 * 512 // frames up to this size may be tight crops
+	padding       = 16
 )
 
 // pad copies g into a larger view with a white border.
@@ -194,8 +235,10 @@ func (s *Scanner) track(r Result, full image.Rectangle) {
 	s.last = b.Inset(-m).Intersect(full)
 }
 
-// search looks for symbols in region r at finder scale f.
-func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline time.Time) (Result, bool) {
+// search looks for symbols in region r at finder scale f. With all nil
+// it returns the first read. Otherwise it adds every new read to *all,
+// skips blobs inside symbols already read, and returns false.
+func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline time.Time, all *[]Result) (Result, bool) {
 	rw, rh := r.Dx()/f*f, r.Dy()/f*f
 	if rw < 16 || rh < 16 {
 		return Result{}, false
@@ -209,6 +252,11 @@ func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline 
 	// candidate blobs, nearest to the frame centre first
 	minSide := max(5, 14/f)
 	maxSide := max(dw, dh)
+	if all != nil {
+		// a frame of many codes: none is half the frame (a blob that big
+		// is carton or shadow, and a false read there would hide others)
+		maxSide /= 2
+	}
 	s.order = s.order[:0]
 	for i := range s.bf.blobs {
 		b := &s.bf.blobs[i]
@@ -225,8 +273,11 @@ func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline 
 		if b.count < minSide*minSide/2 {
 			continue
 		}
-		if !whole && (b.minX == 0 || b.minY == 0 || b.maxX == dw-1 || b.maxY == dh-1) {
-			continue // cut by the region: the full-frame pass sees it whole
+		if (!whole || all != nil) && (b.minX == 0 || b.minY == 0 || b.maxX == dw-1 || b.maxY == dh-1) {
+			// cut by the region: the full-frame pass sees it whole; in a
+			// frame of many codes, one cut by the frame edge is read in
+			// the next frame
+			continue
 		}
 		s.order = append(s.order, i)
 	}
@@ -247,9 +298,20 @@ func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline 
 			break
 		}
 		b := &s.bf.blobs[i]
+		if all != nil {
+			c := pt{float64(r.Min.X) + f64(f)*b.sx/float64(b.count), float64(r.Min.Y) + f64(f)*b.sy/float64(b.count)}
+			if insideAny(*all, c) {
+				continue
+			}
+		}
 		hull := s.bf.hullOf(b)
 		q, ok := hullQuad(hull)
 		if !ok {
+			continue
+		}
+		if all != nil && f == 1 && shortSide(q) > manyFullShort {
+			// at full resolution only symbols with modules under about
+			// 3 pixels are left to find, and those are narrow
 			continue
 		}
 		ha := hullArea(hull)
@@ -263,11 +325,47 @@ func (s *Scanner) search(g *grayView, r image.Rectangle, f, limit int, deadline 
 		for _, p := range hull {
 			s.hull = append(s.hull, pt{float64(r.Min.X) + p.X*f64(f), float64(r.Min.Y) + p.Y*f64(f)})
 		}
-		if res, ok := s.tryQuad(g, q, s.hull, 0.8*f64(f)); ok {
-			return res, true
+		if res, ok := s.tryQuad(g, q, s.hull, 0.8*f64(f), all != nil); ok {
+			if all == nil {
+				return res, true
+			}
+			if !hasText(*all, res.Text) {
+				*all = append(*all, res)
+			}
 		}
 	}
 	return Result{}, false
+}
+
+// shortSide is the mean length of the shorter pair of opposite sides.
+func shortSide(q [4]pt) float64 {
+	return math.Min(q[0].dist(q[1])+q[2].dist(q[3]), q[1].dist(q[2])+q[3].dist(q[0])) / 2
+}
+
+// insideAny reports whether p lies within the outline of one of rs.
+func insideAny(rs []Result, p pt) bool {
+	for _, r := range rs {
+		in := true
+		for k := 0; k < 4 && in; k++ {
+			a, b := r.Corners[k], r.Corners[(k+1)%4]
+			if cross(pt{float64(a.X), float64(a.Y)}, pt{float64(b.X), float64(b.Y)}, p) < 0 {
+				in = false
+			}
+		}
+		if in {
+			return true
+		}
+	}
+	return false
+}
+
+func hasText(rs []Result, text string) bool {
+	for _, r := range rs {
+		if r.Text == text {
+			return true
+		}
+	}
+	return false
 }
 
 func f64(i int) float64 { return float64(i) }
@@ -282,14 +380,16 @@ func hullArea(h []pt) float64 {
 }
 
 // tryQuad decodes the symbol whose outline is approximately q (clockwise).
-func (s *Scanner) tryQuad(g *grayView, q [4]pt, hull []pt, tol float64) (Result, bool) {
+// With many, the frame holds many symbols among much else (an open case):
+// outlines without a clear solid L are not worth sampling.
+func (s *Scanner) tryQuad(g *grayView, q [4]pt, hull []pt, tol float64, many bool) (Result, bool) {
 	for k := 0; k < 4; k++ {
 		if q[k].dist(q[(k+1)%4]) < 10 {
 			return Result{}, false
 		}
 	}
 	oq, lconf, ok := orient(g, q)
-	if !ok {
+	if !ok || many && lconf < manyMinL {
 		return Result{}, false
 	}
 	var hyp [3][4]pt
