@@ -23,6 +23,30 @@ func symbolSizes() [][2]int {
 	}
 }
 
+// scoredSizes are the sizes the timing edges are scored for: every
+// symbol size, and each rectangle transposed (how a mirrored rectangle
+// appears once its solid L is put at the bottom left).
+func scoredSizes() [][2]int {
+	out := symbolSizes()
+	for _, sz := range out {
+		if sz[0] != sz[1] {
+			out = append(out, [2]int{sz[1], sz[0]})
+		}
+	}
+	return out
+}
+
+// validSize reports whether c x r is an ECC 200 size as read (not
+// transposed).
+func validSize(c, r int) bool {
+	for _, sz := range symbolSizes() {
+		if sz[0] == c && sz[1] == r {
+			return true
+		}
+	}
+	return false
+}
+
 // bilinear samples g at image position (x, y) (pixel centres at +0.5).
 func (g *grayView) bilinear(x, y float64) float64 {
 	x -= 0.5
@@ -150,7 +174,7 @@ func timingScores(g *grayView, q [4]pt, out []sizeCandidate, buf []float64) []si
 	out = out[:0]
 	top := q[0].dist(q[1])
 	right := q[1].dist(q[2])
-	for _, sz := range symbolSizes() {
+	for _, sz := range scoredSizes() {
 		c, r := sz[0], sz[1]
 		if top/float64(c) < 1.1 || right/float64(r) < 1.1 {
 			continue

@@ -42,6 +42,9 @@ type Result struct {
 	Cols, Rows int
 	// Fallback is set when gozxing's own detector found the symbol.
 	Fallback bool
+	// Mirrored is set for a mirror-image symbol (printed to be read
+	// through glass or film, or seen in a mirror).
+	Mirrored bool
 }
 
 // GS1 reports whether the result is a GS1 DataMatrix.
@@ -79,8 +82,9 @@ type Scanner struct {
 	chain  []pt
 	es     edgeScratch
 	padBuf []uint8
-	bits   map[[2]int]*gozxing.BitMatrix
-	last   image.Rectangle // region of the last read, for tracking
+	bigBuf []uint8
+	bits   map[[3]int]*gozxing.BitMatrix // by cols, rows, 1 for the mirror scratch
+	last   image.Rectangle               // region of the last read, for tracking
 }
 
 // New returns a Scanner.
@@ -91,7 +95,7 @@ func New(opt Options) *Scanner {
 	if opt.CaseBudget <= 0 {
 		opt.CaseBudget = 400 * time.Millisecond
 	}
-	return &Scanner{opt: opt, dec: decoder.NewDecoder(), bits: map[[2]int]*gozxing.BitMatrix{}}
+	return &Scanner{opt: opt, dec: decoder.NewDecoder(), bits: map[[3]int]*gozxing.BitMatrix{}}
 }
 
 // DecodeImage decodes any image, converting it to grayscale first.
@@ -108,8 +112,11 @@ func (s *Scanner) DecodeGray(g *image.Gray) (Result, error) {
 // DecodeY decodes a raw luminance plane (e.g. the Y plane of a camera's
 // YUV frame) of w x h pixels with the given row stride.
 func (s *Scanner) DecodeY(y []byte, w, h, stride int) (Result, error) {
-	if w < 16 || h < 16 || stride < w || len(y) < (h-1)*stride+w {
+	if w < 8 || h < 8 || stride < w || len(y) < (h-1)*stride+w {
 		return Result{}, fmt.Errorf("%w: %dx%d stride %d, %d bytes", ErrFrame, w, h, stride, len(y))
+	}
+	if max(w, h) < tinyFrame {
+		return s.decodeTiny(y, w, h, stride)
 	}
 	g := &grayView{pix: y, w: w, h: h, stride: stride}
 	deadline := time.Now().Add(s.opt.Budget)
@@ -169,6 +176,30 @@ func (s *Scanner) DecodeY(y []byte, w, h, stride int) (Result, error) {
 	return Result{}, ErrNotFound
 }
 
+// decodeTiny decodes a frame under tinyFrame pixels a side (a symbol
+// rendered with 1-pixel modules, a thumbnail) enlarged, pixels repeated,
+// to at least tinyFrame: the finder needs modules of a few pixels.
+func (s *Scanner) decodeTiny(y []byte, w, h, stride int) (Result, error) {
+	k := (tinyFrame + max(w, h) - 1) / max(w, h)
+	s.bigBuf = grow(s.bigBuf, w*k*h*k)
+	for yy := 0; yy < h*k; yy++ {
+		row := y[(yy/k)*stride:]
+		out := s.bigBuf[yy*w*k : (yy+1)*w*k]
+		for x := range out {
+			out[x] = row[x/k]
+		}
+	}
+	r, err := s.DecodeY(s.bigBuf, w*k, h*k, w*k)
+	if err != nil {
+		return r, err
+	}
+	for i := range r.Corners {
+		r.Corners[i] = r.Corners[i].Div(k)
+	}
+	s.last = image.Rectangle{}
+	return r, nil
+}
+
 // DecodeAll reads every symbol in a frame (an open case or tray seen from
 // above): each read once, in no particular order. It returns ErrNotFound
 // when nothing could be read.
@@ -205,6 +236,7 @@ const (
 	maxBlobs      = 12        // candidates examined per pass, nearest first
 	smallFrame    = 512 * 512 // frames up to this size may be tight crops
 	padding       = 16
+	tinyFrame     = 64 // frames smaller than this a side are enlarged
 )
 
 // pad copies g into a larger view with a white border.
@@ -518,25 +550,66 @@ func (s *Scanner) decodeAt(g *grayView, q [4]pt, c, r int) (Result, bool) {
 	}
 	s.vals = sampleGrid(g, &h, c, r, s.vals)
 	dark, light := borderPlanes(s.vals, c, r)
-	bm := s.bits[[2]int{c, r}]
-	if bm == nil {
-		bm, _ = gozxing.NewBitMatrix(c, r)
-		s.bits[[2]int{c, r}] = bm
+	bm := s.bitMatrix(c, r, 0)
+	// a mirrored symbol, its L put at the bottom left, is the true one
+	// reflected about the anti-diagonal: r x c
+	// (a mirrored read needs 14 x 14 modules or more: the smallest sizes
+	// have too few error codewords to rule out a chance decode both ways)
+	normal, mirrored := validSize(c, r), validSize(r, c) && c*r >= 14*14
+	var mm *gozxing.BitMatrix
+	if mirrored {
+		mm = s.bitMatrix(r, c, 1)
 	}
 	for _, bias := range [...]float64{0, -0.12, 0.12} {
 		bitsFrom(s.vals, c, r, dark, light, bias, bm)
-		dr, err := s.dec.Decode(bm)
-		if err != nil {
+		var dr *common.DecoderResult
+		var err error
+		mirror := false
+		if normal {
+			dr, err = s.dec.Decode(bm)
+		}
+		if (!normal || err != nil) && mirrored {
+			antiTranspose(bm, mm, c, r)
+			dr, err = s.dec.Decode(mm)
+			mirror = true
+		}
+		if dr == nil || err != nil {
 			continue
 		}
 		res := resultFrom(dr)
-		res.Cols, res.Rows = c, r
+		res.Cols, res.Rows, res.Mirrored = c, r, mirror
+		if mirror {
+			res.Cols, res.Rows = r, c
+		}
 		for k := range q {
 			res.Corners[k] = image.Pt(int(math.Round(q[k].X)), int(math.Round(q[k].Y)))
 		}
 		return res, true
 	}
 	return Result{}, false
+}
+
+// bitMatrix is the Scanner's scratch matrix number k of c x r modules.
+func (s *Scanner) bitMatrix(c, r, k int) *gozxing.BitMatrix {
+	bm := s.bits[[3]int{c, r, k}]
+	if bm == nil {
+		bm, _ = gozxing.NewBitMatrix(c, r)
+		s.bits[[3]int{c, r, k}] = bm
+	}
+	return bm
+}
+
+// antiTranspose writes into dst (r x c) the reflection of src (c x r)
+// about its anti-diagonal: dst(x, y) = src(c-1-y, r-1-x).
+func antiTranspose(src, dst *gozxing.BitMatrix, c, r int) {
+	dst.Clear()
+	for y := 0; y < c; y++ {
+		for x := 0; x < r; x++ {
+			if src.Get(c-1-y, r-1-x) {
+				dst.Set(x, y)
+			}
+		}
+	}
 }
 
 func resultFrom(dr *common.DecoderResult) Result {
