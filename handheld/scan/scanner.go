@@ -549,6 +549,26 @@ func (s *Scanner) decodeAt(g *grayView, q [4]pt, c, r int) (Result, bool) {
 		return Result{}, false
 	}
 	s.vals = sampleGrid(g, &h, c, r, s.vals)
+	res, ok := s.decodeVals(c, r)
+	if !ok {
+		// a symbol of several data regions on a curved or distorted
+		// surface: each region through its own homography
+		if s.vals, ok = sampleRegions(g, &h, c, r, s.vals); ok {
+			res, ok = s.decodeVals(c, r)
+		}
+	}
+	if !ok {
+		return Result{}, false
+	}
+	for k := range q {
+		res.Corners[k] = image.Pt(int(math.Round(q[k].X)), int(math.Round(q[k].Y)))
+	}
+	return res, true
+}
+
+// decodeVals thresholds the sampled modules in s.vals (c x r) and runs
+// gozxing's decoder, as read and, for a mirror image, reflected.
+func (s *Scanner) decodeVals(c, r int) (Result, bool) {
 	dark, light := borderPlanes(s.vals, c, r)
 	bm := s.bitMatrix(c, r, 0)
 	// a mirrored symbol, its L put at the bottom left, is the true one
@@ -580,9 +600,6 @@ func (s *Scanner) decodeAt(g *grayView, q [4]pt, c, r int) (Result, bool) {
 		res.Cols, res.Rows, res.Mirrored = c, r, mirror
 		if mirror {
 			res.Cols, res.Rows = r, c
-		}
-		for k := range q {
-			res.Corners[k] = image.Pt(int(math.Round(q[k].X)), int(math.Round(q[k].Y)))
 		}
 		return res, true
 	}
