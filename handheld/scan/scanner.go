@@ -560,10 +560,47 @@ func (s *Scanner) decodeAt(g *grayView, q [4]pt, c, r int) (Result, bool) {
 	if !ok {
 		return Result{}, false
 	}
+	if res.Cols*res.Rows <= 144 && !quietRing(g, &h, c, r, s.vals) {
+		// the smallest symbols have so few error codewords that a patch
+		// of a bigger symbol can decode by chance; a real one has a
+		// light quiet zone
+		return Result{}, false
+	}
 	for k := range q {
 		res.Corners[k] = image.Pt(int(math.Round(q[k].X)), int(math.Round(q[k].Y)))
 	}
 	return res, true
+}
+
+// quietRing reports whether the ring half a module outside the symbol
+// looks like a quiet zone: nearly all of it lighter than the threshold
+// fitted to the border, and little of it far brighter than the light
+// modules (a patch inside a bigger symbol, next to its real quiet zone,
+// has a border of much less contrast than the paper around).
+func quietRing(g *grayView, h *homography, c, r int, vals []float64) bool {
+	dark, light := borderPlanes(vals, c, r)
+	n, lit, glare := 0, 0, 0
+	at := func(u, v float64) {
+		x, y := h.apply(u, v)
+		d, l := dark.at(u, v), light.at(u, v)
+		val := g.bilinear(x, y)
+		n++
+		if val > (d+l)/2 {
+			lit++
+		}
+		if val > l+(l-d) {
+			glare++
+		}
+	}
+	for i := 0; i < c; i++ {
+		at(float64(i)+0.5, -0.5)
+		at(float64(i)+0.5, float64(r)+0.5)
+	}
+	for j := 0; j < r; j++ {
+		at(-0.5, float64(j)+0.5)
+		at(float64(c)+0.5, float64(j)+0.5)
+	}
+	return lit*20 >= n*17 && glare*4 <= n
 }
 
 // decodeVals thresholds the sampled modules in s.vals (c x r) and runs
