@@ -6,6 +6,7 @@ require (
 	github.com/custodyhq/custody/certs v0.0.0
 	github.com/custodyhq/custody/shared v0.0.0
 	github.com/custodyhq/custody/sync v0.0.0
+	golang.org/x/text v0.43.0
 )
 
 require (

@@ -633,7 +633,10 @@ func (s *Scanner) decodeVals(c, r int) (Result, bool) {
 		if dr == nil || err != nil {
 			continue
 		}
-		res := resultFrom(dr)
+		res, ok := resultFrom(dr)
+		if !ok {
+			continue
+		}
 		res.Cols, res.Rows, res.Mirrored = c, r, mirror
 		if mirror {
 			res.Cols, res.Rows = r, c
@@ -666,16 +669,32 @@ func antiTranspose(src, dst *gozxing.BitMatrix, c, r int) {
 	}
 }
 
-func resultFrom(dr *common.DecoderResult) Result {
+// resultFrom makes a Result of a decode. It reports false for a symbol
+// using ECI whose text cannot be rebuilt (see eciText).
+func resultFrom(dr *common.DecoderResult) (Result, bool) {
 	mod := dr.GetSymbologyModifier()
-	text := dr.GetText()
+	text, ok := symbolText(mod, dr.GetText(), dr.GetRawBytes())
+	return Result{Text: text, Symbology: fmt.Sprintf("]d%d", mod)}, ok
+}
+
+// symbolText is the text of a symbol with AIM modifier mod as the
+// bit-stream decoder gave it, rebuilt from the data codewords when the
+// symbol uses ECI (modifiers 4, 5, 6), with the GS1 flag removed.
+func symbolText(mod int, text string, codewords []byte) (string, bool) {
+	if mod >= 4 && mod <= 6 {
+		t, ok := eciText(codewords)
+		if !ok {
+			return "", false
+		}
+		text = t
+	}
 	if mod == 2 || mod == 5 {
 		// FNC1 in first position is the GS1 flag, not data
 		if len(text) > 0 && text[0] == 0x1D {
 			text = text[1:]
 		}
 	}
-	return Result{Text: text, Symbology: fmt.Sprintf("]d%d", mod)}
+	return text, true
 }
 
 // fallback runs gozxing's own detector on the whole frame.
@@ -690,9 +709,13 @@ func (s *Scanner) fallback(g *grayView) (Result, bool) {
 		return Result{}, false
 	}
 	sym, _ := res.GetResultMetadata()[gozxing.ResultMetadataType_SYMBOLOGY_IDENTIFIER].(string)
-	text := res.GetText()
-	if sym == "]d2" && len(text) > 0 && text[0] == 0x1D {
-		text = text[1:]
+	mod := 0
+	if len(sym) == 3 {
+		mod = int(sym[2] - '0')
+	}
+	text, ok := symbolText(mod, res.GetText(), res.GetRawBytes())
+	if !ok {
+		return Result{}, false
 	}
 	out := Result{Text: text, Symbology: sym, Fallback: true}
 	for k, p := range res.GetResultPoints() {
