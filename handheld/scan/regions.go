@@ -141,3 +141,58 @@ func sampleRegions(g *grayView, h *homography, c, r int, vals []float64) ([]floa
 	}
 	return vals, true
 }
+
+// innerBordersDark reports whether the solid edges inside a symbol of
+// several data regions (the left column and the bottom row of each
+// region) are there, within a module of where the whole symbol's
+// homography h puts them: most of each line darker than the threshold
+// fitted to the symbol's own border. It is false for a size hypothesis
+// that is not the symbol's, so that region-wise sampling, which costs
+// more, is spent only on symbols that have the regions.
+func innerBordersDark(g *grayView, h *homography, c, r int, vals []float64) bool {
+	hr, vr := regionsOf(c, r)
+	if hr*vr <= 1 || c%hr != 0 || r%vr != 0 {
+		return false
+	}
+	pc, pr := c/hr, r/vr
+	dark, light := borderPlanes(vals, c, r)
+	// line reports the best fraction of dark samples along a line at
+	// module position p (u when vertical), shifted by up to a module
+	line := func(p float64, vertical bool) float64 {
+		best := 0.0
+		for _, d := range [...]float64{0, -0.5, 0.5, -1, 1} {
+			n, nd := 0, 0
+			m := c
+			if vertical {
+				m = r
+			}
+			for k := 0; k < m; k++ {
+				u, v := float64(k)+0.5, p+d
+				if vertical {
+					u, v = p+d, float64(k)+0.5
+				}
+				x, y := h.apply(u, v)
+				n++
+				if g.bilinear(x, y) < (dark.at(u, v)+light.at(u, v))/2 {
+					nd++
+				}
+			}
+			best = math.Max(best, float64(nd)/float64(n))
+		}
+		return best
+	}
+	for a := 1; a < hr; a++ {
+		if line(float64(a*pc)+0.5, true) < innerDarkMin {
+			return false
+		}
+	}
+	for b := 0; b < vr-1; b++ {
+		if line(float64((b+1)*pr)-0.5, false) < innerDarkMin {
+			return false
+		}
+	}
+	return true
+}
+
+// innerDarkMin is the share of an inner solid edge that must be dark.
+const innerDarkMin = 0.75

@@ -550,7 +550,7 @@ func (s *Scanner) decodeAt(g *grayView, q [4]pt, c, r int) (Result, bool) {
 	}
 	s.vals = sampleGrid(g, &h, c, r, s.vals)
 	res, ok := s.decodeVals(c, r)
-	if !ok {
+	if !ok && innerBordersDark(g, &h, c, r, s.vals) {
 		// a symbol of several data regions on a curved or distorted
 		// surface: each region through its own homography
 		if s.vals, ok = sampleRegions(g, &h, c, r, s.vals); ok {
