@@ -167,6 +167,11 @@ type sizeCandidate struct {
 	score      float64
 }
 
+// rectAspectTol is how far a rectangle's outline may be from the
+// proportions of a size (keystone, foreshortening) for that size to be
+// scored.
+const rectAspectTol = 1.5
+
 // timingScores scores every symbol size by correlating the intensity
 // profiles half a module inside the top and right edges with their
 // expected alternation. q is oriented (TL, TR, BR, BL).
@@ -182,7 +187,13 @@ func timingScores(g *grayView, q [4]pt, out []sizeCandidate, buf []float64) []si
 		// quick aspect filter: a rectangle must look like one
 		asp := top / right
 		want := float64(c) / float64(r)
-		if asp/want > 1.9 || want/asp > 1.9 {
+		tol := 1.9
+		if c != r {
+			// rectangles come in many proportions (1.5 to 18): the
+			// outline's own tells them apart
+			tol = rectAspectTol
+		}
+		if asp/want > tol || want/asp > tol {
 			continue
 		}
 		h, ok := gridHomography(q, c, r)
