@@ -54,6 +54,11 @@ const (
 	TypePassword   Type = 41 // SetPassword: a user's console password verifier
 	TypeAccount    Type = 42 // AccountChange: disable, enable or sign out a console user
 	TypeSignIn     Type = 43 // SignIn: a sign-in's outcome, counted towards the lock
+
+	// Counterfeit and diversion signals (signals.go).
+	TypeSignals       Type = 50 // Signals: the analyzer's findings
+	TypeSignalVerdict Type = 51 // SignalVerdict: a person's verdict on a finding
+
 	// The operator's network (network.go).
 	TypeNetworkDuplicate Type = 70 // NetworkDuplicate: a unit also received at another site
 
@@ -76,10 +81,12 @@ func Types() []Type {
 }
 
 // unassigned reports a number below typeEnd that no type has (yet): the
-// numbers between the feed limit and the console's range, and between
-// the console's range and the network's.
+// numbers between the feed limit and the console's range, between the
+// console's range and the signals', and between the signals' and the
+// network's.
 func unassigned(t Type) bool {
-	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeNetworkDuplicate
+	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeSignals ||
+		t > TypeSignalVerdict && t < TypeNetworkDuplicate
 }
 
 // Encode wraps a payload in the envelope.
@@ -90,8 +97,13 @@ func Encode(t Type, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// Decode opens an envelope.
+// Decode opens an envelope. An envelope version or a type this build
+// does not know is ErrUnknownType (a newer binary wrote it); other bytes
+// that are not an envelope are ErrEnvelope.
 func Decode(b []byte) (Type, []byte, error) {
+	if len(b) >= 2 && b[0] > Version {
+		return 0, nil, fmt.Errorf("%w: envelope version %d", ErrUnknownType, b[0])
+	}
 	if len(b) < 2 || b[0] != Version {
 		return 0, nil, fmt.Errorf("%w: version", ErrEnvelope)
 	}

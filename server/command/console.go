@@ -1,7 +1,6 @@
 package command
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -70,16 +69,10 @@ const (
 	SignInLock        = 15 * time.Minute
 )
 
-func (b *batch) console(index uint64, t Type, payload []byte) any {
-	decode := func(v any) {
-		if err := json.Unmarshal(payload, v); err != nil {
-			panic(fmt.Sprintf("processor: entry %d type %d: %v", index, t, err))
-		}
-	}
-	switch t {
-	case TypeConsoleKey:
-		var v ConsoleKey
-		decode(&v)
+// console applies the console's commands, decoded by decodePayload.
+func (b *batch) console(val any) any {
+	switch v := val.(type) {
+	case *ConsoleKey:
 		if len(v.Key) != ConsoleKeyLen {
 			return fmt.Errorf("%w: a console key has %d bytes, not %d", ErrRejected, ConsoleKeyLen, len(v.Key))
 		}
@@ -92,9 +85,7 @@ func (b *batch) console(index uint64, t Type, payload []byte) any {
 		}
 		must(b.tx.PutConsoleKey(v.Key), "console key")
 		return nil
-	case TypePassword:
-		var v SetPassword
-		decode(&v)
+	case *SetPassword:
 		p := v.Password
 		switch {
 		case len(p.Salt) < 16 || len(p.Hash) < 16 || p.Time == 0 || p.Memory == 0 || p.Threads == 0:
@@ -111,9 +102,7 @@ func (b *batch) console(index uint64, t Type, payload []byte) any {
 		a.Epoch++
 		must(b.tx.PutAccount(a), "account")
 		return nil
-	case TypeAccount:
-		var v AccountChange
-		decode(&v)
+	case *AccountChange:
 		a, err := b.account(v.User)
 		if err != nil {
 			return err
@@ -131,9 +120,7 @@ func (b *batch) console(index uint64, t Type, payload []byte) any {
 		}
 		must(b.tx.PutAccount(a), "account")
 		return nil
-	case TypeSignIn:
-		var v SignIn
-		decode(&v)
+	case *SignIn:
 		if v.At.IsZero() {
 			return fmt.Errorf("%w: sign-in of %s without a time", ErrRejected, v.User)
 		}

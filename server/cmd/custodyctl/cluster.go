@@ -32,20 +32,44 @@ func (e *env) setUser(req *http.Request) {
 }
 
 // srvCall sends a JSON request to the site and returns the answer body.
+// While the site has no leader (an election, a leadership transfer) a
+// node answers 503 "no_leader" before anything is proposed, so the call
+// is sent again after the answer's Retry-After, until the timeout.
 func srvCall(ctx context.Context, e *env, method, path string, in any, timeout time.Duration) ([]byte, error) {
-	var body io.Reader
+	var payload []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return nil, err
 		}
-		body = bytes.NewReader(b)
+		payload = b
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	for {
+		b, retry, err := srvCallOnce(ctx, e, method, path, payload)
+		if retry <= 0 {
+			return b, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(retry):
+		}
+	}
+}
+
+// srvCallOnce sends one request. retry > 0 says the site refused it
+// before proposing anything because it has no leader, and when to ask
+// again.
+func srvCallOnce(ctx context.Context, e *env, method, path string, payload []byte) (_ []byte, retry time.Duration, _ error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(e.server, "/")+path, body)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	e.setUser(req)
 	req.Header.Set("Content-Type", "application/json")
@@ -54,27 +78,48 @@ func srvCall(ctx context.Context, e *env, method, path string, in any, timeout t
 	if f := os.Getenv("CUSTODY_CLUSTER_SECRET_FILE"); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		req.Header.Set(cluster.HeaderSecret, strings.TrimSpace(string(b)))
 	}
 	hc, err := e.httpClient()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+		err := fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+		if resp.StatusCode == http.StatusServiceUnavailable && noLeader(b) {
+			return nil, retryAfter(resp.Header.Get("Retry-After")), err
+		}
+		return nil, 0, err
 	}
-	return b, nil
+	return b, 0, nil
+}
+
+// noLeader reports whether an error body is the API's "no_leader" code.
+func noLeader(body []byte) bool {
+	var e struct {
+		Code string `json:"code"`
+	}
+	return json.Unmarshal(body, &e) == nil && e.Code == "no_leader"
+}
+
+// retryAfter reads a Retry-After in seconds, between 100 ms and 2 s.
+func retryAfter(h string) time.Duration {
+	d := 250 * time.Millisecond
+	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n > 0 {
+		d = time.Duration(n) * time.Second
+	}
+	return min(max(d, 100*time.Millisecond), 2*time.Second)
 }
 
 func printJSON(w io.Writer, b []byte) {
