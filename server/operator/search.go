@@ -28,6 +28,7 @@ type record struct {
 // siteAnswer is one site's answer to a search.
 type siteAnswer struct {
 	SiteID, SiteName, Link string
+	EPCIS                  string // the unit's history as EPCIS at the site's console
 	Found                  bool
 	Unit                   unit.State
 	Inherited              string
@@ -121,6 +122,7 @@ func (o *Operator) searchPage(x *fiber.Ctx) error {
 			}
 			a.Found, a.Unit, a.Inherited, a.History = true, uv.Unit, uv.Inherited, uv.History
 			a.Link = c.consoleURL() + "/trace?q=" + url.QueryEscape(string(p.Key))
+			a.EPCIS = c.consoleURL() + "/trace/epcis?q=" + url.QueryEscape(string(p.Key))
 			return nil
 		})
 	} else {
