@@ -180,7 +180,7 @@ func TestOperatorNetwork(t *testing.T) {
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	file := operator.File{DigestKey: hex.EncodeToString(key), Poll: "1s", Timeout: "2s",
+	file := operator.File{DigestKey: hex.EncodeToString(key), Poll: "1s", Timeout: "2s", DigestEvery: "1s",
 		Users: []operator.User{
 			opUser(t, "netlead", operator.RoleLead, "netlead password", "*"),
 			opUser(t, "globex-viewer", operator.RoleViewer, "globex password", "globex"),

@@ -76,6 +76,9 @@ type File struct {
 	// read may take ("10s", "3s").
 	Poll    string `json:"poll,omitempty"`
 	Timeout string `json:"timeout,omitempty"`
+	// DigestEvery is how often the digests are matched at most ("20s");
+	// a site's list is read again only when its state moved.
+	DigestEvery string `json:"digest_every,omitempty"`
 }
 
 // ReadFile reads and checks a configuration file.
@@ -132,6 +135,9 @@ func (f *File) Check() error {
 	if _, _, err := f.Durations(); err != nil {
 		return err
 	}
+	if _, err := f.DigestInterval(); err != nil {
+		return err
+	}
 	if _, err := f.Key(); err != nil {
 		return err
 	}
@@ -165,4 +171,17 @@ func (f *File) Key() ([]byte, error) {
 		return nil, fmt.Errorf("%w: digest_key: want at least 32 bytes in hex", ErrConfig)
 	}
 	return k, nil
+}
+
+// DigestInterval is how often digests are matched at most (default
+// DefaultDigestEvery).
+func (f *File) DigestInterval() (time.Duration, error) {
+	if f.DigestEvery == "" {
+		return DefaultDigestEvery, nil
+	}
+	d, err := time.ParseDuration(f.DigestEvery)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%w: digest_every %q: want a duration", ErrConfig, f.DigestEvery)
+	}
+	return d, nil
 }

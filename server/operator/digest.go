@@ -43,6 +43,8 @@ type digests struct {
 	mu      sync.Mutex
 	lists   map[string][]uint64 // site → sorted digests
 	read    map[string]time.Time
+	applied map[string]uint64 // site → its applied index when its list was read
+	reads   int               // lists read (for tests)
 	rows    map[string]*dupRow // digest (hex) → row
 	matched time.Time
 	took    time.Duration
@@ -53,7 +55,7 @@ func newDigests(o *Operator, key []byte) (*digests, error) {
 	if err := serialdigest.CheckKey(key); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	d := &digests{o: o, key: key, lists: map[string][]uint64{}, read: map[string]time.Time{}, rows: map[string]*dupRow{}}
+	d := &digests{o: o, key: key, lists: map[string][]uint64{}, read: map[string]time.Time{}, applied: map[string]uint64{}, rows: map[string]*dupRow{}}
 	var rows []*dupRow
 	if _, err := o.cache.getJSON(keyDuplicates, &rows); err != nil {
 		return nil, err
@@ -94,16 +96,27 @@ func (r *dupRow) done() bool {
 }
 
 // round reads the digests of the sites that answered this round and
-// matches them.
+// whose state moved since their list was read, and matches them; at
+// most every DigestEvery.
 func (d *digests) round(ctx context.Context) {
 	start := d.o.cfg.Now()
+	d.mu.Lock()
+	early := !d.matched.IsZero() && start.Sub(d.matched) < d.o.cfg.DigestEvery
+	d.mu.Unlock()
+	if early {
+		return
+	}
 	up := map[string]bool{}
+	applied := map[string]uint64{}
 	for _, s := range d.o.poller.snapshots() {
-		up[s.Site] = s.Up
+		up[s.Site], applied[s.Site] = s.Up, s.Applied
 	}
 	var wg sync.WaitGroup
 	for _, c := range d.o.sites {
-		if !up[c.site.ID] {
+		d.mu.Lock()
+		same := d.lists[c.site.ID] != nil && applied[c.site.ID] != 0 && d.applied[c.site.ID] == applied[c.site.ID]
+		d.mu.Unlock()
+		if !up[c.site.ID] || same {
 			continue
 		}
 		wg.Add(1)
@@ -118,7 +131,8 @@ func (d *digests) round(ctx context.Context) {
 				return
 			}
 			d.mu.Lock()
-			d.lists[c.site.ID], d.read[c.site.ID] = l, d.o.cfg.Now()
+			d.lists[c.site.ID], d.read[c.site.ID], d.applied[c.site.ID] = l, d.o.cfg.Now(), applied[c.site.ID]
+			d.reads++
 			d.mu.Unlock()
 		}(c)
 	}

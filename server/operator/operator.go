@@ -46,6 +46,9 @@ var (
 const (
 	DefaultPoll    = 10 * time.Second
 	DefaultTimeout = 3 * time.Second
+	// DefaultDigestEvery keeps a duplicate's detection within a minute
+	// of its second receipt with the default poll.
+	DefaultDigestEvery = 20 * time.Second
 	DefaultIdle    = 30 * time.Minute
 	DefaultMaxAge  = 12 * time.Hour
 )
@@ -63,8 +66,8 @@ type Config struct {
 	// Idle and MaxAge end a session after that long without a request
 	// and that long after sign-in.
 	Idle, MaxAge time.Duration
-	// Poll and Timeout (from File when zero).
-	Poll, Timeout time.Duration
+	// Poll, Timeout and DigestEvery (from File when zero).
+	Poll, Timeout, DigestEvery time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -123,6 +126,9 @@ func New(cfg Config) (*Operator, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = timeout
+	}
+	if cfg.DigestEvery <= 0 {
+		cfg.DigestEvery, _ = cfg.File.DigestInterval()
 	}
 	o := &Operator{cfg: cfg, log: cfg.Logger, bySite: map[string]*siteClient{}, users: map[string]*User{},
 		times: webui.Times{Loc: cfg.Location, Now: cfg.Now}, hashes: make(chan struct{}, 2), fails: map[string]failures{}}

@@ -110,7 +110,8 @@ func newEnv(t *testing.T) *env {
 		{ID: "south", Name: "South DC", URL: e.sites[1].url(), User: "admin", Clients: []string{"a"}},
 	}}
 	var err error
-	e.op, err = New(Config{File: f, DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: 2 * time.Second})
+	e.op, err = New(Config{File: f, DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: 2 * time.Second,
+		DigestEvery: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,6 +430,12 @@ func TestCrossSiteDuplicate(t *testing.T) {
 	south.receive("a", dup, "L1")
 	e.poll()
 	e.poll() // a second round raises nothing more
+	// Nothing changed at the sites since: their lists are not read again.
+	reads := e.op.digests.reads
+	e.poll()
+	if e.op.digests.reads != reads {
+		t.Errorf("lists read again with nothing changed: %d reads, were %d", e.op.digests.reads, reads)
+	}
 
 	for i, s := range e.sites {
 		var xs struct {
