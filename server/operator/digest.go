@@ -43,8 +43,8 @@ type digests struct {
 	mu      sync.Mutex
 	lists   map[string][]uint64 // site → sorted digests
 	read    map[string]time.Time
-	applied map[string]uint64 // site → its applied index when its list was read
-	reads   int               // lists read (for tests)
+	applied map[string]uint64  // site → its applied index when its list was read
+	reads   int                // lists read (for tests)
 	rows    map[string]*dupRow // digest (hex) → row
 	matched time.Time
 	took    time.Duration

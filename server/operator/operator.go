@@ -49,8 +49,8 @@ const (
 	// DefaultDigestEvery keeps a duplicate's detection within a minute
 	// of its second receipt with the default poll.
 	DefaultDigestEvery = 20 * time.Second
-	DefaultIdle    = 30 * time.Minute
-	DefaultMaxAge  = 12 * time.Hour
+	DefaultIdle        = 30 * time.Minute
+	DefaultMaxAge      = 12 * time.Hour
 )
 
 // Config configures an operator.
