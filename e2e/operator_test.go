@@ -306,6 +306,20 @@ func TestOperatorNetwork(t *testing.T) {
 		opShot(t, ctx, "exceptions-network-duplicate")
 	})
 
+	t.Run("shipments across sites link to their EPCIS", func(t *testing.T) {
+		for _, st := range []*opSite{north, east} {
+			client := st.clients[len(st.clients)-1]
+			if err := st.adm.Do(context.Background(), "POST", "/api/v1/shipments", map[string]any{"id": "SH-" + st.id, "client": client, "destination": "0300010000015"}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		x := waitText(t, ctx, base, "/exports", "main", "SH-east", 15*time.Second)
+		if !strings.Contains(x, "SH-north") || !strings.Contains(x, "JSON-LD") {
+			t.Fatalf("exports: %q", x)
+		}
+		opShot(t, ctx, "exports")
+	})
+
 	t.Run("a killed site is shown down with its last known state", func(t *testing.T) {
 		east.srv.Proc.Kill()
 		procs.WaitFor(t, 30*time.Second, "east shown down", func() bool {
@@ -330,7 +344,7 @@ func TestOperatorNetwork(t *testing.T) {
 			t.Fatalf("globex sees acme's site or client: %q", s)
 		}
 		opShot(t, ctx, "network-globex")
-		for _, path := range []string{"/exceptions?status=all", "/duplicates", "/search?q=%2801%29" + gtinAcme + "%2821%29N1", "/recall?gtin=" + gtinAcme + "&lot=RCL-1"} {
+		for _, path := range []string{"/exceptions?status=all", "/duplicates", "/exports", "/search?q=%2801%29" + gtinAcme + "%2821%29N1", "/recall?gtin=" + gtinAcme + "&lot=RCL-1"} {
 			run(t, ctx, path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
 			s := text(t, ctx, "main")
 			for _, bad := range []string{"LOCALDUP", "CLONED-1", "● here", "RCL-1 of"} {

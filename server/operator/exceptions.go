@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"net/url"
 	"sort"
 	"time"
 
@@ -62,7 +63,7 @@ func (o *Operator) exceptionsPage(x *fiber.Ctx) error {
 				continue
 			}
 			v.Rows = append(v.Rows, queueRow{Exception: e, SiteID: snap.Site, SiteName: o.siteName(snap.Site),
-				Link: c.consoleURL() + "/exceptions/" + e.ID, Up: snap.Up, AsOf: snap.Contact})
+				Link: c.consoleURL() + "/exceptions/" + url.PathEscape(e.ID), Up: snap.Up, AsOf: snap.Contact})
 		}
 	}
 	for c := range clients {

@@ -197,6 +197,7 @@ func (o *Operator) Mount(r fiber.Router) {
 	get("/recall.csv", o.recallCSV)
 	post("/recall/hold", o.recallHold)
 	get("/duplicates", o.duplicatesPage)
+	get("/exports", o.exportsPage)
 }
 
 func (o *Operator) static(x *fiber.Ctx) error {

@@ -512,3 +512,22 @@ func hexDigest(t *testing.T, e *env, k event.Key) string {
 	}
 	return hex.EncodeToString(serialdigest.Encode([]uint64{d}))
 }
+
+// TestExports: each user sees the shipments of the clients granted,
+// linked to their EPCIS at their site's console.
+func TestExports(t *testing.T) {
+	e := newEnv(t)
+	north := e.sites[0]
+	north.propose(command.TypeShipment, master.Shipment{ID: "SH-A", Client: "a", Destination: "0300010000015"})
+	north.propose(command.TypeShipment, master.Shipment{ID: "SH-B", Client: "b", Destination: "0300010000015"})
+	e.poll()
+	ann := signedIn(t, e, "ann", "ann password 1")
+	p := ann.page("/exports")
+	if !strings.Contains(p, "SH-A") || strings.Contains(p, "SH-B") || !strings.Contains(p, north.url()+"/outbound/SH-A/epcis") {
+		t.Fatalf("ann's exports: %.3000s", p)
+	}
+	bob := signedIn(t, e, "bob", "bob password 1")
+	if p := bob.page("/exports"); strings.Contains(p, "SH-A") || !strings.Contains(p, "SH-B") {
+		t.Fatalf("bob's exports: %.3000s", p)
+	}
+}

@@ -32,6 +32,9 @@ type Snapshot struct {
 	Online int `json:"online"`
 	// Clients counts inbound and outbound records per granted client.
 	Clients map[string]Counts `json:"clients"`
+	// Shipments are the granted clients' shipments (up to
+	// ShipmentLimit), for the exports page.
+	Shipments []master.Shipment `json:"shipments,omitempty"`
 	// Exceptions are the open and acknowledged ones of the granted
 	// clients (up to ExceptionLimit; More when there were more).
 	Exceptions []unit.Exception `json:"exceptions"`
@@ -45,6 +48,9 @@ type Counts struct {
 	Shipments  int `json:"shipments,omitempty"`
 	Departed   int `json:"departed,omitempty"`
 }
+
+// ShipmentLimit bounds the shipments kept per site.
+const ShipmentLimit = 1000
 
 // ExceptionLimit bounds the exceptions kept per site and status.
 const ExceptionLimit = 2000
@@ -217,6 +223,9 @@ func read(ctx context.Context, c *siteClient) (Snapshot, error) {
 	}
 	for _, x := range ships.Items {
 		if c.grants(x.Client) {
+			if len(s.Shipments) < ShipmentLimit {
+				s.Shipments = append(s.Shipments, master.Shipment{ID: x.ID, Client: x.Client, Destination: x.Destination, Departed: x.Departed})
+			}
 			n := s.Clients[x.Client]
 			n.Shipments++
 			if x.Departed {

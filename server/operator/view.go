@@ -16,7 +16,7 @@ import (
 )
 
 // pageNames are the templates under templates/ besides the layout.
-var pageNames = []string{"login", "error", "network", "exceptions", "search", "recall", "duplicates"}
+var pageNames = []string{"login", "error", "network", "exceptions", "search", "recall", "duplicates", "exports"}
 
 func (o *Operator) loadPages() (map[string]*template.Template, error) {
 	sets := map[string]*template.Template{}
