@@ -167,11 +167,15 @@ func New(cfg Config) (*Operator, error) {
 	return o, nil
 }
 
-// Serve polls the sites until ctx ends, then closes the cache.
+// Serve polls the sites until ctx ends.
 func (o *Operator) Serve(ctx context.Context) error {
 	o.poller.run(ctx)
-	return o.cache.Close()
+	return nil
 }
+
+// Close closes the cache; call it after Serve returned and the pages
+// stopped being served.
+func (o *Operator) Close() error { return o.cache.Close() }
 
 // Refresh asks for a round of reads now (the overview's button).
 func (o *Operator) Refresh() {

@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	defer o.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
