@@ -81,6 +81,7 @@ type Scanner struct {
 	hull   []pt
 	chain  []pt
 	es     edgeScratch
+	ts     timingScratch
 	padBuf []uint8
 	bigBuf []uint8
 	bits   map[[3]int]*gozxing.BitMatrix // by cols, rows, 1 for the mirror scratch
@@ -442,6 +443,12 @@ func (s *Scanner) tryQuad(g *grayView, q [4]pt, hull []pt, tol float64, many boo
 		// nothing like a timing pattern or a solid L: not a symbol, not
 		// worth the slower steps below
 		return Result{}, false
+	}
+	// columns or rows of uneven widths: the grid from the timing edges
+	for _, h := range hyp[:nh] {
+		if res, ok := s.tryTimingGrid(g, h); ok {
+			return res, true
+		}
 	}
 	// re-fit each outline to the edges at full resolution (twice: the
 	// first pass fixes the L, the second the timing sides)
