@@ -1,9 +1,6 @@
 package scan
 
-import (
-	"image"
-	"math"
-)
+import "math"
 
 // Grid from the timing pattern. A symbol from a printer that feeds the
 // label unevenly, or an image stretched unevenly, has module columns (or
@@ -155,7 +152,7 @@ func (s *Scanner) tryTimingGrid(g *grayView, q [4]pt) (Result, bool) {
 			}
 		}
 		for k := range q {
-			res.Corners[k] = image.Pt(int(math.Round(q[k].X)), int(math.Round(q[k].Y)))
+			res.Corners[k] = imagePt(q[k])
 		}
 		return res, true
 	}
