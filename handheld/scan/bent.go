@@ -31,11 +31,10 @@ func (w bend) at(u float64) float64 {
 	return u + w.a*math.Sin(math.Pi*u) + w.b*math.Sin(2*math.Pi*u)
 }
 
-// bentScratch holds the module thresholds of the bend search.
+// bentScratch holds the module threshold of the bend search.
 type bentScratch struct {
-	sorted []float64
-
-	mid, half float64 // threshold and half the contrast
+	sorted    []float64 // module values, sorted
+	mid, half float64   // threshold and half the contrast
 }
 
 // tryBent reads the c x r symbol on the outline q (TL, TR, BR, BL) under
