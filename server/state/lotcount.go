@@ -32,18 +32,31 @@ import (
 // snapshot of an older version). Lot and product holds are not counted:
 // when either is active, every unit of the lot here is held.
 //
-// The table is left out of Hash: it is a function of the unit records,
+// Order counters, in a table of their own, count the units of an order
+// (not containers) picked, packed and shipped, for the order progress
+// the console's floor shows:
+//
+//	w order 0 status → count
+//
+// They are kept, marked and rebuilt with the lot counters.
+//
+// The tables are left out of Hash: it is a function of the unit records,
 // which are hashed, and replicas that do not keep it yet must still
 // compare equal with those that do.
 
-// tLotCount is the lot counters' table byte.
-const tLotCount byte = 'q'
+// Tables of the counters.
+const (
+	tLotCount   byte = 'q' // q gtin 0 lot 0 kind … → count
+	tOrderCount byte = 'w' // w order 0 status → count
+)
 
-// keyLotCounts marks a state whose lot counters are kept (value: the
+// keyLotCounts marks a state whose lot and order counters are kept (value: the
 // layout version).
 var keyLotCounts = []byte{tMeta, 'l', 'o', 't', 'c', 'o', 'u', 'n', 't', 's'}
 
-const lotCountVersion = 1
+// lotCountVersion is the counters' layout; a state marked with another
+// builds them again (1: lot counters only).
+const lotCountVersion = 2
 
 // Kinds of lot counter (the byte after the lot).
 const (
@@ -59,10 +72,17 @@ func here(s unit.Status) bool {
 }
 
 // lotCountKeys appends the counter keys unit s counts in (none for a
-// unit without a GTIN or not known).
+// unit not known; no lot counters for a unit without a GTIN).
 func lotCountKeys(out []string, s *unit.State) []string {
+	if !s.Known() {
+		return out
+	}
+	if s.Order != "" && !s.Key.IsContainer() &&
+		(s.Status == unit.StatusPicked || s.Status == unit.StatusPacked || s.Status == unit.StatusShipped) {
+		out = append(out, string(append(key(tOrderCount, s.Order, ""), byte(s.Status))))
+	}
 	g := s.Key.GTIN()
-	if g == "" || !s.Known() {
+	if g == "" {
 		return out
 	}
 	base := key(tLotCount, g, s.Lot, "")
@@ -89,11 +109,11 @@ func lotCountKeys(out []string, s *unit.State) []string {
 // countLot notes the change of unit old into s in the transaction's
 // counter deltas.
 func (t *Tx) countLot(old, s *unit.State) {
-	if old.Known() && old.Lot == s.Lot && old.Status == s.Status && old.Location == s.Location &&
+	if old.Known() && old.Lot == s.Lot && old.Status == s.Status && old.Location == s.Location && old.Order == s.Order &&
 		(old.Holds == 0) == (s.Holds == 0) && old.Shipment == s.Shipment && old.Since.Millis()/1000 == s.Since.Millis()/1000 {
 		return
 	}
-	var ob, nb [4]string
+	var ob, nb [5]string
 	ok, nk := lotCountKeys(ob[:0], old), lotCountKeys(nb[:0], s)
 	if t.lotc == nil {
 		t.lotc = map[string]int64{}
@@ -235,7 +255,7 @@ func (r *Reader) LotCounts(gtin, lot string, anyLot bool) ([]LotCounts, error) {
 // countUnits computes every lot counter from the unit records.
 func countUnits(r *Reader) (map[string]int64, error) {
 	counts := map[string]int64{}
-	var ks [4]string
+	var ks [5]string
 	err := r.scan([]byte{tUnit}, nil, true, func(k, v []byte) (bool, error) {
 		s, err := decodeUnit(event.Key(k[1:]), v)
 		if err != nil {
@@ -249,8 +269,15 @@ func countUnits(r *Reader) (map[string]int64, error) {
 	return counts, err
 }
 
-// lotCountsKept reports whether the state keeps lot counters.
-func (r *Reader) lotCountsKept() (bool, error) { return r.has(keyLotCounts) }
+// lotCountsKept reports whether the state keeps the counters, in this
+// layout.
+func (r *Reader) lotCountsKept() (bool, error) {
+	v, err := r.get(keyLotCounts)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && bytes.Equal(v, []byte{lotCountVersion}), err
+}
 
 // ensureLotCounts builds the lot counters from the unit records when the
 // state does not keep them yet (a data directory or a snapshot from
@@ -264,7 +291,7 @@ func (s *Store) ensureLotCounts() error {
 	if kept {
 		return nil
 	}
-	if err := s.db.DropPrefix([]byte{tLotCount}); err != nil {
+	if err := s.db.DropPrefix([]byte{tLotCount}, []byte{tOrderCount}); err != nil {
 		return fmt.Errorf("lot counts: %w", err)
 	}
 	var counts map[string]int64
@@ -301,26 +328,61 @@ func (r *Reader) VerifyLotCounts() error {
 		return err
 	}
 	seen := 0
-	err = r.scan([]byte{tLotCount}, nil, true, func(k, v []byte) (bool, error) {
-		n, w := binary.Uvarint(v)
-		if w <= 0 || w != len(v) {
-			return false, corrupt(k, errors.New("lot count"))
+	for _, t := range []byte{tLotCount, tOrderCount} {
+		err = r.scan([]byte{t}, nil, true, func(k, v []byte) (bool, error) {
+			n, w := binary.Uvarint(v)
+			if w <= 0 || w != len(v) {
+				return false, corrupt(k, errors.New("lot count"))
+			}
+			if int64(n) != want[string(k)] {
+				return false, corrupt(k, fmt.Errorf("count %d, the units say %d", n, want[string(k)]))
+			}
+			seen++
+			return true, nil
+		})
+		if err != nil {
+			return err
 		}
-		if int64(n) != want[string(k)] {
-			return false, corrupt(k, fmt.Errorf("lot count %d, the units say %d", n, want[string(k)]))
-		}
-		seen++
-		return true, nil
-	})
-	if err != nil {
-		return err
 	}
 	if seen != len(want) {
 		for k, n := range want {
 			if ok, err := r.has([]byte(k)); err != nil || !ok {
-				return corrupt([]byte(k), fmt.Errorf("lot count missing, the units say %d", n))
+				return corrupt([]byte(k), fmt.Errorf("count missing, the units say %d", n))
 			}
 		}
 	}
 	return nil
+}
+
+// OrderCounts are the units of an order (not containers) picked, packed
+// and shipped.
+type OrderCounts struct {
+	Picked, Packed, Shipped int
+}
+
+// OrderCounts returns an order's counters.
+func (r *Reader) OrderCounts(order string) (OrderCounts, error) {
+	var c OrderCounts
+	if order == "" {
+		return c, nil
+	}
+	prefix := key(tOrderCount, order, "")
+	err := r.scan(prefix, nil, true, func(k, v []byte) (bool, error) {
+		n, w := binary.Uvarint(v)
+		if w <= 0 || w != len(v) || len(k) != len(prefix)+1 {
+			return false, corrupt(k, errors.New("order count"))
+		}
+		switch unit.Status(k[len(prefix)]) {
+		case unit.StatusPicked:
+			c.Picked = int(n)
+		case unit.StatusPacked:
+			c.Packed = int(n)
+		case unit.StatusShipped:
+			c.Shipped = int(n)
+		default:
+			return false, corrupt(k, errors.New("order count status"))
+		}
+		return true, nil
+	})
+	return c, err
 }

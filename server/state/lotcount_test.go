@@ -32,7 +32,7 @@ func lotStep(rng *rand.Rand, s unit.State, now hlc.Timestamp) unit.State {
 		}
 	case 1: // received
 		if !s.Known() || s.Status == unit.StatusExpected || s.Status == unit.StatusShipped {
-			n.Status, n.Location, n.Shipment = unit.StatusInStock, locs[rng.IntN(len(locs))], ""
+			n.Status, n.Location, n.Shipment, n.Order = unit.StatusInStock, locs[rng.IntN(len(locs))], "", ""
 			if !s.Known() {
 				n.Lot = lots[rng.IntN(len(lots))]
 			}
@@ -43,7 +43,9 @@ func lotStep(rng *rand.Rand, s unit.State, now hlc.Timestamp) unit.State {
 		n.Holds, n.Since = event.Holds(rng.IntN(3)), s.Since
 	case 4:
 		if s.Status == unit.StatusInStock {
-			n.Status = unit.StatusPicked
+			n.Status, n.Order = unit.StatusPicked, [...]string{"O1", "O2", "O10"}[rng.IntN(3)]
+		} else if s.Status == unit.StatusPicked { // unpicked
+			n.Status, n.Order = unit.StatusInStock, ""
 		}
 	case 5:
 		if s.Status == unit.StatusPicked {
@@ -79,6 +81,9 @@ func applyLotSteps(t *testing.T, st *Store, rng *rand.Rand, from uint64, batches
 		applyAt(t, st, idx, func(tx *Tx) error {
 			for range 1 + rng.IntN(40) {
 				k := event.SGTIN(lotTestGTINs[rng.IntN(len(lotTestGTINs))], fmt.Sprintf("SN%d", rng.IntN(keys)))
+				if rng.IntN(8) == 0 { // a case: no lot, and not counted in its order
+					k = event.SSCC(fmt.Sprintf("0030001%010d", rng.IntN(keys/4+1)))
+				}
 				s, err := tx.Unit(k)
 				if err != nil {
 					return err
@@ -158,6 +163,35 @@ func checkLotCounts(t *testing.T, st *Store, when string) {
 		if err := r.VerifyLotCounts(); err != nil {
 			return err
 		}
+		orders := map[string]OrderCounts{}
+		all, err := r.Units(UnitFilter{})
+		if err != nil {
+			return err
+		}
+		for _, u := range all.Items {
+			if u.Order == "" || u.Key.IsContainer() {
+				continue
+			}
+			c := orders[u.Order]
+			switch u.Status {
+			case unit.StatusPicked:
+				c.Picked++
+			case unit.StatusPacked:
+				c.Packed++
+			case unit.StatusShipped:
+				c.Shipped++
+			}
+			orders[u.Order] = c
+		}
+		for _, o := range []string{"O1", "O2", "O10", "O3"} {
+			got, err := r.OrderCounts(o)
+			if err != nil {
+				return err
+			}
+			if got != orders[o] {
+				return fmt.Errorf("order %s: %+v, unit by unit %+v", o, got, orders[o])
+			}
+		}
 		for _, g := range lotTestGTINs {
 			want := modelCounts(t, r, g)
 			got, err := r.LotCounts(g, "", true)
@@ -234,7 +268,7 @@ func TestLotCountsFollowTheUnits(t *testing.T) {
 // counters: no counter records, no mark.
 func dropLotCounts(t *testing.T, st *Store) {
 	t.Helper()
-	if err := st.db.DropPrefix([]byte{tLotCount}, keyLotCounts); err != nil {
+	if err := st.db.DropPrefix([]byte{tLotCount}, []byte{tOrderCount}, keyLotCounts); err != nil {
 		t.Fatal(err)
 	}
 	err := st.View(func(r *Reader) error {
@@ -322,8 +356,48 @@ func TestLotCountsRebuiltWhenAbsent(t *testing.T) {
 }
 
 func dumpTable(r *Reader, w *bytes.Buffer) error {
-	return r.scan([]byte{tLotCount}, nil, true, func(k, v []byte) (bool, error) {
+	err := r.scan([]byte{tLotCount}, nil, true, func(k, v []byte) (bool, error) {
 		fmt.Fprintf(w, "%q=%x\n", k, v)
 		return true, nil
 	})
+	if err != nil {
+		return err
+	}
+	return r.scan([]byte{tOrderCount}, nil, true, func(k, v []byte) (bool, error) {
+		fmt.Fprintf(w, "%q=%x\n", k, v)
+		return true, nil
+	})
+}
+
+// A state marked with the first layout (lot counters only) builds the
+// order counters too when opened.
+func TestOrderCountsBuiltOverTheFirstLayout(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyLotSteps(t, st, rand.New(rand.NewPCG(6, 7)), 0, 150, 60)
+	if err := st.db.DropPrefix([]byte{tOrderCount}); err != nil {
+		t.Fatal(err)
+	}
+	tx := st.Begin()
+	if err := tx.set(keyLotCounts, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.View(func(r *Reader) error { return r.VerifyLotCounts() }); err == nil {
+		t.Fatal("no order counters, and the check finds nothing missing")
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	checkLotCounts(t, st, "reopened over the first layout")
 }
