@@ -563,7 +563,7 @@ func TestConsoleEnrollAndExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}) // as the handheld reads it
 	if err != nil {
 		t.Fatalf("decode the QR code: %v", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/command"
@@ -103,12 +102,12 @@ func (c *Console) enrollToken(x *fiber.Ctx) error {
 	}
 	v.Token, v.Expires, v.Label = tok, exp, x.FormValue("label")
 	v.Line = EnrollLine(server, tok, fp)
-	q, err := qrcode.New(v.Line, qrcode.Medium)
+	img, err := enrollQR(v.Line)
 	if err != nil {
 		return err
 	}
 	var b bytes.Buffer
-	if err := png.Encode(&b, q.Image(320)); err != nil {
+	if err := png.Encode(&b, img); err != nil {
 		return err
 	}
 	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()))
