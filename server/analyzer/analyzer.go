@@ -11,6 +11,10 @@
 // its rule, unit and event, and applying one already applied changes
 // nothing, so a finding proposed twice (an old leader's entry committed
 // after all) opens one exception.
+//
+// The leader also publishes the products' serial models for handhelds
+// (publish.go) as SerialModels commands, when a model has moved far
+// enough from the one the log last published.
 package analyzer
 
 import (
