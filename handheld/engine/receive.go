@@ -152,8 +152,14 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 		}
 		// A serial unlike the manufacturer's: received as scanned (the
 		// site's analyzer judges it with everything it knows), flagged now,
-		// first among the warnings: the step's reason leads with it.
-		if _, words, ok := e.serials.Suspect(it.Key); ok {
+		// first among the warnings: the step's reason leads with it. The
+		// model is the one the site published to the replica, else the
+		// one the engine was given.
+		words, ok, err := e.suspectSerial(tx, it.Key)
+		if err != nil {
+			return "", err
+		}
+		if ok {
 			w.warnings = append([]string{"suspicious serial: " + words}, w.warnings...)
 			w.alert = true
 		}

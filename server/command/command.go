@@ -58,11 +58,12 @@ const (
 	// Counterfeit and diversion signals (signals.go).
 	TypeSignals       Type = 50 // Signals: the analyzer's findings
 	TypeSignalVerdict Type = 51 // SignalVerdict: a person's verdict on a finding
+	TypeSerialModels  Type = 52 // SerialModels: serial models published for handhelds
 
 	// typeEnd is one past the last type. It must name the last type: a
 	// bare typeEnd would repeat the line above and equal the last type,
 	// which Decode would then refuse.
-	typeEnd = TypeSignalVerdict + 1
+	typeEnd = TypeSerialModels + 1
 )
 
 // Types lists every command type, in number order.

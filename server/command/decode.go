@@ -68,6 +68,8 @@ func decodePayload(t Type, payload []byte) (any, error) {
 		v = &Signals{}
 	case TypeSignalVerdict:
 		v = &SignalVerdict{}
+	case TypeSerialModels:
+		v = &SerialModels{}
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
 	}

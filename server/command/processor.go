@@ -265,6 +265,8 @@ func (b *batch) apply(e Entry) any {
 		return b.console(val)
 	case TypeSignals, TypeSignalVerdict:
 		return b.signals(val)
+	case TypeSerialModels:
+		return b.serialModels(val.(*SerialModels))
 	default:
 		panic(fmt.Sprintf("processor: entry %d: type %d decoded but not applied", e.Index, t)) // decodePayload knows every type
 	}

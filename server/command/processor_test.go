@@ -387,6 +387,7 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 		TypeSignIn:        consoleSamples(t)[TypeSignIn],
 		TypeSignals:       signalSamples(t)[TypeSignals],
 		TypeSignalVerdict: signalSamples(t)[TypeSignalVerdict],
+		TypeSerialModels:  {client, product, jsonEntry(t, TypeSerialModels, SerialModels{Models: []master.SerialModel{sampleSerialModel("00300010123455", "acme")}})},
 	}
 }
 

@@ -48,6 +48,7 @@ const (
 	mShipment byte = 'H'
 	mHold     byte = 'K'
 	mNode     byte = 'N'
+	mSerial   byte = 'Z' // a product's published serial model
 )
 
 var keyApplied = []byte{tMeta, 'a', 'p', 'p', 'l', 'i', 'e', 'd'}

@@ -507,6 +507,9 @@ type Snapshot struct {
 	Holds     []Hold           `json:"holds,omitempty"`
 	Units     []unit.State     `json:"units,omitempty"`
 	Open      []unit.Exception `json:"exceptions,omitempty"`
+	// SerialModels are the site's serial models of the products the
+	// device sees, to flag a suspicious serial at the scan, offline.
+	SerialModels []SerialModel `json:"serial_models,omitempty"`
 }
 
 func digits(s string) bool {
