@@ -83,6 +83,7 @@ type Context struct {
 	Hold        HoldReason `json:"hold,omitempty"`        // reason (hold, release; receive or return to hold)
 	Reason      string     `json:"reason,omitempty"`      // free text or code a person gave
 	Inferred    bool       `json:"inferred,omitempty"`    // received by its container's label only
+	Qty         uint32     `json:"qty,omitempty"`         // how many (short_pick: the quantity short)
 }
 
 // Event is an immutable fact. Device, Epoch and Seq identify its place in
@@ -129,7 +130,7 @@ func (e *Event) Validate() error {
 		return fail("no client")
 	case !e.Kind.Valid():
 		return fail("unknown kind %d", uint8(e.Kind))
-	case len(e.Subjects) == 0:
+	case len(e.Subjects) == 0 && !e.Kind.Subjectless():
 		return fail("%s with no subject", e.Kind)
 	case len(e.Subjects) > MaxSubjects:
 		return fail("%d subjects, at most %d", len(e.Subjects), MaxSubjects)
@@ -182,6 +183,10 @@ func (e *Event) Validate() error {
 	case KindUnpack:
 		if e.Ctx.Parent == "" {
 			return fail("unpack without the container it comes out of")
+		}
+	case KindCloseASN, KindShortPick, KindVerifyMismatch:
+		if err := e.validateWorkflow(); err != nil {
+			return err
 		}
 	}
 	if e.Ctx.Hold != 0 && (e.Ctx.Hold >= holdEnd || e.Ctx.Hold&(e.Ctx.Hold-1) != 0) {
