@@ -338,6 +338,7 @@ func (b *batch) events(index uint64, evs *Events) []Verdict {
 		env.Authorized = b.authorized(ev.User)
 		res, err := unit.Evaluate(b.tx, ev, env)
 		must(err, "evaluate")
+		b.recordWorkflow(ev)
 		v.Status, v.Result = StatusApplied, &res
 		must(b.tx.PutEvent(&state.Record{Event: *ev, Index: index, Result: &res}, uint32(i)), "event")
 		b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
