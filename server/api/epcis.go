@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/unit"
 )
 
 // importASNFromEPCIS reads a supplier's EPCIS document (2.0 JSON-LD or
@@ -59,7 +61,8 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
 			return err
 		}
-		in = compliance.ShipmentInput{Shipment: sh, Site: site, At: time.Now(), SSCCPrefixLen: len(site.SSCCPrefix)}
+		in = compliance.ShipmentInput{Shipment: sh, Site: site, At: time.Now(), SSCCPrefixLen: len(site.SSCCPrefix),
+			Packed: map[event.Key]time.Time{}}
 		prefix := map[string]int{}
 		in.PrefixLen = func(g string) int { return prefix[g] }
 		dest, err := destinationID(r, sh.Destination)
@@ -95,6 +98,11 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 			kids, err := r.Children(k)
 			if err != nil {
 				return false, err
+			}
+			if len(kids) > 0 || depth == 0 {
+				if err := eventTimes(r, k, sh.ID, depth == 0, &in); err != nil {
+					return false, err
+				}
 			}
 			for _, ch := range kids {
 				if _, err := walk(ch, depth+1); err != nil {
@@ -134,6 +142,31 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, ct)
 	return c.Send(b)
+}
+
+// eventTimes reads from k's history when it was last packed and, for a
+// container of shipment id, when it last left on it.
+func eventTimes(r *state.Reader, k event.Key, id string, shipped bool, in *compliance.ShipmentInput) error {
+	hist, err := r.History(k, 0)
+	if err != nil {
+		return err
+	}
+	for i := range hist {
+		ev := &hist[i].Event
+		if res := hist[i].Result; res == nil || slices.ContainsFunc(res.Subjects, func(s unit.SubjectResult) bool {
+			return s.Key == k && s.Verdict == unit.VerdictRefused
+		}) {
+			continue // it did not happen to k
+		}
+		at := ev.HLC.Time()
+		switch {
+		case ev.Kind == event.KindPack && ev.Ctx.Parent == k:
+			in.Packed[k] = at
+		case shipped && ev.Kind == event.KindShip && ev.Ctx.Shipment == id && at.After(in.Shipped):
+			in.Shipped = at
+		}
+	}
+	return nil
 }
 
 // destinationID is how the outbound document names a shipment's

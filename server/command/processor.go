@@ -340,7 +340,9 @@ func (b *batch) events(index uint64, evs *Events) []Verdict {
 		must(err, "evaluate")
 		b.recordWorkflow(ev)
 		v.Status, v.Result = StatusApplied, &res
-		must(b.tx.PutEvent(&state.Record{Event: *ev, Index: index, Result: &res}, uint32(i)), "event")
+		rec := &state.Record{Event: *ev, Index: index, Result: &res}
+		must(b.tx.PutEvent(rec, uint32(i)), "event")
+		b.historyOfContainers(rec, uint32(i))
 		b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
 	}
 	return out

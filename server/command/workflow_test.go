@@ -160,3 +160,99 @@ func (m *memCatalog) ProductClient(gtin string) (string, bool, error) {
 }
 
 func (m *memCatalog) ASNAnnounces(string, string) (bool, bool, error) { return false, false, nil }
+
+// evs builds events of one device in sequence, after the case's own.
+type evs struct {
+	base event.Event
+	n    uint64
+}
+
+func (s *evs) ev(k event.Kind, ctx event.Context, keys ...event.Key) event.Event {
+	s.n++
+	e := s.base
+	e.Device, e.Seq, e.HLC, e.Kind, e.Ctx, e.Subjects = "hh-9", s.n, s.base.HLC+hlc.Timestamp(s.n<<16), k, ctx, nil
+	e.ID[0], e.ID[14], e.ID[15] = 0x01, 0x99, byte(s.n)
+	for _, key := range keys {
+		e.Subjects = append(e.Subjects, event.Subject{Key: key})
+	}
+	return e
+}
+
+// TestShipmentRecordFollowsTheDevices: what a device ships is in the
+// shipment's record (created when the site has none), and what it takes
+// off the shipment leaves it; the record of another client's shipment
+// is left alone.
+func TestShipmentRecordFollowsTheDevices(t *testing.T) {
+	st := openStore(t)
+	l := &log{p: newProc(t, st)}
+	c := workflowcases.Cases()[0]
+	entries := [][]byte{jsonEntry(t, TypeClient, master.Client{ID: workflowcases.Client}),
+		jsonEntry(t, TypeClient, master.Client{ID: "other"}),
+		jsonEntry(t, TypeShipment, master.Shipment{ID: "SHP-X", Client: "other"}),
+		jsonEntry(t, TypeOrder, master.Order{ID: "SO-1", Client: workflowcases.Client, Lines: []master.OrderLine{{ID: "1", GTIN: workflowcases.GTIN, Qty: 5}}})}
+	for _, p := range c.Products {
+		entries = append(entries, jsonEntry(t, TypeProduct, p))
+	}
+	for _, r := range l.apply(t, entries...) {
+		if r != nil {
+			t.Fatalf("master data: %v", r)
+		}
+	}
+	sscc := event.SSCC("003000100000000017")
+	s := &evs{base: c.Event}
+	day := append([]event.Event{}, c.Before...)
+	day = append(day,
+		s.ev(event.KindPick, event.Context{Order: "SO-1", Line: "1"}, workflowcases.U3),
+		s.ev(event.KindPack, event.Context{Parent: sscc}, workflowcases.U3),
+		s.ev(event.KindVerify, event.Context{}, sscc),
+		s.ev(event.KindShip, event.Context{Shipment: "SHP-1"}, sscc),
+		s.ev(event.KindShip, event.Context{Shipment: "SHP-X"}, sscc))
+	vs := l.apply(t, EncodeEvents(&Events{Received: hlc.New(1_790_000_100_000, 0), Events: day}))[0].([]Verdict)
+	for _, v := range vs {
+		if v.Status != StatusApplied {
+			t.Fatalf("verdict %+v", v)
+		}
+	}
+	shipment := func(id string) master.Shipment {
+		var sh master.Shipment
+		if err := st.View(func(r *state.Reader) (err error) { sh, err = r.Shipment(id); return }); err != nil {
+			t.Fatalf("shipment %s: %v", id, err)
+		}
+		return sh
+	}
+	if sh := shipment("SHP-1"); sh.Client != workflowcases.Client || !slices.Equal(sh.Containers, []event.Key{sscc}) {
+		t.Fatalf("SHP-1 after the ship: %+v", sh)
+	}
+	if sh := shipment("SHP-X"); len(sh.Containers) != 0 {
+		t.Fatalf("another client's shipment got %v", sh.Containers)
+	}
+	// The histories: the new SSCC's starts with its packing; the unit's
+	// shows its container verified.
+	kinds := func(k event.Key) []event.Kind {
+		var out []event.Kind
+		err := st.View(func(r *state.Reader) error {
+			h, err := r.History(k, 0)
+			for _, rec := range h {
+				out = append(out, rec.Event.Kind)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got, want := kinds(sscc), []event.Kind{event.KindPack, event.KindVerify, event.KindShip, event.KindShip}; !slices.Equal(got, want) {
+		t.Errorf("history of %s: %v, want %v", sscc, got, want)
+	}
+	if got := kinds(workflowcases.U3); !slices.Contains(got, event.KindVerify) || !slices.Contains(got, event.KindPack) {
+		t.Errorf("history of %s: %v, want its container's verify", workflowcases.U3, got)
+	}
+	void := s.ev(event.KindVoidShip, event.Context{Shipment: "SHP-1"}, sscc)
+	if v := l.apply(t, EncodeEvents(&Events{Received: hlc.New(1_790_000_200_000, 0), Events: []event.Event{void}}))[0].([]Verdict); v[0].Status != StatusApplied {
+		t.Fatalf("void: %+v", v[0])
+	}
+	if sh := shipment("SHP-1"); len(sh.Containers) != 0 {
+		t.Fatalf("SHP-1 after the void: %+v", sh)
+	}
+}
