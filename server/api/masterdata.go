@@ -162,15 +162,21 @@ func (s *Server) putPartner(c *fiber.Ctx) error {
 }
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
-	var out []master.User
-	err := s.read(c, func(r *state.Reader) error { var err error; out, err = r.Users(); return err })
+	var out []userWire
+	err := s.read(c, func(r *state.Reader) error {
+		us, err := r.Users()
+		for _, u := range us {
+			out = append(out, toUserWire(u))
+		}
+		return err
+	})
 	return respond(c, err, func() any { return items(out) })
 }
 
 func (s *Server) getUser(c *fiber.Ctx) error {
 	var v master.User
 	err := s.read(c, func(r *state.Reader) error { var err error; v, err = r.User(param(c, "id")); return err })
-	return respond(c, err, func() any { return v })
+	return respond(c, err, func() any { return toUserWire(v) })
 }
 
 func (s *Server) putUser(c *fiber.Ctx) error {
@@ -183,7 +189,21 @@ func (s *Server) putUser(c *fiber.Ctx) error {
 	default:
 		return badField("role", "want operator, lead or admin")
 	}
-	return s.putRecord(c, command.TypeUser, v)
+	if v.PIN == nil {
+		// A put without a verifier keeps the PIN set (users/ID/pin sets it).
+		err := s.node.State().View(func(r *state.Reader) error {
+			old, err := r.User(v.ID)
+			v.PIN = old.PIN
+			return err
+		})
+		if err != nil && !errors.Is(err, state.ErrNotFound) {
+			return err
+		}
+	}
+	if _, err := s.propose(c, command.TypeUser, v); err != nil {
+		return err
+	}
+	return c.JSON(toUserWire(v))
 }
 
 func (s *Server) listDevices(c *fiber.Ctx) error {

@@ -220,6 +220,7 @@ func (s *Server) routes() {
 	v1.Get("/users", s.admin, s.listUsers)
 	v1.Get("/users/:id", s.admin, s.getUser)
 	v1.Put("/users/:id", s.admin, s.putUser)
+	v1.Post("/users/:id/pin", s.admin, s.setUserPIN)
 	v1.Post("/users/:id/certificate", s.admin, s.userCertificate)
 	v1.Post("/users/:id/revoke-certificates", s.admin, s.revokeUserCerts)
 	v1.Get("/devices", s.admin, s.listDevices)

@@ -81,6 +81,17 @@ const (
 	CompletenessVerified              // opened and its contents scanned
 )
 
+// String names the completeness as people read it ("" when unknown).
+func (c Completeness) String() string {
+	switch c {
+	case CompletenessInferred:
+		return "inferred"
+	case CompletenessVerified:
+		return "verified"
+	}
+	return ""
+}
+
 // State is what the site knows of one unit, case or pallet.
 type State struct {
 	Key          event.Key     `json:"key"`

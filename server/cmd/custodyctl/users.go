@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -22,6 +24,8 @@ const usersUsage = `usage: custodyctl --server https://… --ca FILE --cert FILE
                                (admin); writes DIR/ID.pem and DIR/ID-key.pem (default DIR: .)
   revoke ID [--reason TEXT]    refuse every certificate of user ID issued until now (admin); certificates
                                issued afterwards (users cert) work
+  pin ID                       set user ID's PIN (admin) to the digits read from standard input (one line);
+                               the site keeps only the verifier handhelds check offline
 `
 
 func runUsers(ctx context.Context, e *env, args []string) int {
@@ -55,6 +59,27 @@ func runUsers(ctx context.Context, e *env, args []string) int {
 		b, err := srvCall(ctx, e, http.MethodPost, "/api/v1/users/"+url.PathEscape(id)+"/revoke-certificates", map[string]string{"reason": *reason}, time.Minute)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "custodyctl: users revoke:", err)
+			return 1
+		}
+		printJSON(e.stdout, b)
+	case "pin":
+		if err := fs.Parse(args[2:]); err != nil || fs.NArg() != 0 {
+			fmt.Fprint(e.stderr, usersUsage)
+			return 2
+		}
+		line, err := bufio.NewReader(io.LimitReader(e.stdin, 256)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			fmt.Fprintln(e.stderr, "custodyctl: users pin: reading the PIN:", err)
+			return 1
+		}
+		pin := strings.TrimSpace(line)
+		if pin == "" {
+			fmt.Fprintln(e.stderr, "custodyctl: users pin: no PIN on standard input")
+			return 2
+		}
+		b, err := srvCall(ctx, e, http.MethodPost, "/api/v1/users/"+url.PathEscape(id)+"/pin", map[string]string{"pin": pin}, time.Minute)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "custodyctl: users pin:", err)
 			return 1
 		}
 		printJSON(e.stdout, b)
