@@ -107,7 +107,7 @@ func TestClusterSurvivesLeaderKill(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			g := workload.New(workload.Options{Seed: uint64(w + 1), Devices: 1, Prefix: fmt.Sprintf("e2e-%d", w),
-				GTIN: fmt.Sprintf("003000101234%02d", w)})
+				GTIN: workload.GTIN(w)})
 			r := rand.New(rand.NewPCG(uint64(w), 1))
 			for !stop.Load() {
 				evs := g.Receive(batch)

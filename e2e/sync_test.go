@@ -80,7 +80,7 @@ func TestFleetSyncThroughLeaderKill(t *testing.T) {
 	simBin := procs.Build(t, dir, "github.com/custodyhq/custody/e2e/cmd/custody-sim")
 	nodes := procs.StartCluster(t, srvBin, 3, "--insecure-devices")
 	if ws, err := dialSync(nodes[0]); err != nil {
-		t.Skipf("custody-server does not serve %s: %v", syncsite.Path, err)
+		t.Fatalf("custody-server does not serve %s: %v", syncsite.Path, err)
 	} else {
 		ws.Close()
 	}
@@ -285,7 +285,7 @@ func TestSyncProtocolFuzz(t *testing.T) {
 	nodes := procs.StartCluster(t, srvBin, 1, "--insecure-devices")
 	n := nodes[0]
 	if ws, err := dialSync(n); err != nil {
-		t.Skipf("custody-server does not serve %s: %v", syncsite.Path, err)
+		t.Fatalf("custody-server does not serve %s: %v", syncsite.Path, err)
 	} else {
 		ws.Close()
 	}

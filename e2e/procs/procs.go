@@ -192,6 +192,17 @@ func StartClusterWith(t testing.TB, bin string, n int, flags func(i int) []strin
 	return out
 }
 
+// AddNode starts a new node, id, with an empty data directory beside
+// via's, joining the cluster through via; extra flags as for
+// StartCluster.
+func AddNode(t testing.TB, via *Server, id string, extra ...string) *Server {
+	t.Helper()
+	s := &Server{ID: id, Raft: FreeAddr(t), HTTP: FreeAddr(t), Join: via.URL(), Extra: extra, bin: via.bin, dir: via.dir}
+	s.Data = filepath.Join(s.dir, id)
+	s.Start(t)
+	return s
+}
+
 // Ready reports whether the node answers /readyz with 200.
 func Ready(s *Server) bool {
 	resp, err := http.Get(s.URL() + "/readyz")

@@ -59,7 +59,7 @@ func (e *Engine) ApplyChanges(put *master.Snapshot, removed []store.Removal, cur
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			_, err = unit.Evaluate(tx, ev, unit.Env{Authorized: u.Role.CanRelease()})
+			_, err = unit.Evaluate(tx, ev, unit.Env{Authorized: u.Role.CanRelease(), Owners: ownersIn(tx)})
 			return err
 		})
 		if err != nil {

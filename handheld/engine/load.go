@@ -41,7 +41,7 @@ func (e *Engine) Load(snap *master.Snapshot) (int, error) {
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			_, err = unit.Evaluate(tx, ev, unit.Env{Authorized: u.Role.CanRelease()})
+			_, err = unit.Evaluate(tx, ev, unit.Env{Authorized: u.Role.CanRelease(), Owners: ownersIn(tx)})
 			return err
 		})
 		if err != nil {

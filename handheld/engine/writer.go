@@ -91,7 +91,7 @@ func (w *writer) emit(kind event.Kind, client string, keys []event.Key, ctx even
 		return nil, unit.Result{}, refuse("this cannot be recorded: %v", err)
 	}
 	rec := &recorder{Tx: tx, put: map[event.Key]bool{}}
-	res, err := unit.Evaluate(rec, ev, unit.Env{Authorized: e.user.Role.CanRelease()})
+	res, err := unit.Evaluate(rec, ev, unit.Env{Authorized: e.user.Role.CanRelease(), Owners: ownersIn(tx)})
 	if err != nil {
 		return nil, res, err
 	}

@@ -122,8 +122,8 @@ func (s *Server) requestUser(c *fiber.Ctx) (string, *x509.Certificate, error) {
 // fromNode admits a node-to-node request: one whose TLS client
 // certificate is a node certificate of the site (with Config.Verifier),
 // or one that carries the cluster secret (with Config.ClusterSecret).
-// With neither configured the routes are open, as without --tls and
-// --cluster-secret.
+// With neither configured (no --tls, no --cluster-secret) only a caller
+// on this host is admitted (loopbackOnly).
 func (s *Server) fromNode(c *fiber.Ctx) error {
 	var certErr error
 	if v := s.cfg.Verifier; v != nil {
@@ -141,12 +141,24 @@ func (s *Server) fromNode(c *fiber.Ctx) error {
 			return c.Next()
 		}
 	} else if s.cfg.Verifier == nil {
-		return c.Next()
+		return s.loopbackOnly(c)
 	}
 	if certErr != nil {
 		return fmt.Errorf("%w: node-to-node request: %v", ErrUnauthenticated, certErr)
 	}
 	return fmt.Errorf("%w: node-to-node request without a node certificate or the cluster secret", ErrUnauthenticated)
+}
+
+// loopbackOnly admits a node-to-node request that nothing
+// authenticates only from this host: anyone else who reached the port
+// could propose any command or add a raft voter of their own. Nodes on
+// other hosts need --cluster-secret or --tls.
+func (s *Server) loopbackOnly(c *fiber.Ctx) error {
+	if ip := c.Context().RemoteIP(); ip != nil && ip.IsLoopback() {
+		return c.Next()
+	}
+	return fmt.Errorf("%w: node-to-node requests are answered only from this host: a node on another host needs --cluster-secret or --tls",
+		ErrUnauthenticated)
 }
 
 func user(c *fiber.Ctx) *master.User {
@@ -177,4 +189,4 @@ func sees(c *fiber.Ctx) func(string) bool {
 	return u.Sees
 }
 
-func (s *Server) me(c *fiber.Ctx) error { return c.JSON(user(c)) }
+func (s *Server) me(c *fiber.Ctx) error { return c.JSON(toUser(user(c))) }

@@ -111,6 +111,10 @@ func (l *rateLimit) allow(addr string) bool {
 	if n >= l.max || !known && len(l.seen) >= maxAddrs {
 		return false
 	}
+	if !known {
+		// The key outlives the request: never a view of its buffers.
+		addr = strings.Clone(addr)
+	}
 	l.seen[addr] = n + 1
 	return true
 }

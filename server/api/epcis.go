@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,20 +16,58 @@ import (
 	"github.com/custodyhq/custody/shared/unit"
 )
 
+// How much of a node an EPCIS document may take (importASNFromEPCIS):
+// the body limit's bytes, at most epcisMaxEvents events, one XML element
+// or JSON value per epcisBytesPerNode bytes of the body limit (a real
+// DSCSA document has one per 50 or more; the decoder holds each in
+// memory), and epcisDecodeTime to decode and validate it all.
+const (
+	epcisMaxEvents    = 100_000
+	epcisBytesPerNode = 16
+	epcisDecodeTime   = 4 * time.Second
+)
+
+// epcisLimits are the decoder's bounds for a document sent to this node.
+func (s *Server) epcisLimits() epcis.Limits {
+	return epcis.Limits{
+		MaxBytes:    s.cfg.BodyLimit,
+		MaxEvents:   epcisMaxEvents,
+		MaxNodes:    max(s.cfg.BodyLimit/epcisBytesPerNode, 1024),
+		MaxProblems: epcis.DefaultMaxProblems,
+	}
+}
+
 // importASNFromEPCIS reads a supplier's EPCIS document (2.0 JSON-LD or
 // 1.2 XML, told apart by content) into an ASN: ?client= names the client
 // (required), ?id= the ASN id (default: the shipping event's despatch
 // advice or purchase order).
+//
+// The client grant is checked before the document is looked at, and
+// the decoder works within epcisLimits: a document over them is
+// refused with 413 as soon as the decoder meets the bound, one that
+// breaks the rules with 400 and its first problems (documentError).
 func (s *Server) importASNFromEPCIS(c *fiber.Ctx) error {
 	client := c.Query("client")
 	if client == "" {
 		return badField("client", "required: the client the shipment is for")
 	}
-	if len(c.Body()) == 0 {
+	if !sees(c)(client) {
+		return fmt.Errorf("%w: client %q is not granted to you", ErrForbidden, client)
+	}
+	body := c.Body()
+	if len(body) == 0 {
 		return badField("body", "empty: want an EPCIS document")
 	}
-	doc, _, err := epcis.Decode(c.Body())
-	if err != nil {
+	ctx, cancel := context.WithTimeout(c.UserContext(), epcisDecodeTime)
+	defer cancel()
+	doc, _, err := s.epcisLimits().Decode(ctx, body)
+	var ve *epcis.ValidationError
+	switch {
+	case errors.Is(err, epcis.ErrTooLarge):
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "body: "+err.Error())
+	case errors.As(err, &ve):
+		return &documentError{ve}
+	case err != nil:
 		return badField("body", "%v", err)
 	}
 	a, err := compliance.ASNFromEPCIS(doc, client, c.Query("id"))
@@ -36,6 +75,25 @@ func (s *Server) importASNFromEPCIS(c *fiber.Ctx) error {
 		return badField("body", "%v", err)
 	}
 	return s.proposeASN(c, a)
+}
+
+// documentError is an EPCIS document that breaks the rules. The
+// response names the count and lists the first problems (at most
+// epcis.DefaultMaxProblems), so its size is bounded whatever the
+// document.
+type documentError struct{ ve *epcis.ValidationError }
+
+func (e *documentError) Error() string {
+	return fmt.Sprintf("body: the EPCIS document breaks the rules in %d places (the first %d in problems)",
+		e.ve.Total, len(e.ve.Problems))
+}
+
+func (e *documentError) Unwrap() error { return ErrBadInput }
+
+// problemWire is one problem of a document in an error response.
+type problemWire struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // shipmentEPCIS answers the outbound EPCIS document of a shipment:

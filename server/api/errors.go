@@ -55,6 +55,10 @@ type errorBody struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
 	Field string `json:"field,omitempty"`
+	// Problems and ProblemCount: a document that breaks the rules, its
+	// first problems and how many there are in all.
+	Problems     []problemWire `json:"problems,omitempty"`
+	ProblemCount int           `json:"problemCount,omitempty"`
 }
 
 // status maps an error to its HTTP status and code: the one place that
@@ -83,9 +87,11 @@ func status(err error) (int, string) {
 	case errors.Is(err, certs.ErrTokenUnknown), errors.Is(err, certs.ErrTokenUsed), errors.Is(err, certs.ErrTokenExpired),
 		errors.Is(err, certs.ErrRevoked):
 		return fiber.StatusForbidden, "forbidden"
+	case errors.Is(err, cluster.ErrJoinUnanswered):
+		return fiber.StatusServiceUnavailable, "join_unanswered"
 	case errors.Is(err, ErrBadInput), errors.Is(err, event.ErrInvalid), errors.Is(err, event.ErrKey),
 		errors.Is(err, event.ErrEncoding), errors.Is(err, event.ErrUnknownKind), errors.Is(err, master.ErrInvalid),
-		errors.Is(err, command.ErrRejected), errors.Is(err, cluster.ErrMembership):
+		errors.Is(err, command.ErrRejected), errors.Is(err, command.ErrPayload), errors.Is(err, cluster.ErrMembership):
 		return fiber.StatusBadRequest, "bad_request"
 	case errors.Is(err, coalesce.ErrTooLarge):
 		return fiber.StatusRequestEntityTooLarge, "too_large"
@@ -106,6 +112,8 @@ func status(err error) (int, string) {
 		return fiber.StatusConflict, "conflict"
 	case errors.Is(err, cluster.ErrBusy), errors.Is(err, coalesce.ErrBusy):
 		return fiber.StatusServiceUnavailable, "busy"
+	case errors.Is(err, cluster.ErrStale):
+		return fiber.StatusServiceUnavailable, "stale"
 	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, cluster.ErrNotLeader), errors.Is(err, cluster.ErrForward),
 		errors.Is(err, coalesce.ErrStopped):
 		return fiber.StatusServiceUnavailable, "no_leader"
@@ -115,6 +123,16 @@ func status(err error) (int, string) {
 	return fiber.StatusInternalServerError, "internal"
 }
 
+// notFoundText is the whole body of every record's 404.
+const notFoundText = "not found"
+
+// recordNotFound reports a record that does not exist or that the user
+// may not see. Both answer the very same body: how the state or the
+// check worded it would tell another client's record from no record.
+func recordNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, state.ErrNotFound) || errors.Is(err, command.ErrNotFound)
+}
+
 // errorHandler is Fiber's error handler: JSON bodies, Retry-After on 503.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	code, name := status(err)
@@ -122,6 +140,16 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		body.Field = fe.Field
+	}
+	var de *documentError
+	if errors.As(err, &de) {
+		body.Field, body.ProblemCount = "body", de.ve.Total
+		for _, p := range de.ve.Problems {
+			body.Problems = append(body.Problems, problemWire{Path: p.Path, Reason: p.Reason})
+		}
+	}
+	if recordNotFound(err) {
+		body = errorBody{Error: notFoundText, Code: name}
 	}
 	if code == fiber.StatusServiceUnavailable {
 		after := time.Second

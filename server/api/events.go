@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 )
 
 // MaxSubmit is the most events one request may carry.
-const MaxSubmit = 10000
+const MaxSubmit = event.MaxBatch
 
 type submitRequest struct {
 	Events []event.Event `json:"events"`
@@ -36,6 +37,12 @@ func (s *Server) submitEvents(c *fiber.Ctx) error {
 		if err := bindEvent(u, &req.Events[i]); err != nil {
 			return fmt.Errorf("events[%d]: %w", i, err)
 		}
+		if err := checkEvent(&req.Events[i]); err != nil {
+			return badField(fmt.Sprintf("events[%d].%s", i, err.Field), "%s", err.Reason)
+		}
+	}
+	if err := s.eventsOwned(req.Events); err != nil {
+		return err
 	}
 	vs, err := s.node.SubmitEvents(c.UserContext(), req.Events, false)
 	if err != nil {
@@ -76,6 +83,24 @@ func bindEvent(u *master.User, ev *event.Event) error {
 	if u.Role != master.RoleAdmin && !ownDevice(u.ID, ev.Device) {
 		return fmt.Errorf("%w: device %q: a user submits under %q or %q", ErrForbidden, ev.Device,
 			APIDevicePrefix+u.ID, APIDevicePrefix+u.ID+":<name>")
+	}
+	return nil
+}
+
+// checkEvent is what apply checks, before anything is proposed: the
+// event's envelope, limits and identifiers (event.Validate) and that its
+// entry can be read back (event.Admit). An event the site would only
+// record as rejected is refused here instead, naming the field.
+func checkEvent(ev *event.Event) *event.FieldError {
+	var fe *event.FieldError
+	if err := ev.Validate(); err != nil {
+		if errors.As(err, &fe) {
+			return fe
+		}
+		return &event.FieldError{Field: "event", Reason: err.Error(), Err: err}
+	}
+	if err := ev.Admit(); err != nil {
+		return &event.FieldError{Field: "event", Reason: err.Error(), Err: err}
 	}
 	return nil
 }

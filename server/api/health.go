@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,7 +41,11 @@ func (s *Server) metricsHandler() fiber.Handler {
 	return adaptor.HTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 }
 
-// observe records each request's latency under its route pattern.
+// observe records each request's latency under its route pattern. The
+// labels live as long as the process: they are the registered route
+// pattern (Fiber's fallback for an unmatched route is a view of the
+// request, so it is cloned) and the method as one of a fixed set, never
+// a view of a request buffer (see Immutable in New).
 func (s *Server) observe(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
@@ -48,6 +53,18 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if err != nil {
 		code, _ = status(err)
 	}
-	s.latency.WithLabelValues(c.Route().Path, c.Method(), strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+	s.latency.WithLabelValues(strings.Clone(c.Route().Path), methodLabel(c.Method()), strconv.Itoa(code)).Observe(time.Since(start).Seconds())
 	return err
+}
+
+// methodLabel maps a request method to its constant, so the label set
+// stays small and owns its strings.
+func methodLabel(m string) string {
+	for _, known := range [...]string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+		fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace} {
+		if m == known {
+			return known
+		}
+	}
+	return "other"
 }

@@ -14,10 +14,11 @@ import (
 
 // decode reads a JSON body into v, reporting where it breaks.
 func decode(c *fiber.Ctx, v any) error {
-	if len(c.Body()) == 0 {
+	body := c.Body() // a copy each call (Immutable): read it once
+	if len(body) == 0 {
 		return badField("body", "empty: want a JSON object")
 	}
-	if err := json.Unmarshal(c.Body(), v); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return badField(te.Field, "want %s, got %s", te.Type, te.Value)
@@ -65,6 +66,9 @@ func (s *Server) putSite(c *fiber.Ctx) error {
 	}
 	if v.ID == "" {
 		return badField("id", "required")
+	}
+	if err := v.Validate(); err != nil {
+		return err
 	}
 	return s.putRecord(c, command.TypeSite, v)
 }
@@ -130,6 +134,9 @@ func (s *Server) putProduct(c *fiber.Ctx) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
+	// The processor refuses a product of a client that does not exist,
+	// in log order (a client put a moment ago through another node may
+	// not be in this node's state yet): 400 all the same.
 	return s.putRecord(c, command.TypeProduct, v)
 }
 
@@ -142,6 +149,9 @@ func (s *Server) listLocations(c *fiber.Ctx) error {
 func (s *Server) putLocation(c *fiber.Ctx) error {
 	var v master.Location
 	if err := decodeKeyed(c, &v, &v.ID, "id"); err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
 		return err
 	}
 	return s.putRecord(c, command.TypeLocation, v)
@@ -158,25 +168,22 @@ func (s *Server) putPartner(c *fiber.Ctx) error {
 	if err := decodeKeyed(c, &v, &v.ID, "id"); err != nil {
 		return err
 	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
 	return s.putRecord(c, command.TypePartner, v)
 }
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
-	var out []userWire
-	err := s.read(c, func(r *state.Reader) error {
-		us, err := r.Users()
-		for _, u := range us {
-			out = append(out, toUserWire(u))
-		}
-		return err
-	})
-	return respond(c, err, func() any { return items(out) })
+	var out []master.User
+	err := s.read(c, func(r *state.Reader) error { var err error; out, err = r.Users(); return err })
+	return respond(c, err, func() any { return items(toUsers(out)) })
 }
 
 func (s *Server) getUser(c *fiber.Ctx) error {
 	var v master.User
 	err := s.read(c, func(r *state.Reader) error { var err error; v, err = r.User(param(c, "id")); return err })
-	return respond(c, err, func() any { return toUserWire(v) })
+	return respond(c, err, func() any { return toUser(&v) })
 }
 
 func (s *Server) putUser(c *fiber.Ctx) error {
@@ -203,7 +210,7 @@ func (s *Server) putUser(c *fiber.Ctx) error {
 	if _, err := s.propose(c, command.TypeUser, v); err != nil {
 		return err
 	}
-	return c.JSON(toUserWire(v))
+	return c.JSON(toUser(&v))
 }
 
 func (s *Server) listDevices(c *fiber.Ctx) error {

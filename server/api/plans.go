@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/custodyhq/custody/server/command"
-	"github.com/custodyhq/custody/server/compliance"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/master"
@@ -53,6 +52,9 @@ func (s *Server) proposeASN(c *fiber.Ctx, a master.ASN) error {
 		return fmt.Errorf("%w: client %q is not granted to you", ErrForbidden, a.Client)
 	}
 	if err := command.CheckASN(&a); err != nil {
+		return err
+	}
+	if err := s.asnOwned(&a); err != nil {
 		return err
 	}
 	if err := s.idFree(c, "ASN", a.ID, a.Client, func(r *state.Reader) (string, error) {
@@ -128,6 +130,9 @@ func (s *Server) putOrder(c *fiber.Ctx) error {
 	if err := fitsDevices("lines", "an order", v); err != nil {
 		return err
 	}
+	if err := s.orderOwned(&v); err != nil {
+		return err
+	}
 	if err := s.idFree(c, "order", v.ID, v.Client, func(r *state.Reader) (string, error) {
 		x, err := r.Order(v.ID)
 		return x.Client, err
@@ -169,20 +174,26 @@ func (s *Server) putShipment(c *fiber.Ctx) error {
 		return fmt.Errorf("%w: client %q is not granted to you", ErrForbidden, v.Client)
 	}
 	for i, k := range v.Containers {
-		if err := k.Validate(); err != nil {
+		if err := k.Check(); err != nil {
 			return badField(fmt.Sprintf("containers[%d]", i), "%v", err)
 		}
 	}
 	if err := fitsDevices("containers", "a shipment", v); err != nil {
 		return err
 	}
+	if err := s.shipmentOwned(&v); err != nil {
+		return err
+	}
+	if err := s.checkShipment(&v); err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
 	if err := s.idFree(c, "shipment", v.ID, v.Client, func(r *state.Reader) (string, error) {
 		x, err := r.Shipment(v.ID)
 		return x.Client, err
 	}); err != nil {
-		return err
-	}
-	if err := s.checkShipment(&v); err != nil {
 		return err
 	}
 	return s.putRecord(c, command.TypeShipment, v)
@@ -212,19 +223,26 @@ func (s *Server) idFree(c *fiber.Ctx, kind, id, client string, stored func(r *st
 	return nil
 }
 
-// checkShipment checks a shipment's destination: a GLN, an absolute URI
-// or a partner id (exported as the partner's GLN). The containers are
+// checkShipment checks a shipment's destination as the processor does
+// (master.Shipment.CheckDestination): a GLN with its check digit or the
+// id of a partner (exported as the partner's GLN). The containers are
 // checked by the processor, in log order (a container packed a moment
 // ago may not have reached this node yet).
 func (s *Server) checkShipment(v *master.Shipment) error {
 	return s.node.State().View(func(r *state.Reader) error {
-		if compliance.CheckDestination(v.Destination) == nil {
-			return nil
-		}
-		if _, err := r.Partner(v.Destination); errors.Is(err, state.ErrNotFound) {
-			return badField("destination", "%q is neither a 13-digit GLN, an absolute URI nor a partner id", v.Destination)
-		} else if err != nil {
-			return err
+		var readErr error
+		err := v.CheckDestination(func(id string) bool {
+			_, err := r.Partner(id)
+			if err != nil && !errors.Is(err, state.ErrNotFound) {
+				readErr = err
+			}
+			return err == nil
+		})
+		switch {
+		case readErr != nil:
+			return readErr
+		case err != nil:
+			return badField("destination", "%q is neither a GLN with its check digit nor a partner id", v.Destination)
 		}
 		return nil
 	})

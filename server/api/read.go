@@ -18,10 +18,14 @@ import (
 
 // Read consistency, chosen per request with ?consistency=:
 //   - local (default): this node's state, which may trail the leader by
-//     the entries it has not applied yet.
-//   - leader: linearizable. The leader confirms its leadership with a
-//     quorum (raft VerifyLeader) and waits until it has applied
-//     everything committed at that moment; a follower forwards the
+//     the entries it has not applied yet. ?freshness=DURATION (a Go
+//     duration, e.g. 500ms or 2s) bounds that: the node refuses (503,
+//     code stale) when its state may trail the leader by more than
+//     DURATION (cluster.Node.CheckFresh says how that is judged).
+//   - leader: linearizable. The leader, once it has committed an entry
+//     of its current term, confirms its leadership with a quorum (raft
+//     VerifyLeader) in an unchanged term and waits until it has applied
+//     everything committed before it confirmed; a follower forwards the
 //     request to the leader.
 const (
 	consistencyLocal  = "local"
@@ -30,9 +34,22 @@ const (
 
 // read runs fn against the state at the consistency the request asks for.
 func (s *Server) read(c *fiber.Ctx, fn func(r *state.Reader) error) error {
+	fresh := c.Query("freshness")
 	switch c.Query("consistency", consistencyLocal) {
 	case consistencyLocal:
+		if fresh != "" {
+			d, err := time.ParseDuration(fresh)
+			if err != nil || d <= 0 {
+				return badField("freshness", "want a positive duration, e.g. 500ms or 2s")
+			}
+			if err := s.node.CheckFresh(d); err != nil {
+				return err
+			}
+		}
 	case consistencyLeader:
+		if fresh != "" {
+			return badField("freshness", "bounds local reads only: a leader read is never stale")
+		}
 		if !s.node.IsLeader() {
 			if c.Get(cluster.HeaderForwarded) != "" {
 				return cluster.ErrNotLeader
@@ -82,16 +99,19 @@ func queryInt(c *fiber.Ctx, name string, def, maxv int) (int, error) {
 type proxy struct {
 	http   *http.Client
 	scheme string
+	// secret is the cluster secret, sent along so that a node-to-node
+	// route (a join) passed on to the leader is admitted there.
+	secret string
 }
 
-func newProxy(tlsCfg *tls.Config) *proxy {
+func newProxy(tlsCfg *tls.Config, secret string) *proxy {
 	tr := &http.Transport{MaxIdleConnsPerHost: 32}
 	scheme := "http://"
 	if tlsCfg != nil {
 		tr.TLSClientConfig = tlsCfg.Clone()
 		scheme = "https://"
 	}
-	return &proxy{http: &http.Client{Timeout: 120 * time.Second, Transport: tr}, scheme: scheme}
+	return &proxy{http: &http.Client{Timeout: 120 * time.Second, Transport: tr}, scheme: scheme, secret: secret}
 }
 
 func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
@@ -117,6 +137,9 @@ func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
 		}
 	}
 	req.Header.Set(cluster.HeaderForwarded, "1")
+	if p.secret != "" {
+		req.Header.Set(cluster.HeaderSecret, p.secret)
+	}
 	resp, err := p.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w: %v", cluster.ErrForward, err)

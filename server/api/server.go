@@ -32,6 +32,7 @@ type Cluster interface {
 	IsLeader() bool
 	LeaderHTTP() (string, error)
 	VerifyRead(ctx context.Context) error
+	CheckFresh(maxLag time.Duration) error
 	Ready() (bool, string)
 	SelfStatus(withHash bool) (cluster.Self, error)
 	ClusterStatus(ctx context.Context, withHash bool) (cluster.Status, error)
@@ -131,13 +132,29 @@ func New(cfg Config) *Server {
 			proxyTLS = &tls.Config{MinVersion: tls.VersionTLS13}
 		}
 	}
-	s := &Server{cfg: cfg, node: cfg.Node, log: cfg.Logger, reg: cfg.Registry, clock: cfg.Clock, proxy: newProxy(proxyTLS),
+	s := &Server{cfg: cfg, node: cfg.Node, log: cfg.Logger, reg: cfg.Registry, clock: cfg.Clock, proxy: newProxy(proxyTLS, cfg.ClusterSecret),
 		enrollRate: newRateLimit(cfg.EnrollRate, time.Minute, time.Now), users: cfg.Verifier}
 	if s.users == nil && cfg.CA != nil {
 		s.users = certs.NewVerifier(cfg.CA.Cert(), nil, nil)
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "custody",
+		AppName: "custody",
+		// Immutable: every string and byte slice Fiber hands a handler
+		// (method, path, params, query, headers, body) is the
+		// handler's own copy, not a view of fasthttp's request buffers,
+		// which the next request on the connection overwrites. Without
+		// it a value kept past the handler (a metric label, a map key, a
+		// log line written later, anything given to another goroutine)
+		// silently changes under its holder: request-latency labels
+		// turned "GET" into "GETT" and every /metrics scrape failed.
+		// Copying at each such place instead leaves every future handler
+		// one forgotten copy away from the same fault; the price here is
+		// a few small allocations per request (and a body copy per
+		// Body() call: handlers read it once), small beside a raft
+		// round trip. Values read around Fiber's getters
+		// (c.Request(), c.Context()) are still views: copy those
+		// explicitly (README "Request values").
+		Immutable:             true,
 		BodyLimit:             cfg.BodyLimit,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
@@ -185,7 +202,7 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) routes() {
 	a := s.app
-	a.Use(s.observe)
+	a.Use(s.observe, plainBodies)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", s.metricsHandler())

@@ -11,17 +11,6 @@ import (
 	"github.com/custodyhq/custody/shared/master"
 )
 
-// userWire is a user as the API answers it: whether a PIN is set, never
-// the verifier.
-type userWire struct {
-	master.User
-	PIN bool `json:"pin"`
-}
-
-func toUserWire(u master.User) userWire {
-	return userWire{User: u, PIN: u.PIN != nil}
-}
-
 // PIN lengths an admin may set: handhelds take digits on a PIN pad.
 const (
 	minPIN = 4
@@ -64,5 +53,5 @@ func (s *Server) setUserPIN(c *fiber.Ctx) error {
 	if _, err := s.propose(c, command.TypeUser, u); err != nil {
 		return err
 	}
-	return c.JSON(toUserWire(u))
+	return c.JSON(toUser(&u))
 }

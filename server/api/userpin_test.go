@@ -35,15 +35,17 @@ func TestAdminSetsAPlainPIN(t *testing.T) {
 	if code, _, _ := adm.as("op1").do("POST", "/api/v1/users/op1/pin", map[string]any{"pin": "2468"}); code != http.StatusForbidden {
 		t.Errorf("an operator setting a PIN: %d", code)
 	}
-	var set struct{ PIN bool }
+	var set struct {
+		HasPIN bool `json:"hasPin"`
+	}
 	adm.ok("POST", "/api/v1/users/op1/pin", map[string]any{"pin": "2468"}, &set)
-	if !set.PIN {
+	if !set.HasPIN {
 		t.Fatalf("answer %+v", set)
 	}
 	adm.ok("PUT", "/api/v1/users/op1", map[string]any{"name": "Op One", "role": "operator", "clients": []string{"*"}}, nil)
 	for _, path := range []string{"/api/v1/users/op1?consistency=leader", "/api/v1/users?consistency=leader"} {
 		code, _, b := adm.do("GET", path, nil)
-		if code != http.StatusOK || !strings.Contains(string(b), `"pin":true`) || strings.Contains(string(b), "salt") || strings.Contains(string(b), "hash") {
+		if code != http.StatusOK || !strings.Contains(string(b), `"hasPin":true`) || strings.Contains(string(b), "salt") || strings.Contains(string(b), "hash") {
 			t.Fatalf("%s: %d %s", path, code, b)
 		}
 	}

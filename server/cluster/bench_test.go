@@ -33,7 +33,7 @@ func batches(devices, perDevice, size int) [][][]event.Event {
 	out := make([][][]event.Event, devices)
 	for d := range devices {
 		g := workload.New(workload.Options{Seed: uint64(d + 1), Devices: 1, Prefix: fmt.Sprintf("bench-%d", d),
-			GTIN: fmt.Sprintf("00300%09d", d)})
+			GTIN: workload.GTIN(d)})
 		for range perDevice {
 			out[d] = append(out[d], g.Receive(size))
 		}

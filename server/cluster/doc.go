@@ -32,12 +32,21 @@ var (
 	// lost its leadership: it may or may not be in the log. Read the
 	// state before proposing it again.
 	ErrOutcomeUnknown = errors.New("cluster: outcome unknown, the leader changed while the command was proposed")
+	// ErrStale reports a local read refused because this node's state
+	// may trail the leader by more than the freshness the reader asked
+	// for (Node.CheckFresh): retry, read another node, or read at the
+	// leader.
+	ErrStale = errors.New("cluster: this node's state may be older than the freshness asked for")
 	// ErrAnswerLost reports a forwarded write whose request reached the
 	// leader but whose answer did not come back (the connection broke,
 	// the leader stopped): it may have been applied. Not a "retry": say
 	// so. Sending it again is safe all the same, events, ASN items and
 	// records being idempotent.
 	ErrAnswerLost = errors.New("cluster: the leader received the forwarded write but its answer was lost: it may have been applied; sending it again is safe (events and records are idempotent)")
+	// ErrJoinUnanswered reports a join whose node does not answer on the
+	// addresses it gave (not yet started, or not there at all): it is
+	// not added. Retry once the node runs.
+	ErrJoinUnanswered = errors.New("cluster: the joining node does not answer")
 )
 
 // HTTP paths the nodes serve to one another (the api package mounts

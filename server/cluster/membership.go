@@ -84,6 +84,9 @@ func (n *Node) Join(ctx context.Context, j JoinRequest) error {
 	if !n.IsLeader() {
 		return retry(ErrNotLeader, 200*time.Millisecond)
 	}
+	if err := n.checkJoiner(ctx, j); err != nil {
+		return err
+	}
 	if err := n.raft.AddVoter(raft.ServerID(j.ID), raft.ServerAddress(j.Raft), 0, 30*time.Second).Error(); err != nil {
 		return raftErr(err)
 	}
@@ -157,6 +160,9 @@ type Self struct {
 	Hash    string `json:"hash,omitempty"`
 	Pending int    `json:"queued"` // events waiting in the coalescer
 	Entries uint64 `json:"entries"`
+	// ReadTerm is the latest term in which this node, leading, committed
+	// an entry of its own so as to serve linearizable reads.
+	ReadTerm uint64 `json:"readTerm"`
 }
 
 // SelfStatus describes this node; withHash adds the state hash (a full
@@ -165,7 +171,7 @@ func (n *Node) SelfStatus(withHash bool) (Self, error) {
 	_, leader := n.raft.LeaderWithID()
 	s := Self{ID: n.cfg.ID, Raft: n.cfg.RaftAddr, HTTP: n.cfg.HTTPAddr, State: strings.ToLower(n.raft.State().String()),
 		Leader: string(leader), Term: n.raft.CurrentTerm(), Applied: n.fsm.Applied(), Commit: n.raft.CommitIndex(),
-		LastLog: n.raft.LastIndex(), Pending: n.coal.Depth(), Entries: n.coal.Entries()}
+		LastLog: n.raft.LastIndex(), Pending: n.coal.Depth(), Entries: n.coal.Entries(), ReadTerm: n.readTerm.Load()}
 	if withHash {
 		err := n.st.View(func(r *state.Reader) error {
 			var err error

@@ -9,7 +9,8 @@ import (
 
 // Collectors are the node's Prometheus metrics: raft state, indexes,
 // apply lag, a follower's last contact with the leader, the state's size
-// on disk and the coalescer's queue.
+// on disk, the coalescer's queue and the entries apply refused as
+// malformed.
 func (n *Node) Collectors() []prometheus.Collector {
 	g := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "custody", Subsystem: "raft", Name: name, Help: help,
@@ -49,6 +50,9 @@ func (n *Node) Collectors() []prometheus.Collector {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "custody", Subsystem: "coalescer", Name: "entries_total",
 			Help: "Raft entries proposed by the coalescer.", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
 			func() float64 { return float64(n.coal.Entries()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "custody", Subsystem: "apply", Name: "malformed_entries_total",
+			Help: "Raft entries refused at apply because their payload did not decode (each is logged once).", ConstLabels: prometheus.Labels{"node": n.cfg.ID}},
+			func() float64 { return float64(n.proc.Malformed()) }),
 	}
 }
 

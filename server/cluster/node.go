@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -42,6 +43,9 @@ type Config struct {
 	// certificate of the site CA; dialling peers verifies theirs.
 	RaftServerTLS *tls.Config
 	RaftClientTLS *tls.Config
+	// RaftLayer, when set, wraps the stream layer raft sends and receives
+	// on (TCP or mutual TLS): tests cut a node off the network with it.
+	RaftLayer func(raft.StreamLayer) raft.StreamLayer
 	// Secret, when set, goes with every request this node makes to
 	// another node's API (HeaderSecret); the API refuses node-to-node
 	// requests without it (api.Config.ClusterSecret).
@@ -132,6 +136,12 @@ type Node struct {
 	clock *hlc.Clock
 	http  *http.Client
 
+	// readTerm is the latest term in which this node, leading, has
+	// committed an entry of its own (a barrier): from then on its commit
+	// index covers everything earlier leaders committed (see VerifyRead).
+	readTerm   atomic.Uint64
+	readTermMu sync.Mutex
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -177,7 +187,8 @@ func Open(cfg Config) (*Node, error) {
 	if n.proc, err = command.New(n.st, 0); err != nil {
 		return nil, err
 	}
-	n.fsm = fsm.New(n.st, n.proc)
+	n.proc.SetLogger(n.log)
+	n.fsm = fsm.New(n.st, n.proc, newestSnapshot(snaps))
 	if n.trans, err = newTransport(cfg, hl); err != nil {
 		return nil, err
 	}
@@ -245,16 +256,20 @@ func newTransport(cfg Config, hl hclog.Logger) (*raft.NetworkTransport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: raft address %q: %v", ErrConfig, cfg.RaftAddr, err)
 	}
-	if cfg.RaftServerTLS == nil || cfg.RaftClientTLS == nil {
+	if (cfg.RaftServerTLS == nil || cfg.RaftClientTLS == nil) && cfg.RaftLayer == nil {
 		t, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 8, 10*time.Second, hl)
 		if err != nil {
 			return nil, fmt.Errorf("raft transport: %w", err)
 		}
 		return t, nil
 	}
-	layer, err := newTLSLayer(cfg.RaftAddr, adv, cfg.RaftServerTLS, cfg.RaftClientTLS)
+	var layer raft.StreamLayer
+	layer, err = newStreamLayer(cfg.RaftAddr, adv, cfg.RaftServerTLS, cfg.RaftClientTLS)
 	if err != nil {
 		return nil, fmt.Errorf("raft transport: %w", err)
+	}
+	if cfg.RaftLayer != nil {
+		layer = cfg.RaftLayer(layer)
 	}
 	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: layer, MaxPool: 8, Timeout: 10 * time.Second, Logger: hl}), nil
 }

@@ -9,28 +9,39 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// tlsLayer is a raft stream layer over mutual TLS: the listener uses the
-// node's server configuration, dialling a peer its client configuration.
-type tlsLayer struct {
+// streamLayer is a raft stream layer over TCP, or over mutual TLS when
+// it has TLS configurations: the listener uses the node's server
+// configuration, dialling a peer its client configuration.
+type streamLayer struct {
 	net.Listener
 	advertise net.Addr
 	client    *tls.Config
 }
 
-func newTLSLayer(bind string, advertise net.Addr, server, client *tls.Config) (*tlsLayer, error) {
-	ln, err := tls.Listen("tcp", bind, server)
+func newStreamLayer(bind string, advertise net.Addr, server, client *tls.Config) (*streamLayer, error) {
+	var ln net.Listener
+	var err error
+	if server != nil && client != nil {
+		ln, err = tls.Listen("tcp", bind, server)
+	} else {
+		ln, err = net.Listen("tcp", bind)
+		client = nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &tlsLayer{Listener: ln, advertise: advertise, client: client}, nil
+	return &streamLayer{Listener: ln, advertise: advertise, client: client}, nil
 }
 
-func (l *tlsLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	d := &net.Dialer{Timeout: timeout}
+	if l.client == nil {
+		return d.Dial("tcp", string(addr))
+	}
 	return tls.DialWithDialer(d, "tcp", string(addr), l.client)
 }
 
-func (l *tlsLayer) Addr() net.Addr {
+func (l *streamLayer) Addr() net.Addr {
 	if l.advertise != nil {
 		return l.advertise
 	}

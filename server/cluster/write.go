@@ -78,6 +78,13 @@ func (n *Node) SubmitEvents(ctx context.Context, evs []event.Event, forwarded bo
 	if forwarded {
 		return nil, retry(ErrNotLeader, 200*time.Millisecond)
 	}
+	// The leader's coalescer refuses what apply could not read; refuse
+	// it here too, as the same error, rather than forward it.
+	for i := range evs {
+		if err := evs[i].Admit(); err != nil {
+			return nil, fmt.Errorf("%w: event %d: %w", coalesce.ErrTooLarge, i, err)
+		}
+	}
 	body := (&command.Events{Events: evs}).AppendBinary(nil)
 	var vs []command.Verdict
 	if err := n.forward(ctx, PathForwardEvents, body, &vs); err != nil {
@@ -91,6 +98,11 @@ func (n *Node) SubmitEvents(ctx context.Context, evs []event.Event, forwarded bo
 // ("null" for none); a rejection comes back as an error wrapping
 // command.ErrRejected or command.ErrNotFound.
 func (n *Node) Propose(ctx context.Context, data []byte, forwarded bool) (json.RawMessage, error) {
+	// Nothing enters the log that apply could not read: an entry apply
+	// refuses as malformed is refused here, before it is proposed.
+	if err := command.CheckEntry(data); err != nil {
+		return nil, err
+	}
 	if n.IsLeader() {
 		res, err := n.proposeLocal(data)
 		if errors.Is(err, raft.ErrLeadershipLost) {
@@ -141,7 +153,7 @@ type ErrorBody struct {
 // ErrorCode classifies err for another node.
 func ErrorCode(err error) string {
 	switch {
-	case errors.Is(err, command.ErrRejected):
+	case errors.Is(err, command.ErrRejected), errors.Is(err, command.ErrPayload):
 		return "rejected"
 	case errors.Is(err, command.ErrNotFound):
 		return "not_found"
@@ -229,62 +241,4 @@ func (n *Node) forward(ctx context.Context, path string, body []byte, out any) e
 // still answered BUSY and resent: its events are idempotent.
 func answerLost(err error) error {
 	return fmt.Errorf("%w (%w): %v", ErrAnswerLost, ErrForward, err)
-}
-
-// VerifyRead makes a local read linearizable: the node confirms it still
-// leads and waits until its state reflects everything committed when it
-// confirmed. Followers must forward leader-consistent reads instead.
-func (n *Node) VerifyRead(ctx context.Context) error {
-	if !n.IsLeader() {
-		return retry(ErrNotLeader, 200*time.Millisecond)
-	}
-	commit := n.raft.CommitIndex()
-	if err := n.raft.VerifyLeader().Error(); err != nil {
-		return raftErr(err)
-	}
-	return n.WaitApplied(ctx, commit)
-}
-
-// WaitApplied waits until the state reflects index idx: the FSM has
-// applied every entry up to it.
-func (n *Node) WaitApplied(ctx context.Context, idx uint64) error {
-	for !n.reflects(idx) {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Millisecond):
-		}
-	}
-	return nil
-}
-
-// maxSkipped bounds how many entries after the FSM's last one reflects
-// looks at: more entries than that the FSM never sees (no-ops, barriers)
-// do not follow one another.
-const maxSkipped = 64
-
-// reflects reports whether the state reflects every entry up to idx.
-// Raft's AppliedIndex is not enough: raft advances it when it queues
-// entries for the FSM, before the FSM applied them. The FSM's own index
-// covers the entries it is handed (commands, configurations); raft keeps
-// the others (the no-op a new leader writes, barriers) from it, so those
-// after it are looked up in the log.
-func (n *Node) reflects(idx uint64) bool {
-	seen := n.fsm.Seen()
-	if seen >= idx {
-		return true
-	}
-	if n.raft.AppliedIndex() < idx || idx-seen > maxSkipped {
-		return false
-	}
-	for i := seen + 1; i <= idx; i++ {
-		var l raft.Log
-		if err := n.wal.GetLog(i, &l); err != nil {
-			return false
-		}
-		if l.Type == raft.LogCommand || l.Type == raft.LogConfiguration {
-			return false
-		}
-	}
-	return true
 }

@@ -27,8 +27,9 @@ import (
 var (
 	// ErrBusy reports full queues: retry after a short pause.
 	ErrBusy = errors.New("coalesce: busy, retry after a short pause")
-	// ErrTooLarge reports a submission bigger than the queue or one event
-	// bigger than an entry.
+	// ErrTooLarge reports a submission bigger than the queue, or an event
+	// apply could not read from an entry (event.Admit): over the event
+	// limits. Nothing of the submission is proposed.
 	ErrTooLarge = errors.New("coalesce: submission too large")
 	// ErrStopped reports a coalescer that is shutting down.
 	ErrStopped = errors.New("coalesce: stopped")
@@ -45,7 +46,7 @@ type Future interface {
 // Options bound the coalescer.
 type Options struct {
 	MaxEvents   int           // per entry, default 512
-	MaxBytes    int           // per entry, default 128 KiB
+	MaxBytes    int           // per entry, default event.MaxEntry (128 KiB)
 	MaxDelay    time.Duration // default 2 ms
 	QueueEvents int           // events waiting, default 65536
 	MaxInFlight int           // entries being committed, default 64
@@ -56,7 +57,7 @@ func (o *Options) defaults() {
 		o.MaxEvents = 512
 	}
 	if o.MaxBytes <= 0 {
-		o.MaxBytes = 128 << 10
+		o.MaxBytes = event.MaxEntry
 	}
 	if o.MaxDelay <= 0 {
 		o.MaxDelay = 2 * time.Millisecond
@@ -123,13 +124,21 @@ func (c *Coalescer) Depth() int { return int(c.queued.Load()) }
 // Entries is the number of entries proposed so far.
 func (c *Coalescer) Entries() uint64 { return c.entries.Load() }
 
-// Submit queues events and waits for their verdicts, in order.
+// Submit queues events and waits for their verdicts, in order. Every
+// event must pass event.Admit — the codec apply reads entries with — or
+// nothing is queued: this is the last gate before the log, whichever
+// door the events came in by.
 func (c *Coalescer) Submit(ctx context.Context, evs []event.Event) ([]command.Verdict, error) {
 	if len(evs) == 0 {
 		return nil, nil
 	}
 	if len(evs) > c.o.QueueEvents {
 		return nil, fmt.Errorf("%w: %d events, at most %d at once", ErrTooLarge, len(evs), c.o.QueueEvents)
+	}
+	for i := range evs {
+		if err := evs[i].Admit(); err != nil {
+			return nil, fmt.Errorf("%w: event %d: %w", ErrTooLarge, i, err)
+		}
 	}
 	if n := c.queued.Add(int64(len(evs))); n > int64(c.o.QueueEvents) {
 		c.queued.Add(int64(-len(evs)))

@@ -3,6 +3,8 @@ package coalesce
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +73,7 @@ func TestCoalescerBatchesAndKeepsOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			g := workload.New(workload.Options{Seed: uint64(d), Devices: 1, Prefix: "dev" + string(rune('a'+d)),
-				GTIN: "0030001012345" + string(rune('0'+d%10))})
+				GTIN: workload.GTIN(d)})
 			for range 10 {
 				evs := g.Receive(150)
 				vs, err := c.Submit(context.Background(), evs)
@@ -171,5 +173,36 @@ func TestSubmitAfterStopFailsAtOnce(t *testing.T) {
 	}
 	if d := c.Depth(); d != 0 {
 		t.Fatalf("depth %d after refused submissions", d)
+	}
+}
+
+// An event apply could not read back from an entry (over the event
+// limits) is refused before anything of its submission is queued or
+// proposed; readable events around it are not proposed either.
+func TestSubmitRefusesWhatApplyCannotRead(t *testing.T) {
+	c := New(func([]byte) Future { panic("no proposal expected") }, func() hlc.Timestamp { return 1 }, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = c.Serve(ctx) }()
+	g := workload.New(workload.Options{Seed: 1})
+	for name, mod := range map[string]func(*event.Event){
+		"1001 subjects": func(e *event.Event) {
+			e.Subjects = make([]event.Subject, event.MaxSubjects+1)
+			for i := range e.Subjects {
+				e.Subjects[i].Key = event.SGTIN("00300010123455", strings.Repeat("9", 10)+strconv.Itoa(i))
+			}
+		},
+		"lot of 1100 bytes":         func(e *event.Event) { e.Ctx.Lot = strings.Repeat("L", 1100) },
+		"device of 1100 bytes":      func(e *event.Event) { e.Device = strings.Repeat("d", 1100) },
+		"subject key of 1100 bytes": func(e *event.Event) { e.Subjects[0].Key = event.Key(strings.Repeat("0", 1100)) },
+	} {
+		evs := g.Receive(3)
+		mod(&evs[1])
+		if _, err := c.Submit(ctx, evs); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: %v, want ErrTooLarge", name, err)
+		}
+	}
+	if d := c.Depth(); d != 0 || c.Entries() != 0 {
+		t.Fatalf("depth %d, entries %d after refused submissions", d, c.Entries())
 	}
 }

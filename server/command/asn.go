@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
@@ -27,11 +26,11 @@ import (
 const MaxASNChunk = 1000
 
 // maxASNChunkBytes bounds the JSON of one chunk's items and its ASN
-// header where SplitASN cuts, inside the 128 KiB raft entry budget
-// (DESIGN.md §6) with room for the rest of the entry (user, digest,
-// positions). A typical item is about 100 bytes, so most chunks are cut
-// by count; long serials and lots cut one sooner.
-const maxASNChunkBytes = 112 << 10
+// header where SplitASN cuts, inside the raft entry budget
+// (event.MaxEntry, 128 KiB) with room for the rest of the entry (user,
+// digest, positions). A typical item is about 100 bytes, so most chunks
+// are cut by count; long serials and lots cut one sooner.
+const maxASNChunkBytes = event.MaxEntry - 16<<10
 
 // ASNChunkResult is what one ASN import entry did: a verdict per item of
 // the chunk, in order, and whether the ASN record now holds the whole
@@ -118,7 +117,7 @@ func headerSize(head *master.ASN) int {
 // happening; the log says so when it did all the same.
 func (b *batch) noteSplit(index uint64, before int) {
 	if n := b.tx.Splits(); n > before {
-		slog.Error("state transaction split inside one raft entry: the entry was not applied atomically",
+		b.p.log.Error("state transaction split inside one raft entry: the entry was not applied atomically",
 			"index", index, "splits", n-before)
 	}
 }
@@ -135,6 +134,9 @@ func (b *batch) asn(index uint64, c *ASN) any {
 	}
 	old, oldErr := b.tx.ASN(c.ASN.ID)
 	if err := sameOwner("ASN", c.ASN.ID, c.ASN.Client, old.Client, oldErr); err != nil {
+		return err
+	}
+	if err := b.asnOwned(&c.ASN, 0); err != nil {
 		return err
 	}
 	// Items already expected under their ids (the same ASN proposed again
@@ -194,18 +196,17 @@ func (b *batch) asn(index uint64, c *ASN) any {
 
 // asnChunk applies one ASN import entry: the expect events of its items,
 // then the ASN record once the chunks of its digest cover the whole ASN.
-func (b *batch) asnChunk(index uint64, payload []byte) any {
-	var c ASNChunk
-	if err := json.Unmarshal(payload, &c); err != nil {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", index, TypeASNChunk, err))
-	}
+func (b *batch) asnChunk(index uint64, c *ASNChunk) any {
 	defer b.noteSplit(index, b.tx.Splits())
-	return b.applyASNChunk(index, &c)
+	return b.applyASNChunk(index, c)
 }
 
 func (b *batch) applyASNChunk(index uint64, c *ASNChunk) any {
 	a := &c.ASN
 	if err := checkChunk(c); err != nil {
+		return err
+	}
+	if err := b.asnOwned(a, c.Start); err != nil {
 		return err
 	}
 	stored, err := b.tx.ASNDigest(a.ID)
@@ -295,8 +296,8 @@ func CheckASN(a *master.ASN) error {
 
 func checkFields(fs ...string) error {
 	for _, f := range fs {
-		if len(f) > event.MaxField {
-			return fmt.Errorf("a field of %d bytes, at most %d", len(f), event.MaxField)
+		if err := event.CheckText(f); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -308,7 +309,7 @@ func checkFields(fs ...string) error {
 func checkChunk(c *ASNChunk) error {
 	a := &c.ASN
 	n := len(a.Items)
-	if err := checkFields(a.ID, a.Client, c.User); err != nil {
+	if err := checkFields(a.ID, a.Client, a.Supplier, c.User); err != nil {
 		return fmt.Errorf("%w: ASN %.40s: %v", ErrRejected, a.ID, err)
 	}
 	switch {
@@ -331,13 +332,8 @@ func checkChunk(c *ASNChunk) error {
 	seen := make(map[event.Key]bool, n)
 	for i, it := range a.Items {
 		pos := c.Start + i
-		if err := it.Key.Validate(); err != nil {
+		if err := it.Validate(); err != nil {
 			return fmt.Errorf("%w: ASN %s item %d: %v", ErrRejected, a.ID, pos, err)
-		}
-		if it.Parent != "" {
-			if err := it.Parent.Validate(); err != nil {
-				return fmt.Errorf("%w: ASN %s item %d: parent: %v", ErrRejected, a.ID, pos, err)
-			}
 		}
 		if err := checkFields(it.Lot, it.Expiry); err != nil {
 			return fmt.Errorf("%w: ASN %s item %d: %v", ErrRejected, a.ID, pos, err)

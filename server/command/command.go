@@ -73,8 +73,13 @@ func Encode(t Type, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// Decode opens an envelope.
+// Decode opens an envelope. An envelope version or a type this build
+// does not know is ErrUnknownType (a newer binary wrote it); other bytes
+// that are not an envelope are ErrEnvelope.
 func Decode(b []byte) (Type, []byte, error) {
+	if len(b) >= 2 && b[0] > Version {
+		return 0, nil, fmt.Errorf("%w: envelope version %d", ErrUnknownType, b[0])
+	}
 	if len(b) < 2 || b[0] != Version {
 		return 0, nil, fmt.Errorf("%w: version", ErrEnvelope)
 	}

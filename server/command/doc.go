@@ -4,11 +4,14 @@
 // tests, benchmarks and offline repair drive it.
 //
 // Every entry is an envelope: a version byte, the command type as a
-// uvarint and the payload. Type numbers are append-only. An entry that
-// does not decode means the log and the binary disagree; the processor
-// panics rather than let replicas diverge. A command that decodes but is
-// not acceptable (a product with a bad GTIN) is answered with an error
-// and changes nothing, the same on every replica.
+// uvarint and the payload. Type numbers are append-only. An entry whose
+// payload does not decode for its type is refused (ErrPayload), the same
+// on every replica, and changes nothing; CheckEntry lets proposers
+// refuse it first. An envelope version or type this binary does not know
+// (a newer binary wrote it) panics rather than let replicas diverge. A
+// command that decodes but is not acceptable (a product with a bad GTIN)
+// is answered with an error and changes nothing, the same on every
+// replica.
 package command
 
 import "errors"
@@ -17,9 +20,12 @@ import "errors"
 var (
 	// ErrEnvelope reports bytes that are not a command envelope.
 	ErrEnvelope = errors.New("command: malformed envelope")
-	// ErrUnknownType reports a command type this version does not know.
+	// ErrUnknownType reports an envelope version or command type this
+	// version does not know: a newer binary wrote it.
 	ErrUnknownType = errors.New("command: unknown type")
-	// ErrPayload reports a payload that does not decode for its type.
+	// ErrPayload reports an entry whose payload does not decode for its
+	// type (or bytes that are not an envelope): apply refuses it and
+	// proposers must not propose it.
 	ErrPayload = errors.New("command: malformed payload")
 	// ErrRejected reports a well-formed command the state does not accept.
 	ErrRejected = errors.New("command: rejected")

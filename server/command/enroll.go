@@ -151,11 +151,7 @@ func checkDevice(d string) error {
 func TokenHashHex(h certs.TokenHash) string { return hex.EncodeToString(h[:]) }
 
 // enroll applies a device admission command.
-func (b *batch) enroll(index uint64, t Type, payload []byte) any {
-	v, err := decodeEnroll(t, payload)
-	if err != nil {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", index, t, err))
-	}
+func (b *batch) enroll(v any) any {
 	if err := validateEnroll(v); err != nil {
 		return err
 	}

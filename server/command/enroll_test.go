@@ -202,17 +202,13 @@ func TestEnrollCommandsRejected(t *testing.T) {
 	}
 }
 
-func TestEnrollUndecodablePanics(t *testing.T) {
+func TestEnrollUndecodableIsRefused(t *testing.T) {
 	for _, typ := range []Type{TypeEnrollToken, TypeUseToken, TypeRevokeDevice, TypePurgeTokens} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("type %d: undecodable payload applied", typ)
-				}
-			}()
-			st := openStore(t)
-			(&log{p: newProc(t, st)}).apply(t, Encode(typ, []byte(`{"hash":`)))
-		}()
+		st := openStore(t)
+		res := (&log{p: newProc(t, st)}).apply(t, Encode(typ, []byte(`{"hash":`)))[0]
+		if err, ok := res.(error); !ok || !errors.Is(err, ErrPayload) {
+			t.Errorf("type %d: undecodable payload answered %v", typ, res)
+		}
 	}
 }
 

@@ -1,9 +1,6 @@
 package command
 
-import (
-	"encoding/json"
-	"fmt"
-)
+import "fmt"
 
 // maxIncarnation bounds an incarnation id (state keeps at most this).
 const maxIncarnation = 128
@@ -13,11 +10,7 @@ const maxIncarnation = 128
 // each found none agree on the first). A restored cluster starts with
 // an id of its own, so one proposed from before the restore is ignored
 // too. The result is the id in effect.
-func (b *batch) incarnation(index uint64, payload []byte) any {
-	var c Incarnation
-	if err := json.Unmarshal(payload, &c); err != nil {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", index, TypeIncarnation, err))
-	}
+func (b *batch) incarnation(c *Incarnation) any {
 	if c.ID == "" || len(c.ID) > maxIncarnation {
 		return fmt.Errorf("%w: an incarnation id has 1 to %d bytes, not %d", ErrRejected, maxIncarnation, len(c.ID))
 	}

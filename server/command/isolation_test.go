@@ -132,9 +132,11 @@ func TestRecordsStayWithTheirClient(t *testing.T) {
 	l := &log{p: newProc(t, st)}
 	at := hlc.Timestamp(1)
 	gtinA, gtinB := "00300010123455", "00300020123452"
-	c := event.SSCC("003000100000000017")
+	c := event.SSCC("003000100000000015")
 	setup := [][]byte{
 		jsonEntry(t, TypeUser, admin),
+		jsonEntry(t, TypeClient, master.Client{ID: "a"}),
+		jsonEntry(t, TypeClient, master.Client{ID: "b"}),
 		jsonEntry(t, TypeProduct, master.Product{GTIN: gtinA, Client: "a", Name: "A"}),
 		jsonEntry(t, TypeProduct, master.Product{GTIN: gtinB, Client: "b", Name: "B"}),
 		jsonEntry(t, TypeASN, ASN{ASN: master.ASN{ID: "ASN-B", Client: "b", Items: []master.ASNItem{{Key: c}}}, User: "admin", At: at, IDs: []event.ID{{7}}}),
@@ -155,7 +157,7 @@ func TestRecordsStayWithTheirClient(t *testing.T) {
 		"asn": jsonEntry(t, TypeASN, ASN{ASN: master.ASN{ID: "ASN-B", Client: "a", Items: []master.ASNItem{{Key: event.SGTIN(gtinA, "N1")}}},
 			User: "admin", At: at, IDs: []event.ID{{8}}}),
 		"shipment of another client's container": jsonEntry(t, TypeShipment, master.Shipment{ID: "SH-2", Client: "a", Containers: []event.Key{c}}),
-		"shipment of an unknown container":       jsonEntry(t, TypeShipment, master.Shipment{ID: "SH-3", Client: "a", Containers: []event.Key{event.SSCC("003000100000000024")}}),
+		"shipment of an unknown container":       jsonEntry(t, TypeShipment, master.Shipment{ID: "SH-3", Client: "a", Containers: []event.Key{event.SSCC("003000100000000022")}}),
 		"hold on another client's product":       jsonEntry(t, TypeHold, master.Hold{ID: "H-2", Client: "a", Scope: master.ScopeProduct, GTIN: gtinB, Reason: event.HoldRecall, Active: true, At: at}),
 		"lot hold on another client's product":   jsonEntry(t, TypeHold, master.Hold{ID: "H-3", Client: "a", Scope: master.ScopeLot, GTIN: gtinB, Lot: "L1", Reason: event.HoldRecall, Active: true, At: at}),
 		"hold on an unknown product":             jsonEntry(t, TypeHold, master.Hold{ID: "H-4", Client: "a", Scope: master.ScopeProduct, GTIN: "00300030123459", Reason: event.HoldRecall, Active: true, At: at}),

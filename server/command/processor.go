@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/custodyhq/custody/server/state"
@@ -25,7 +27,20 @@ type Processor struct {
 	st      *state.Store
 	applied uint64
 	maxSkew time.Duration
+	// malformed counts entries refused because their payload did not
+	// decode; read by metrics from other goroutines.
+	malformed atomic.Uint64
+	log       *slog.Logger
 }
+
+// SetLogger sends what the processor logs (refused entries, split
+// transactions) to l instead of slog's default logger. Call it before
+// the first Apply.
+func (p *Processor) SetLogger(l *slog.Logger) { p.log = l }
+
+// Malformed is how many entries this processor refused because their
+// payload did not decode for their type (ErrPayload).
+func (p *Processor) Malformed() uint64 { return p.malformed.Load() }
 
 // New returns a processor over st, resuming after the applied index the
 // state records.
@@ -34,7 +49,7 @@ func New(st *state.Store, maxSkew time.Duration) (*Processor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("processor: %w", err)
 	}
-	return &Processor{st: st, applied: idx, maxSkew: maxSkew}, nil
+	return &Processor{st: st, applied: idx, maxSkew: maxSkew, log: slog.Default()}, nil
 }
 
 // Applied is the last index applied.
@@ -54,8 +69,12 @@ func (p *Processor) Reset() error {
 // index, and returns one result per entry: []Verdict for events,
 // ASNResult for an ASN, an error for a rejected command, nil otherwise.
 // Entries at or below the applied index (replayed after a restart) are
-// skipped with a nil result. A malformed entry or a storage failure
-// panics: the replica must stop rather than diverge.
+// skipped with a nil result. An entry whose payload does not decode for
+// its type changes nothing and is answered with an error wrapping
+// ErrPayload: every replica decodes the same bytes alike, so all refuse
+// it. What only a stopped replica can meet safely still panics: an
+// envelope version or command type from a newer binary (ErrUnknownType)
+// and a storage failure.
 func (p *Processor) Apply(entries []Entry) []any {
 	out := make([]any, len(entries))
 	b := batch{tx: p.st.Begin(), p: p, auth: map[string]bool{}}
@@ -100,6 +119,8 @@ type batch struct {
 	tx   *state.Tx
 	p    *Processor
 	auth map[string]bool // user → may release and correct; filled as users are met
+	// owners caches who owns each GTIN met (owners.go).
+	owners map[string]productOwner
 }
 
 func must(err error, what string) {
@@ -110,39 +131,39 @@ func must(err error, what string) {
 
 func (b *batch) apply(e Entry) any {
 	t, payload, err := Decode(e.Data)
-	if err != nil {
+	if errors.Is(err, ErrUnknownType) {
+		// A newer binary wrote it: this one cannot tell what it would
+		// change, so it must stop rather than diverge (DESIGN.md).
 		panic(fmt.Sprintf("processor: entry %d: %v", e.Index, err))
 	}
-	undecodable := func(err error) {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", e.Index, t, err))
+	if err != nil {
+		return b.refuse(e.Index, fmt.Errorf("%w: entry %d: %v", ErrPayload, e.Index, err))
 	}
-	decode := func(v any) {
-		if err := json.Unmarshal(payload, v); err != nil {
-			undecodable(err)
-		}
+	// Every payload is decoded here, before anything is written.
+	val, err := decodePayload(t, payload)
+	if err != nil {
+		return b.refuse(e.Index, fmt.Errorf("%w: entry %d type %d: %v", ErrPayload, e.Index, t, err))
 	}
 	switch t {
 	case TypeEvents:
-		var evs Events
-		if err := evs.UnmarshalBinary(payload); err != nil {
-			undecodable(err)
-		}
-		return b.events(e.Index, &evs)
+		return b.events(e.Index, val.(*Events))
 	case TypeSite:
-		return putMaster(payload, undecodable, needID("site", func(v *master.Site) string { return v.ID }), b.tx.PutSite, "site")
+		return putMaster(val.(*master.Site), (*master.Site).Validate, b.tx.PutSite, "site")
 	case TypeClient:
-		return putMaster(payload, undecodable, (*master.Client).Validate, b.tx.PutClient, "client")
+		return putMaster(val.(*master.Client), (*master.Client).Validate, b.tx.PutClient, "client")
 	case TypeProduct:
-		return putMaster(payload, undecodable, (*master.Product).Validate, b.tx.PutProduct, "product")
+		return putMaster(val.(*master.Product), b.checkProduct, b.putProduct, "product")
 	case TypeLocation:
-		return putMaster(payload, undecodable, needID("location", func(v *master.Location) string { return v.ID }), b.tx.PutLocation, "location")
+		return putMaster(val.(*master.Location), (*master.Location).Validate, b.tx.PutLocation, "location")
 	case TypePartner:
-		return putMaster(payload, undecodable, needID("partner", func(v *master.Partner) string { return v.ID }), b.tx.PutPartner, "partner")
+		return putMaster(val.(*master.Partner), (*master.Partner).Validate, b.tx.PutPartner, "partner")
 	case TypeUser:
-		var v master.User
-		decode(&v)
+		v := *val.(*master.User)
 		if v.ID == "" {
 			return fmt.Errorf("%w: user without id", ErrRejected)
+		}
+		if err := checkFields(append([]string{v.ID, v.Name}, v.Clients...)...); err != nil {
+			return fmt.Errorf("%w: user %.40s: %v", ErrRejected, v.ID, err)
 		}
 		switch v.Role {
 		case master.RoleOperator, master.RoleLead, master.RoleAdmin:
@@ -152,12 +173,9 @@ func (b *batch) apply(e Entry) any {
 		must(b.tx.PutUser(v), "user")
 		delete(b.auth, v.ID)
 	case TypeASN:
-		var v ASN
-		decode(&v)
-		return b.asn(e.Index, &v)
+		return b.asn(e.Index, val.(*ASN))
 	case TypeOrder:
-		var v master.Order
-		decode(&v)
+		v := *val.(*master.Order)
 		if err := v.Validate(); err != nil {
 			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
@@ -165,15 +183,23 @@ func (b *batch) apply(e Entry) any {
 		if err := sameOwner("order", v.ID, v.Client, old.Client, err); err != nil {
 			return err
 		}
+		if err := b.orderOwned(&v); err != nil {
+			return err
+		}
 		must(b.tx.PutOrder(v), "order")
 	case TypeShipment:
-		var v master.Shipment
-		decode(&v)
-		if v.ID == "" || v.Client == "" {
-			return fmt.Errorf("%w: shipment needs an id and a client", ErrRejected)
+		v := *val.(*master.Shipment)
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		if err := v.CheckDestination(b.partnerExists); err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
 		old, err := b.tx.Shipment(v.ID)
 		if err := sameOwner("shipment", v.ID, v.Client, old.Client, err); err != nil {
+			return err
+		}
+		if err := b.shipmentOwned(&v); err != nil {
 			return err
 		}
 		for _, k := range v.Containers {
@@ -185,8 +211,7 @@ func (b *batch) apply(e Entry) any {
 		}
 		must(b.tx.PutShipment(v), "shipment")
 	case TypeHold:
-		var v master.Hold
-		decode(&v)
+		v := *val.(*master.Hold)
 		if err := v.Validate(); err != nil {
 			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
@@ -206,63 +231,83 @@ func (b *batch) apply(e Entry) any {
 		}
 		must(b.tx.PutHold(v), "hold")
 	case TypeException:
-		var v ExceptionUpdate
-		decode(&v)
-		return b.exception(&v)
+		return b.exception(val.(*ExceptionUpdate))
 	case TypeNode:
-		var v state.Node
-		decode(&v)
+		v := *val.(*state.Node)
 		if v.ID == "" || v.Raft == "" {
 			return fmt.Errorf("%w: node needs an id and a raft address", ErrRejected)
 		}
+		if err := checkFields(v.ID, v.Raft, v.HTTP); err != nil {
+			return fmt.Errorf("%w: node %.40s: %v", ErrRejected, v.ID, err)
+		}
 		must(b.tx.PutNode(v), "node")
 	case TypeRemoveNode:
-		var v RemoveNode
-		decode(&v)
+		v := *val.(*RemoveNode)
+		if err := checkFields(v.ID); err != nil {
+			return fmt.Errorf("%w: node %.40s: %v", ErrRejected, v.ID, err)
+		}
 		must(b.tx.DeleteNode(v.ID), "remove node")
 	case TypeEnrollToken, TypeUseToken, TypeRevokeDevice, TypePurgeTokens:
-		return b.enroll(e.Index, t, payload)
+		return b.enroll(val)
 	case TypeASNChunk:
-		return b.asnChunk(e.Index, payload)
+		return b.asnChunk(e.Index, val.(*ASNChunk))
 	case TypeIncarnation:
-		return b.incarnation(e.Index, payload)
+		return b.incarnation(val.(*Incarnation))
 	case TypeRevokeUserCerts:
-		return b.revokeUserCerts(e.Index, payload)
+		return b.revokeUserCerts(*val.(*RevokeUserCerts))
 	case TypeFeedLimit:
-		var v FeedLimit
-		decode(&v)
+		v := *val.(*FeedLimit)
 		if v.Refs < MinFeedRefs || v.Refs > MaxFeedRefs {
 			return fmt.Errorf("%w: a feed limit is %d to %d references, not %d", ErrRejected, MinFeedRefs, MaxFeedRefs, v.Refs)
 		}
 		must(b.tx.SetFeedLimit(v.Refs), "feed limit")
 	default:
-		undecodable(fmt.Errorf("%w: %d", ErrUnknownType, t))
+		panic(fmt.Sprintf("processor: entry %d: type %d decoded but not applied", e.Index, t)) // decodePayload knows every type
 	}
 	return nil
 }
 
-// putMaster decodes a master record, refuses it when check does, and
-// stores it with put.
-func putMaster[T any](payload []byte, undecodable func(error), check func(*T) error, put func(T) error, what string) any {
-	var v T
-	if err := json.Unmarshal(payload, &v); err != nil {
-		undecodable(err)
-	}
-	if err := check(&v); err != nil {
+// putMaster refuses a decoded master record when check does and stores
+// it with put otherwise.
+func putMaster[T any](v *T, check func(*T) error, put func(T) error, what string) any {
+	if err := check(v); err != nil {
 		return fmt.Errorf("%w: %v", ErrRejected, err)
 	}
-	must(put(v), what)
+	must(put(*v), what)
 	return nil
 }
 
-// needID is the check of a master record that needs only its id.
-func needID[T any](what string, id func(*T) string) func(*T) error {
-	return func(v *T) error {
-		if id(v) == "" {
-			return fmt.Errorf("%s without id", what)
-		}
-		return nil
+// refuse answers an entry whose payload does not decode: nothing
+// written, the same error on every replica, counted and logged once
+// (replays after a restart skip applied entries).
+func (b *batch) refuse(index uint64, err error) error {
+	b.p.malformed.Add(1)
+	b.p.log.Error("raft entry refused: its payload does not decode", "index", index, "err", err)
+	return err
+}
+
+// checkProduct is Product.Validate and, in log order, a client that
+// exists: a product of no client would be nobody's to see or ship.
+func (b *batch) checkProduct(p *master.Product) error {
+	if err := p.Validate(); err != nil {
+		return err
 	}
+	if _, err := b.tx.Client(p.Client); err != nil {
+		if !errors.Is(err, state.ErrNotFound) {
+			must(err, "client")
+		}
+		return fmt.Errorf("product %s: client %q does not exist", p.GTIN, p.Client)
+	}
+	return nil
+}
+
+// partnerExists reports whether the state holds partner id.
+func (b *batch) partnerExists(id string) bool {
+	_, err := b.tx.Partner(id)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		must(err, "partner")
+	}
+	return err == nil
 }
 
 // sameOwner refuses to put a record under an id that another client's
@@ -294,7 +339,7 @@ func (b *batch) authorized(user string) bool {
 
 func (b *batch) events(index uint64, evs *Events) []Verdict {
 	out := make([]Verdict, len(evs.Events))
-	env := unit.Env{Received: evs.Received, MaxSkew: b.p.maxSkew}
+	env := unit.Env{Received: evs.Received, MaxSkew: b.p.maxSkew, Owners: b.owner}
 	for i := range evs.Events {
 		ev := &evs.Events[i]
 		v := &out[i]

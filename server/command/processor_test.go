@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +80,7 @@ func TestProcessorMatchesMemStore(t *testing.T) {
 	for round := range 30 {
 		evs := g.Mixed(100)
 		if round == 10 {
+			l.apply(t, jsonEntry(t, TypeClient, master.Client{ID: hold.Client}))
 			l.apply(t, jsonEntry(t, TypeProduct, master.Product{GTIN: hold.GTIN, Client: hold.Client, Name: "Pill"}))
 			if err, ok := l.apply(t, jsonEntry(t, TypeHold, hold))[0].(error); ok {
 				t.Fatal(err)
@@ -245,13 +247,68 @@ func TestProcessorSkipsAppliedEntries(t *testing.T) {
 	}
 }
 
-func TestProcessorPanicsOnUndecodableEntry(t *testing.T) {
+// An entry whose payload does not decode is refused, the same way on
+// every replica: nothing but the applied index changes, the result is
+// ErrPayload, the refusal is counted, and the entries after it apply.
+func TestProcessorRefusesUndecodableEntry(t *testing.T) {
+	many := &Events{Received: 1, Events: []event.Event{workload.New(workload.Options{Seed: 1}).Receive(1)[0]}}
+	many.Events[0].Subjects = make([]event.Subject, event.MaxSubjects+1)
+	for i := range many.Events[0].Subjects {
+		many.Events[0].Subjects[i].Key = event.SGTIN("00300010123455", fmt.Sprint(i))
+	}
+	longLot := &Events{Received: 1, Events: workload.New(workload.Options{Seed: 1}).Receive(1)}
+	longLot.Events[0].Ctx.Lot = strings.Repeat("L", 1100)
 	for name, data := range map[string][]byte{
-		"empty":        nil,
-		"version":      {9, 1},
-		"unknown type": Encode(Type(999), nil),
-		"bad events":   Encode(TypeEvents, []byte{1, 2, 3}),
-		"bad json":     Encode(TypeClient, []byte("{")),
+		"empty":                nil,
+		"one byte":             {Version},
+		"old version":          {0, 1},
+		"bad events":           Encode(TypeEvents, []byte{1, 2, 3}),
+		"1001 subjects":        EncodeEvents(many),
+		"lot of 1100 bytes":    EncodeEvents(longLot),
+		"bad json":             Encode(TypeClient, []byte("{")),
+		"json of another type": Encode(TypeProduct, []byte(`[1,2]`)),
+		"bad enroll":           Encode(TypeEnrollToken, []byte(`{"hash":`)),
+		"bad chunk":            Encode(TypeASNChunk, []byte(`{"asn":7}`)),
+		"bad incarnation":      Encode(TypeIncarnation, []byte(`"`)),
+		"bad revocation":       Encode(TypeRevokeUserCerts, []byte(`{`)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var hashes []string
+			for range 2 { // two replicas
+				st := openStore(t)
+				p := newProc(t, st)
+				before, _ := hashOf(t, st)
+				good := jsonEntry(t, TypeClient, master.Client{ID: "acme"})
+				res := p.Apply([]Entry{{Index: 1, Data: data}, {Index: 2, Data: good}})
+				if err, ok := res[0].(error); !ok || !errors.Is(err, ErrPayload) {
+					t.Fatalf("result %v, want ErrPayload", res[0])
+				}
+				if res[1] != nil {
+					t.Fatalf("the next entry: %v", res[1])
+				}
+				if p.Malformed() != 1 || p.Applied() != 2 {
+					t.Fatalf("malformed %d applied %d", p.Malformed(), p.Applied())
+				}
+				h, _ := hashOf(t, st)
+				if h == before {
+					t.Fatal("the entry after the refused one changed nothing")
+				}
+				hashes = append(hashes, h)
+			}
+			if hashes[0] != hashes[1] {
+				t.Fatal("two replicas disagree")
+			}
+		})
+	}
+}
+
+// What a newer binary wrote still stops the replica: it cannot tell what
+// the entry would change.
+func TestProcessorStopsOnNewerEntries(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"newer version": {Version + 1, 1},
+		"unknown type":  Encode(Type(999), nil),
+		"next type":     Encode(typeEnd, []byte("{}")),
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := newProc(t, openStore(t))
@@ -296,24 +353,25 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 	evs := g.Mixed(300)
 	at := hlc.New(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).UnixMilli(), 0)
 	ids := []event.ID{{1}, {2}, {3}}
-	c := event.SSCC("003000100000000017")
+	c := event.SSCC("003000100000000015")
+	client := jsonEntry(t, TypeClient, master.Client{ID: "acme", Name: "Acme"})
 	product := jsonEntry(t, TypeProduct, master.Product{GTIN: "00300010123455", Client: "acme", Name: "Pill", CompanyPrefixLen: 7})
 	expectC := jsonEntry(t, TypeASN, ASN{ASN: master.ASN{ID: "ASN0", Client: "acme", Items: []master.ASNItem{{Key: c}}},
 		User: "admin", At: at, IDs: []event.ID{{9}}})
 	return map[Type][][]byte{
 		TypeEvents:   {EncodeEvents(&Events{Received: at, Events: evs})},
-		TypeSite:     {jsonEntry(t, TypeSite, master.Site{ID: "site", Name: "Main", GLN: "0300010000007"})},
+		TypeSite:     {jsonEntry(t, TypeSite, master.Site{ID: "site", Name: "Main", GLN: "0300010000008"})},
 		TypeClient:   {jsonEntry(t, TypeClient, master.Client{ID: "acme", Name: "Acme", Policy: master.Policy{FEFO: master.FEFOWarn}})},
-		TypeProduct:  {product},
+		TypeProduct:  {client, product},
 		TypeLocation: {jsonEntry(t, TypeLocation, master.Location{ID: "A-01", Zone: "A"})},
-		TypePartner:  {jsonEntry(t, TypePartner, master.Partner{ID: "p1", Name: "Supplier", GLN: "0300010000014"})},
+		TypePartner:  {jsonEntry(t, TypePartner, master.Partner{ID: "p1", Name: "Supplier", GLN: "0300010000015"})},
 		TypeUser:     {jsonEntry(t, TypeUser, master.User{ID: "lead", Role: master.RoleLead, Clients: []string{"acme"}})},
 		TypeASN: {jsonEntry(t, TypeASN, ASN{ASN: master.ASN{ID: "ASN1", Client: "acme", Supplier: "p1", Items: []master.ASNItem{
 			{Key: c}, {Key: event.SGTIN("00300010123455", "X1"), Parent: c, Lot: "L9", Expiry: "301231"}, {Key: event.SGTIN("00300010123455", "X2"), Parent: c, Lot: "L9"}}},
 			User: "admin", At: at, IDs: ids})},
 		TypeOrder:     {jsonEntry(t, TypeOrder, master.Order{ID: "O1", Client: "acme", Customer: "c", Lines: []master.OrderLine{{ID: "1", GTIN: "00300010123455", Qty: 2}}})},
-		TypeShipment:  {expectC, jsonEntry(t, TypeShipment, master.Shipment{ID: "SH1", Client: "acme", Destination: "x", Containers: []event.Key{c}})},
-		TypeHold:      {product, jsonEntry(t, TypeHold, master.Hold{ID: "R1", Client: "acme", Scope: master.ScopeProduct, GTIN: "00300010123455", Reason: event.HoldRecall, Active: true, At: at})},
+		TypeShipment:  {expectC, jsonEntry(t, TypeShipment, master.Shipment{ID: "SH1", Client: "acme", Destination: "0614141000005", Containers: []event.Key{c}})},
+		TypeHold:      {client, product, jsonEntry(t, TypeHold, master.Hold{ID: "R1", Client: "acme", Scope: master.ScopeProduct, GTIN: "00300010123455", Reason: event.HoldRecall, Active: true, At: at})},
 		TypeException: nil, // filled from the state by the test
 		TypeNode:      {jsonEntry(t, TypeNode, state.Node{ID: "n1", Raft: "127.0.0.1:7001", HTTP: "127.0.0.1:8081"})},
 		TypeRemoveNode: {jsonEntry(t, TypeNode, state.Node{ID: "n2", Raft: "127.0.0.1:7002"}),

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -32,11 +31,7 @@ const (
 // forward, an older one (a retried proposal, a proposer whose clock is
 // behind) changes nothing and answers the revocation in effect. Applying
 // the same command twice therefore changes nothing the second time.
-func (b *batch) revokeUserCerts(index uint64, payload []byte) any {
-	var v RevokeUserCerts
-	if err := json.Unmarshal(payload, &v); err != nil {
-		panic(fmt.Sprintf("processor: entry %d type %d: %v", index, TypeRevokeUserCerts, err))
-	}
+func (b *batch) revokeUserCerts(v RevokeUserCerts) any {
 	switch {
 	case v.User == "" || len(v.User) > MaxUserID:
 		return fmt.Errorf("%w: a user id has 1 to %d bytes, not %d", ErrRejected, MaxUserID, len(v.User))

@@ -198,7 +198,7 @@ func TestShipmentRecordFollowsTheDevices(t *testing.T) {
 			t.Fatalf("master data: %v", r)
 		}
 	}
-	sscc := event.SSCC("003000100000000017")
+	sscc := event.SSCC("003000100000000015")
 	s := &evs{base: c.Event}
 	day := append([]event.Event{}, c.Before...)
 	day = append(day,

@@ -5,8 +5,10 @@
 package fsm
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 
 	"github.com/hashicorp/raft"
@@ -29,14 +31,54 @@ type FSM struct {
 	// (commands and configuration entries), stored after the batch is
 	// applied.
 	seen atomic.Uint64
+	// snapIndex, when set, is the raft index of the snapshot a Restore
+	// just loaded (see New).
+	snapIndex func() uint64
+
+	mu sync.Mutex
+	// changed is closed, and replaced, whenever seen moves: waiters in
+	// WaitSeen wake on it instead of polling.
+	changed chan struct{}
 }
 
 // New returns the FSM over st, resuming at the state's applied index.
-func New(st *state.Store, p *command.Processor) *FSM {
-	f := &FSM{st: st, p: p}
+// snapIndex, when not nil, tells a Restore the raft index of the
+// snapshot it loads (the newest in the node's snapshot store): the
+// state's own applied index is that of the snapshot's last command,
+// and entries after it up to the snapshot's index (a new leader's
+// no-op, barriers) are reflected too.
+func New(st *state.Store, p *command.Processor, snapIndex func() uint64) *FSM {
+	f := &FSM{st: st, p: p, snapIndex: snapIndex, changed: make(chan struct{})}
 	f.applied.Store(p.Applied())
 	f.seen.Store(p.Applied())
 	return f
+}
+
+// setSeen moves seen to idx and wakes the waiters.
+func (f *FSM) setSeen(idx uint64) {
+	f.seen.Store(idx)
+	f.mu.Lock()
+	close(f.changed)
+	f.changed = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// WaitSeen waits until Seen reaches idx or ctx ends. The FSM wakes its
+// waiters after every batch it applies and every restore.
+func (f *FSM) WaitSeen(ctx context.Context, idx uint64) error {
+	for {
+		f.mu.Lock()
+		ch := f.changed
+		f.mu.Unlock()
+		if f.seen.Load() >= idx {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Applied is the last log index the state reflects.
@@ -72,7 +114,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		f.applied.Store(f.p.Applied())
 	}
 	if len(logs) > 0 {
-		f.seen.Store(max(f.seen.Load(), logs[len(logs)-1].Index, f.p.Applied()))
+		f.setSeen(max(f.seen.Load(), logs[len(logs)-1].Index, f.p.Applied()))
 	}
 	return out
 }
@@ -97,7 +139,11 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		err = rerr
 	}
 	f.applied.Store(f.p.Applied())
-	f.seen.Store(f.p.Applied())
+	seen := f.p.Applied()
+	if err == nil && f.snapIndex != nil {
+		seen = max(seen, f.snapIndex())
+	}
+	f.setSeen(seen)
 	return err
 }
 

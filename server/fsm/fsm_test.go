@@ -2,6 +2,8 @@ package fsm
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"testing"
 
@@ -23,7 +25,7 @@ func newFSM(t *testing.T) (*FSM, *state.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(st, p), st
+	return New(st, p, nil), st
 }
 
 type sink struct {
@@ -111,5 +113,66 @@ func TestSeenCoversConfigurationEntries(t *testing.T) {
 	f.ApplyBatch([]*raft.Log{{Index: 1, Type: raft.LogConfiguration}, {Index: 2, Type: raft.LogConfiguration}})
 	if f.Applied() != 0 || f.Seen() != 2 {
 		t.Fatalf("applied %d, seen %d", f.Applied(), f.Seen())
+	}
+}
+
+// WaitSeen returns once a batch carries Seen to the index asked for,
+// woken by the FSM (no polling), and ends with its context otherwise.
+func TestWaitSeenWakesOnApply(t *testing.T) {
+	f, _ := newFSM(t)
+	g := workload.New(workload.Options{Seed: 5})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := f.WaitSeen(ctx, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitSeen before any entry: %v, want the context's end", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.WaitSeen(context.Background(), 3) }()
+	f.ApplyBatch([]*raft.Log{{Index: 1, Type: raft.LogConfiguration}})
+	f.ApplyBatch([]*raft.Log{{Index: 2, Type: raft.LogCommand, Data: command.EncodeEvents(&command.Events{Events: g.Mixed(5)})},
+		{Index: 3, Type: raft.LogConfiguration}})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Seen(); got != 3 {
+		t.Fatalf("Seen %d, want 3", got)
+	}
+	// Reached already: no wait.
+	if err := f.WaitSeen(ctx, 2); err != nil {
+		t.Fatalf("WaitSeen for an index reached: %v", err)
+	}
+}
+
+// After a restore the FSM has seen up to the restored snapshot's raft
+// index, which may lie past the snapshot's last command (a no-op, a
+// barrier).
+func TestRestoreSeesTheSnapshotIndex(t *testing.T) {
+	src, _ := newFSM(t)
+	g := workload.New(workload.Options{Seed: 6})
+	src.ApplyBatch([]*raft.Log{{Index: 4, Type: raft.LogCommand, Data: command.EncodeEvents(&command.Events{Events: g.Mixed(5)})}})
+	snap, err := src.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out sink
+	if err := snap.Persist(&out); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+	st, err := state.Open(t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, err := command.New(st, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := New(st, p, func() uint64 { return 6 })
+	if err := dst.Restore(io.NopCloser(&out)); err != nil {
+		t.Fatal(err)
+	}
+	if dst.Applied() != 4 || dst.Seen() != 6 {
+		t.Fatalf("after restore applied %d seen %d, want 4 and 6", dst.Applied(), dst.Seen())
 	}
 }

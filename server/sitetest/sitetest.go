@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/custodyhq/custody/server/api"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/coalesce"
@@ -34,6 +36,12 @@ type Options struct {
 	RaftTLS func(id string) (server, client *tls.Config)
 	// ClusterSecret, when set, is every node's cluster secret.
 	ClusterSecret string
+	// NetCut lets the test cut members off the raft network
+	// (Member.Isolate, Member.Heal).
+	NetCut bool
+	// Configure, when set, adjusts each member's configuration before
+	// it first starts (per-node raft timing, say).
+	Configure func(id string, c *cluster.Config)
 }
 
 // Member is one running node.
@@ -47,7 +55,15 @@ type Member struct {
 	cfg     cluster.Config
 	stop    context.CancelFunc
 	stopped chan struct{}
+	net     *netCut // with Options.NetCut
 }
+
+// Isolate cuts the member off the other members' raft traffic (the site
+// must have been started with Options.NetCut); its API stays reachable.
+func (m *Member) Isolate() { m.net.set(true) }
+
+// Heal undoes Isolate.
+func (m *Member) Heal() { m.net.set(false) }
 
 // URL is the member's API base URL.
 func (m *Member) URL() string { return "http://" + m.HTTP }
@@ -93,6 +109,15 @@ func Start(t testing.TB, o Options) *Site {
 			Coalesce:          o.Coalesce, HeartbeatTimeout: o.Heartbeat, ElectionTimeout: o.Election, Secret: o.ClusterSecret, Logger: s.logger()}
 		if o.RaftTLS != nil {
 			m.cfg.RaftServerTLS, m.cfg.RaftClientTLS = o.RaftTLS(id)
+		}
+		if o.Configure != nil {
+			o.Configure(id, &m.cfg)
+		}
+		if o.NetCut {
+			m.cfg.RaftLayer = func(inner raft.StreamLayer) raft.StreamLayer {
+				m.net = newNetCut(inner)
+				return m.net
+			}
 		}
 		s.Members = append(s.Members, m)
 		s.start(m)
@@ -320,4 +345,35 @@ func (s *Site) Kill(m *Member) {
 	m.stop()
 	<-m.stopped
 	m.stop = nil
+}
+
+// Recover rewrites the stopped member's cluster membership to peers
+// (cluster.Recover) and starts it again on the same addresses and data.
+func (s *Site) Recover(m *Member, peers raft.Configuration) {
+	s.t.Helper()
+	if m.stop != nil {
+		s.t.Fatalf("recover %s: the member is running", m.ID)
+	}
+	if _, err := cluster.Recover(m.cfg, peers); err != nil {
+		s.t.Fatalf("recover %s: %v", m.ID, err)
+	}
+	s.Restart(m)
+}
+
+// Alone is the recovery configuration of m by itself.
+func (m *Member) Alone() raft.Configuration {
+	return raft.Configuration{Servers: []raft.Server{{ID: raft.ServerID(m.ID), Address: raft.ServerAddress(m.Raft), Suffrage: raft.Voter}}}
+}
+
+// Add starts a new member, with a new id and an empty data directory,
+// that joins the cluster through via.
+func (s *Site) Add(id string, via *Member) *Member {
+	s.t.Helper()
+	dir := filepath.Join(s.t.TempDir(), id)
+	m := &Member{ID: id, Dir: dir, Raft: FreeAddr(s.t)}
+	m.cfg = cluster.Config{ID: id, Dir: dir, RaftAddr: m.Raft, Join: via.URL(), StateMemTableSize: int64(64+8*len(s.Members)) << 20,
+		Coalesce: s.opts.Coalesce, HeartbeatTimeout: s.opts.Heartbeat, ElectionTimeout: s.opts.Election, Secret: s.opts.ClusterSecret, Logger: s.logger()}
+	s.Members = append(s.Members, m)
+	s.start(m)
+	return m
 }

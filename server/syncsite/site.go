@@ -247,14 +247,18 @@ func Verdicts(evs []event.Event, vs []command.Verdict) ([]protocol.Verdict, erro
 	return out, nil
 }
 
-// viewer is who the feed is for: the user's clients, or every client
-// for a device nobody is signed in on (a device shows nothing until
-// someone signs in, and sign-in works offline from the replica). epoch
-// is the cursor epoch for that view: the feed epoch and a digest of the
+// viewer is who the feed is for: the signed-in user's clients. A device
+// nobody is signed in on holds no client's data at all: only what
+// sign-in needs (the site, locations, partners and users with their PIN
+// verifiers, so sign-in works offline); a handheld left on a dock, or
+// lost from one, carries no client's stock, orders or records. When a
+// user signs in, the device's next SUB names the user and, the grants
+// differing, its replica is rebuilt with that user's clients. epoch is
+// the cursor epoch for that view: the feed epoch and a digest of the
 // grants, so a replica filtered for other grants is resent whole.
 func viewer(r *state.Reader, user string) (sees func(string) bool, epoch uint64, err error) {
-	grants := []string{"*"}
-	sees = func(string) bool { return true }
+	var grants []string
+	sees = func(string) bool { return false }
 	if user != "" {
 		u, err := r.User(user)
 		switch {

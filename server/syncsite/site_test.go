@@ -314,7 +314,8 @@ func TestSyncOverWebsocket(t *testing.T) {
 	})
 }
 
-// TestSnapshotFollowsTheUser: a user sees only the clients granted.
+// TestSnapshotFollowsTheUser: a user sees only the clients granted; a
+// device nobody is signed in on, none.
 func TestSnapshotFollowsTheUser(t *testing.T) {
 	r := newRig(t)
 	r.seed(t, 2)
@@ -324,7 +325,7 @@ func TestSnapshotFollowsTheUser(t *testing.T) {
 		user     string
 		products int
 		units    int
-	}{{"op", 1, 2}, {"op2", 1, 0}, {"", 2, 2}, {"nobody", 0, 0}} {
+	}{{"op", 1, 2}, {"op2", 1, 0}, {"", 0, 0}, {"nobody", 0, 0}} {
 		snap, cur, err := r.site.Snapshot(context.Background(), "d", tc.user)
 		if err != nil {
 			t.Fatal(err)
@@ -432,4 +433,43 @@ func serveSync(t testing.TB, node *cluster.Node, ep *syncsite.Endpoint, ln net.L
 		_ = app.ShutdownWithTimeout(5 * time.Second)
 		wg.Wait()
 	})
+}
+
+// A device nobody is signed in on holds no client's data (see viewer):
+// what sign-in needs, the site, locations, partners and the users with
+// their PIN verifiers, and nothing of any client, neither in a snapshot
+// nor in the changes that follow. Signing in is a new view: the cursor
+// does not fit, and the device is resent its user's clients whole.
+func TestNobodySignedInHoldsNoClientData(t *testing.T) {
+	r := newRig(t)
+	r.seed(t, 2)
+	r.propose(t, command.TypeLocation, master.Location{ID: "DOCK"})
+	r.propose(t, command.TypePartner, master.Partner{ID: "P1", Name: "Pharmacy", GLN: "0614141000005"})
+	r.propose(t, command.TypeOrder, master.Order{ID: "O1", Client: "c1", Customer: "x", Lines: []master.OrderLine{{ID: "1", GTIN: gtin, Qty: 1}}})
+	r.propose(t, command.TypeHold, master.Hold{ID: "H1", Client: "c1", Scope: master.ScopeProduct, GTIN: gtin, Reason: event.HoldRecall, Active: true, At: 1})
+	snap, cur, err := r.site.Snapshot(context.Background(), "d", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Site.ID != "S1" || len(snap.Locations) != 1 || len(snap.Partners) != 1 || len(snap.Users) < 2 {
+		t.Fatalf("what sign-in needs: site %+v, %d locations, %d partners, %d users", snap.Site, len(snap.Locations), len(snap.Partners), len(snap.Users))
+	}
+	if n := len(snap.Clients) + len(snap.Products) + len(snap.ASNs) + len(snap.Orders) + len(snap.Shipments) + len(snap.Holds) + len(snap.Units) + len(snap.Open); n != 0 {
+		t.Fatalf("client data with nobody signed in: %+v", snap)
+	}
+	// Changes after that cursor: a client's new records reach the device
+	// only as removals.
+	r.propose(t, command.TypeProduct, master.Product{GTIN: gtin, Client: "c1", Name: "Pills 2", CompanyPrefixLen: 7})
+	r.propose(t, command.TypeOrder, master.Order{ID: "O2", Client: "c1", Customer: "x", Lines: []master.OrderLine{{ID: "1", GTIN: gtin, Qty: 1}}})
+	cs, err := r.site.Changes(context.Background(), "d", "", cur, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Put.Products)+len(cs.Put.Orders)+len(cs.Put.Units) != 0 || len(cs.Removed) != 2 {
+		t.Fatalf("changes with nobody signed in: %+v", cs)
+	}
+	// A user signs in: the nobody cursor is not served for the user.
+	if _, err := r.site.Changes(context.Background(), "d", "op", cur, 100); !errors.Is(err, protocol.ErrCursorTooOld) {
+		t.Fatalf("the nobody cursor was served for a signed-in user: %v", err)
+	}
 }

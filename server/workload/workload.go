@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/gs1"
 	"github.com/custodyhq/custody/shared/hlc"
 )
 
@@ -139,7 +140,7 @@ func (g *Gen) Mixed(n int) []event.Event {
 			ev = g.event(event.KindUnpick, event.Context{Order: order}, u)
 		case 4:
 			g.cases++
-			c := event.SSCC(fmt.Sprintf("03000100%010d", g.rnd.IntN(20)))
+			c := sscc(fmt.Sprintf("03000100%09d", g.rnd.IntN(20)))
 			ev = g.event(event.KindPack, event.Context{Order: order, Parent: c}, u)
 		case 5:
 			ev = g.event(event.KindHold, event.Context{Hold: event.HoldDamaged}, u)
@@ -155,4 +156,24 @@ func (g *Gen) Mixed(n int) []event.Event {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// sscc is the SSCC key of the 17 digits body and their check digit.
+func sscc(body string) event.Key {
+	d, err := gs1.CheckDigit(body)
+	if err != nil {
+		panic("workload: SSCC body " + body + " is not digits") // bodies are formatted digits
+	}
+	return event.SSCC(body + string(d))
+}
+
+// GTIN is a GTIN-14 of its own for n (0 ≤ n < 100,000), with its check
+// digit: writers that need distinct products take one each.
+func GTIN(n int) string {
+	body := fmt.Sprintf("00300%08d", 10000000+n)
+	d, err := gs1.CheckDigit(body)
+	if err != nil {
+		panic("workload: GTIN body " + body + " is not digits") // formatted digits
+	}
+	return body + string(d)
 }

@@ -2,6 +2,7 @@ package epcis
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +20,10 @@ var (
 	// ErrUnsupported means the model holds something the target format
 	// cannot express.
 	ErrUnsupported = errors.New("epcis: not expressible in target format")
+	// ErrTooLarge means the input passed one of the decoder's Limits
+	// (bytes, events, nesting, nodes) or was not read within the time
+	// its context allowed; the decoder stopped there.
+	ErrTooLarge = errors.New("epcis: document over a limit")
 )
 
 // Problem is one rule a document breaks: where, and why.
@@ -33,10 +38,13 @@ type Problem struct {
 
 func (p Problem) String() string { return p.Path + ": " + p.Reason }
 
-// ValidationError lists every problem found in a document. It wraps
-// ErrInvalid.
+// ValidationError lists the problems found in a document: the first
+// ones, at most Limits.MaxProblems (DefaultMaxProblems), in the order
+// found, and how many there are in all. It wraps ErrInvalid.
 type ValidationError struct {
 	Problems []Problem
+	// Total counts every problem, listed or not.
+	Total int
 }
 
 func (e *ValidationError) Error() string {
@@ -50,30 +58,61 @@ func (e *ValidationError) Error() string {
 		}
 		b.WriteString(p.String())
 	}
+	if more := e.Total - len(e.Problems); more > 0 {
+		b.WriteString("; and ")
+		b.WriteString(strconv.Itoa(more))
+		b.WriteString(" more (")
+		b.WriteString(strconv.Itoa(e.Total))
+		b.WriteString(" problems in all)")
+	}
 	return b.String()
 }
 
 // Unwrap lets errors.Is(err, ErrInvalid) hold.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
-// problems collects Problems while a document is decoded or checked.
+// problems collects Problems while a document is decoded or checked: the
+// first max of them (DefaultMaxProblems when max is 0) and a count of all.
 type problems struct {
-	list []Problem
+	list  []Problem
+	total int
+	max   int
 	// seen holds paths already reported by the decoder, so the validator
 	// does not report the same value twice (a bad time is both
 	// unparsable and, once dropped, missing).
 	seen map[string]struct{}
+	// checking is set once the decoder is done (mark).
+	checking bool
+}
+
+func (ps *problems) limit() int {
+	if ps.max <= 0 {
+		return DefaultMaxProblems
+	}
+	return ps.max
 }
 
 func (ps *problems) add(path, reason string) {
-	if _, dup := ps.seen[path]; dup {
-		return
+	if ps.checking {
+		if _, dup := ps.seen[path]; dup {
+			return
+		}
+	} else if len(ps.list) >= ps.limit() {
+		// Not listed, but the validator must still not count it again.
+		if ps.seen == nil {
+			ps.seen = make(map[string]struct{})
+		}
+		ps.seen[path] = struct{}{}
 	}
-	ps.list = append(ps.list, Problem{Path: path, Reason: reason})
+	ps.total++
+	if len(ps.list) < ps.limit() {
+		ps.list = append(ps.list, Problem{Path: path, Reason: reason})
+	}
 }
 
 // mark records the paths reported so far so later checks skip them.
 func (ps *problems) mark() {
+	ps.checking = true
 	if len(ps.list) == 0 {
 		return
 	}
@@ -86,8 +125,8 @@ func (ps *problems) mark() {
 }
 
 func (ps *problems) err() error {
-	if len(ps.list) == 0 {
+	if ps.total == 0 {
 		return nil
 	}
-	return &ValidationError{Problems: ps.list}
+	return &ValidationError{Problems: ps.list, Total: ps.total}
 }

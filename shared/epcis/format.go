@@ -2,6 +2,7 @@ package epcis
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 )
 
@@ -52,20 +53,11 @@ func Detect(data []byte) Format {
 	return FormatUnknown
 }
 
-// Decode detects the format and decodes the document. See DecodeJSON and
-// DecodeXML for the errors.
+// Decode detects the format and decodes the document within
+// DefaultLimits. See DecodeJSON and DecodeXML for the errors, and
+// Limits.Decode for other bounds and a deadline.
 func Decode(data []byte) (*Document, Format, error) {
-	f := Detect(data)
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	switch f {
-	case FormatJSONLD:
-		d, err := DecodeJSON(data)
-		return d, f, err
-	case FormatXML12:
-		d, err := DecodeXML(data)
-		return d, f, err
-	}
-	return nil, f, fmt.Errorf("%w: neither JSON nor XML", ErrUnknownFormat)
+	return DefaultLimits().Decode(context.Background(), data)
 }
 
 // Encode writes the document in the given format.

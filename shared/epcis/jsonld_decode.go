@@ -1,6 +1,7 @@
 package epcis
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,9 +13,25 @@ import (
 // A document that parses but breaks the rules is returned in full
 // together with a *ValidationError (wrapping ErrInvalid) whose paths are
 // JSON paths.
+//
+// It decodes within DefaultLimits; Limits.DecodeJSON sets other bounds.
 func DecodeJSON(data []byte) (*Document, error) {
-	d := &jdec{s: jscan{b: string(data)}}
+	return DefaultLimits().DecodeJSON(context.Background(), data)
+}
+
+// DecodeJSON is DecodeJSON within the limits and ctx: over a limit, or
+// when ctx ends first, the error wraps ErrTooLarge.
+func (l Limits) DecodeJSON(ctx context.Context, data []byte) (*Document, error) {
+	l = l.withDefaults()
+	if err := l.checkSize(data); err != nil {
+		return nil, err
+	}
+	d := &jdec{s: jscan{b: string(data), ctx: ctx, maxNodes: l.MaxNodes, maxDepth: l.jsonDepth()},
+		ps: problems{max: l.MaxProblems}, maxEvents: l.MaxEvents}
 	doc := d.document()
+	if d.s.stop != nil {
+		return nil, d.s.stop
+	}
 	if d.s.err != "" {
 		return nil, fmt.Errorf("%w: JSON at offset %d: %s", ErrSyntax, d.s.at, d.s.err)
 	}
@@ -23,7 +40,9 @@ func DecodeJSON(data []byte) (*Document, error) {
 	}
 	resolveJSONSpaces(doc)
 	d.ps.mark()
-	validateDoc(doc, paths{styleJSON}, &d.ps)
+	if err := validateDoc(ctx, doc, paths{styleJSON}, &d.ps); err != nil {
+		return nil, err
+	}
 	return doc, d.ps.err()
 }
 
@@ -32,6 +51,8 @@ type jdec struct {
 	ps    problems
 	zones zoneCache
 	slab  slabs
+	// events counts the events of every list so far, against maxEvents.
+	events, maxEvents int
 }
 
 // slabs hand out the small slices and structs of events from shared
@@ -156,11 +177,13 @@ func (d *jdec) document() *Document {
 	}
 	d.s.objStart()
 	var typ string
+	hasContext := false
 	first := true
 	for d.s.more(&first, '}') {
 		k := d.s.key()
 		switch k {
 		case "@context":
+			hasContext = true
 			d.context(doc)
 		case "type":
 			typ = d.strAt("", "type")
@@ -185,6 +208,11 @@ func (d *jdec) document() *Document {
 			f.Value = d.s.value(0)
 			doc.Extensions = append(doc.Extensions, f)
 		}
+	}
+	if !hasContext {
+		// GS1's schema requires it of both document types: without it
+		// the terms are not EPCIS terms to a JSON-LD reader.
+		d.ps.add("@context", "missing @context: an EPCIS 2.0 JSON-LD document names the EPCIS context")
 	}
 	switch typ {
 	case "EPCISDocument":
@@ -420,7 +448,13 @@ func (d *jdec) eventList(path string) []Event {
 		d.typeProblem(path, "an array")
 		return nil
 	}
-	out := make([]Event, 0, countItems(d.s.b, d.s.i))
+	n := countItems(d.s.b, d.s.i)
+	if d.maxEvents > 0 && d.events+n > d.maxEvents {
+		d.s.over(tooLarge("more than %d events", d.maxEvents))
+		return nil
+	}
+	d.events += n
+	out := make([]Event, 0, n)
 	d.s.i++
 	first := true
 	for n := 0; d.s.more(&first, ']'); n++ {

@@ -1,6 +1,7 @@
 package epcis
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -16,6 +17,54 @@ type jscan struct {
 	i   int
 	err string // first syntax error
 	at  int    // its offset
+
+	// Bounds (Limits): members and items read so far against maxNodes,
+	// the nesting of skipped and generic values against maxDepth, and
+	// ctx, looked at every timeCheckEvery nodes. stop is the first bound
+	// passed; it ends the scan as a syntax error does.
+	ctx             context.Context
+	nodes, maxNodes int
+	depth, maxDepth int
+	stop            error
+}
+
+// over stops the scan at a bound.
+func (s *jscan) over(err error) {
+	if s.stop == nil {
+		s.stop = err
+	}
+	s.fail(err.Error())
+}
+
+// count takes one node against the bounds.
+func (s *jscan) count() bool {
+	s.nodes++
+	if s.maxNodes > 0 && s.nodes > s.maxNodes {
+		s.over(tooLarge("more than %d JSON values", s.maxNodes))
+		return false
+	}
+	if s.ctx != nil && s.nodes%timeCheckEvery == 0 && s.ctx.Err() != nil {
+		s.over(outOfTime(s.ctx))
+		return false
+	}
+	return true
+}
+
+// deeper enters one level of nesting; the caller calls s.depth-- after.
+func (s *jscan) deeper() bool {
+	s.depth++
+	if s.depth > s.depthLimit() {
+		s.over(tooLarge("JSON nested more than %d deep", s.depthLimit()))
+		return false
+	}
+	return true
+}
+
+func (s *jscan) depthLimit() int {
+	if s.maxDepth > 0 {
+		return s.maxDepth
+	}
+	return maxDepth
 }
 
 func (s *jscan) fail(why string) {
@@ -86,7 +135,7 @@ func (s *jscan) more(first *bool, closer byte) bool {
 	if s.err != "" {
 		return false
 	}
-	return true
+	return s.count()
 }
 
 // key reads a member name and the colon after it.
@@ -257,17 +306,25 @@ func (s *jscan) skip() {
 	switch s.peek() {
 	case '{':
 		s.i++
+		if !s.deeper() {
+			return
+		}
 		first := true
 		for s.more(&first, '}') {
 			s.key()
 			s.skip()
 		}
+		s.depth--
 	case '[':
 		s.i++
+		if !s.deeper() {
+			return
+		}
 		first := true
 		for s.more(&first, ']') {
 			s.skip()
 		}
+		s.depth--
 	case '"':
 		s.str()
 	case 't':
@@ -287,8 +344,8 @@ func (s *jscan) skip() {
 // keep their prefix; names starting with '@' (other than @value, which is
 // an element's text) become attribute fields.
 func (s *jscan) value(depth int) Value {
-	if depth > maxDepth {
-		s.fail("nesting too deep")
+	if depth > s.depthLimit() {
+		s.over(tooLarge("JSON value nested more than %d deep", s.depthLimit()))
 		return Value{}
 	}
 	switch s.peek() {

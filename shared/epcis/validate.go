@@ -1,6 +1,7 @@
 package epcis
 
 import (
+	"context"
 	"strconv"
 )
 
@@ -49,31 +50,46 @@ func (p paths) eventsBase(t DocumentType) string {
 
 // eventPath returns the path of event i. XML counts events of the same
 // type (ObjectEvent[3]); JSON indexes the list. Only built for problems.
-func (p paths) eventPath(d *Document, i int) string {
+func (p paths) eventPath(d *Document, ord *ordinals, i int) string {
 	base := p.eventsBase(d.Type)
 	if p.style != styleXML {
 		return base + "[" + strconv.Itoa(i) + "]"
 	}
-	t := d.Events[i].Type
-	n := 0
-	for j := 0; j <= i; j++ {
-		if d.Events[j].Type == t {
-			n++
+	return base + "/" + d.Events[i].Type.String() + "[" + strconv.Itoa(ord.of(d, i)) + "]"
+}
+
+// ordinals numbers each event among the events of its type (1-based),
+// for XML paths. It is built once, on the first problem, in one pass:
+// counting anew for each problem made a document whose every event had
+// a problem quadratic to check.
+type ordinals struct{ n []int32 }
+
+func (o *ordinals) of(d *Document, i int) int {
+	if o.n == nil {
+		o.n = make([]int32, len(d.Events))
+		var counts [6]int32
+		for j := range d.Events {
+			t := d.Events[j].Type
+			if int(t) >= 0 && int(t) < len(counts) {
+				counts[t]++
+				o.n[j] = counts[t]
+			}
 		}
 	}
-	return base + "/" + t.String() + "[" + strconv.Itoa(n) + "]"
+	return int(o.n[i])
 }
 
 // Validate checks the document against the EPCIS and CBV rules and
-// returns a *ValidationError (wrapping ErrInvalid) listing every problem,
-// with JSON-LD paths, or nil.
+// returns a *ValidationError (wrapping ErrInvalid) listing the first
+// DefaultMaxProblems problems and counting all of them, with JSON-LD
+// paths, or nil. Limits.Validate sets other bounds.
 func (d *Document) Validate() error {
-	var ps problems
-	validateDoc(d, paths{styleJSON}, &ps)
-	return ps.err()
+	return DefaultLimits().Validate(context.Background(), d)
 }
 
-func validateDoc(d *Document, p paths, ps *problems) {
+// validateDoc adds the document's problems to ps. It fails only when ctx
+// ends first.
+func validateDoc(ctx context.Context, d *Document, p paths, ps *problems) error {
 	if d.Type == TypeDocument && d.CreationDate.IsZero() {
 		name := "creationDate"
 		if p.style == styleXML {
@@ -100,9 +116,14 @@ func validateDoc(d *Document, p paths, ps *problems) {
 		checkExtensionNames(d.Header.Extensions, func() string { return hb }, p, ps)
 	}
 	checkExtensionNames(d.Extensions, func() string { return "" }, p, ps)
+	ord := &ordinals{}
 	for i := range d.Events {
-		validateEvent(&d.Events[i], lazyPath{p: p, d: d, i: i}, p, ps)
+		if i%timeCheckEvery == 0 && ctx.Err() != nil {
+			return outOfTime(ctx)
+		}
+		validateEvent(&d.Events[i], lazyPath{p: p, d: d, ord: ord, i: i}, p, ps)
 	}
+	return nil
 }
 
 func validateMasterData(vs []Vocabulary, p paths, ps *problems) {
@@ -165,12 +186,13 @@ func allowedFor(t EventType) allowed {
 
 // lazyPath names an event and renders its path only when asked.
 type lazyPath struct {
-	p paths
-	d *Document
-	i int
+	p   paths
+	d   *Document
+	ord *ordinals
+	i   int
 }
 
-func (l lazyPath) String() string { return l.p.eventPath(l.d, l.i) }
+func (l lazyPath) String() string { return l.p.eventPath(l.d, l.ord, l.i) }
 
 func validateEvent(e *Event, lp lazyPath, p paths, ps *problems) {
 	f := func(name string) string { return p.field(lp.String(), name) }

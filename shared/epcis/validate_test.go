@@ -176,7 +176,7 @@ func TestValidateDocumentLevel(t *testing.T) {
 	if !errors.As(err, &ve) || ve.Problems[0].Path != "creationDate" {
 		t.Errorf("missing creationDate: %v", err)
 	}
-	_, err = DecodeJSON([]byte(`{"type":"EPCISTable","creationDate":"2026-01-01T00:00:00Z"}`))
+	_, err = DecodeJSON([]byte(`{"@context":"` + StandardContext + `","type":"EPCISTable","creationDate":"2026-01-01T00:00:00Z"}`))
 	if !errors.As(err, &ve) || ve.Problems[0].Path != "type" {
 		t.Errorf("bad document type: %v", err)
 	}

@@ -1,6 +1,8 @@
 package epcis
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -12,13 +14,28 @@ import (
 // master data are kept. Malformed XML gives an error wrapping ErrSyntax;
 // a document that breaks the rules is returned in full with a
 // *ValidationError whose paths are element paths.
+//
+// It decodes within DefaultLimits; Limits.DecodeXML sets other bounds.
 func DecodeXML(data []byte) (*Document, error) {
-	root, err := parseXMLTree(data)
+	return DefaultLimits().DecodeXML(context.Background(), data)
+}
+
+// DecodeXML is DecodeXML within the limits and ctx: over a limit, or
+// when ctx ends first, the error wraps ErrTooLarge.
+func (l Limits) DecodeXML(ctx context.Context, data []byte) (*Document, error) {
+	l = l.withDefaults()
+	if err := l.checkSize(data); err != nil {
+		return nil, err
+	}
+	root, err := parseXMLTree(ctx, data, l)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: XML: %v", ErrSyntax, err)
 	}
 	doc := &Document{}
-	var ps problems
+	ps := problems{max: l.MaxProblems}
 	switch {
 	case root.local == "EPCISDocument" && (root.space == NSEPCIS || root.space == ""):
 		doc.Type = TypeDocument
@@ -54,7 +71,9 @@ func DecodeXML(data []byte) (*Document, error) {
 		}
 	}
 	ps.mark()
-	validateDoc(doc, paths{styleXML}, &ps)
+	if err := validateDoc(ctx, doc, paths{styleXML}, &ps); err != nil {
+		return nil, err
+	}
 	return doc, ps.err()
 }
 
@@ -62,6 +81,16 @@ type xdec struct {
 	ps     *problems
 	p      paths
 	counts [6]int // events of each type so far, for element paths
+}
+
+// timeAt is time for the child name of the element at base; the path is
+// only built for a problem.
+func (x *xdec) timeAt(s, base, name string) time.Time {
+	t, ok := parseTime(s)
+	if !ok {
+		x.ps.add(base+"/"+name, quote(s)+" is not an xsd:dateTime with a time zone")
+	}
+	return t
 }
 
 func (x *xdec) time(s, path string) time.Time {
@@ -216,14 +245,13 @@ func (x *xdec) event(e *Event, n *xnode, base string) {
 			e.Extensions = append(e.Extensions, k.toField(0))
 			continue
 		}
-		path := base + "/" + k.local
 		switch k.local {
 		case "extension", "baseExtension":
 			x.event(e, k, base)
 		case "eventTime":
-			e.EventTime = x.time(k.text, path)
+			e.EventTime = x.timeAt(k.text, base, k.local)
 		case "recordTime":
-			e.RecordTime = x.time(k.text, path)
+			e.RecordTime = x.timeAt(k.text, base, k.local)
 		case "eventTimeZoneOffset":
 			e.EventTimeZoneOffset = k.text
 		case "eventID":
@@ -235,7 +263,7 @@ func (x *xdec) event(e *Event, n *xnode, base string) {
 			for _, c := range k.kids {
 				switch {
 				case c.is("declarationTime"):
-					ed.DeclarationTime = x.time(c.text, path+"/declarationTime")
+					ed.DeclarationTime = x.timeAt(c.text, base, "errorDeclaration/declarationTime")
 				case c.is("reason"):
 					ed.Reason = canon(cbv.errReason, c.text)
 				case c.is("correctiveEventIDs"):

@@ -2,10 +2,10 @@ package epcis
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -24,6 +24,7 @@ type xnode struct {
 	space, prefix, local string
 	attrs                []xattr
 	kids                 []*xnode
+	next                 *xnode // the next sibling, while the tree is built
 	text                 string
 	decls                []Namespace // xmlns declarations made on this element
 }
@@ -35,122 +36,216 @@ type xattr struct {
 // maxXMLDepth bounds element nesting.
 const maxXMLDepth = 128
 
-// parseXMLTree reads a whole XML document into a tree. It resolves
-// namespaces itself (encoding/xml's resolved names lose the prefix) and
-// checks that end tags match.
-func parseXMLTree(data []byte) (*xnode, error) {
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.Strict = true
-	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
-			return r, nil
-		}
-		return nil, fmt.Errorf("unsupported encoding %q", label)
+// rawAttr is an attribute as written: prefix, local name, decoded value.
+type rawAttr struct{ prefix, local, value string }
+
+// treeBuilder assembles the tree from a tokenizer's elements and text. It
+// resolves namespaces itself (keeping prefixes), checks names and that
+// end tags match, and enforces the limits: depth, nodes, and events (an
+// element directly in an EventList or in its extension wrappers).
+type treeBuilder struct {
+	l         Limits
+	depth     int
+	stack     []frame
+	root      *xnode
+	rootScope map[string]string
+	nodes     int
+	events    int
+	slab      []xnode
+	kidSlab   []*xnode
+}
+
+// frame is an open element. Its text is the concatenation of its
+// character data: text holds it while it is one piece (a view of the
+// input), buf once pieces have to be joined.
+type frame struct {
+	n *xnode
+	// The children so far, linked through next; end gives the element
+	// its kids slice, of the exact size, carved from a slab.
+	first, last *xnode
+	nkids       int
+	scope       map[string]string
+	text        string
+	buf         []byte
+	joined      bool
+	// events: this element's children are events (an EventList, or an
+	// extension wrapper inside one).
+	events bool
+}
+
+func newTreeBuilder(l Limits) *treeBuilder {
+	return &treeBuilder{l: l, depth: l.xmlDepth(), rootScope: map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"}}
+}
+
+func (b *treeBuilder) node() *xnode {
+	if len(b.slab) == cap(b.slab) {
+		b.slab = make([]xnode, 0, 256)
 	}
-	type frame struct {
-		n     *xnode
-		scope map[string]string
-		text  strings.Builder
+	b.slab = b.slab[:len(b.slab)+1]
+	return &b.slab[len(b.slab)-1]
+}
+
+func (b *treeBuilder) start(prefix, local string, attrs []rawAttr) error {
+	stack := b.stack
+	if len(stack) >= b.depth {
+		return tooLarge("XML elements nested more than %d deep", b.depth)
 	}
-	var stack []*frame
-	var root *xnode
-	rootScope := map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"}
-	for {
-		tok, err := dec.RawToken()
-		if errors.Is(err, io.EOF) {
-			break
+	if b.nodes += 1 + len(attrs); b.nodes > b.l.MaxNodes {
+		return tooLarge("more than %d XML elements and attributes", b.l.MaxNodes)
+	}
+	inEvents := len(stack) > 0 && stack[len(stack)-1].events
+	if inEvents && local != "extension" {
+		if b.events++; b.events > b.l.MaxEvents {
+			return tooLarge("more than %d events", b.l.MaxEvents)
 		}
-		if err != nil {
-			return nil, err
+	}
+	if b.root != nil && len(stack) == 0 {
+		return errors.New("more than one root element")
+	}
+	parent := b.rootScope
+	if len(stack) > 0 {
+		parent = stack[len(stack)-1].scope
+	}
+	scope := parent
+	cloned := false
+	n := b.node()
+	n.prefix, n.local = prefix, local
+	if !validQName(n.prefix, n.local) {
+		return fmt.Errorf("bad element name %q", qname(n.prefix, n.local))
+	}
+	plain := 0
+	for _, a := range attrs {
+		if !validQName(a.prefix, a.local) {
+			return fmt.Errorf("bad attribute name %q", qname(a.prefix, a.local))
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if len(stack) >= maxXMLDepth {
-				return nil, errors.New("elements nested too deep")
+		switch {
+		case a.prefix == "xmlns":
+			if a.value == "" {
+				return fmt.Errorf("empty namespace for prefix %q", a.local)
 			}
-			if root != nil && len(stack) == 0 {
-				return nil, errors.New("more than one root element")
+			if !cloned {
+				scope, cloned = cloneScope(parent), true
 			}
-			parent := rootScope
-			if len(stack) > 0 {
-				parent = stack[len(stack)-1].scope
+			scope[a.local] = a.value
+			n.decls = append(n.decls, Namespace{Prefix: a.local, IRI: a.value})
+		case a.prefix == "" && a.local == "xmlns":
+			if !cloned {
+				scope, cloned = cloneScope(parent), true
 			}
-			scope := parent
-			cloned := false
-			n := &xnode{prefix: t.Name.Space, local: t.Name.Local}
-			if !validQName(n.prefix, n.local) {
-				return nil, fmt.Errorf("bad element name %q", qname(n.prefix, n.local))
-			}
-			for _, a := range t.Attr {
-				if !validQName(a.Name.Space, a.Name.Local) {
-					return nil, fmt.Errorf("bad attribute name %q", qname(a.Name.Space, a.Name.Local))
-				}
-				switch {
-				case a.Name.Space == "xmlns":
-					if a.Value == "" {
-						return nil, fmt.Errorf("empty namespace for prefix %q", a.Name.Local)
-					}
-					if !cloned {
-						scope, cloned = cloneScope(parent), true
-					}
-					scope[a.Name.Local] = a.Value
-					n.decls = append(n.decls, Namespace{Prefix: a.Name.Local, IRI: a.Value})
-				case a.Name.Space == "" && a.Name.Local == "xmlns":
-					if !cloned {
-						scope, cloned = cloneScope(parent), true
-					}
-					scope[""] = a.Value
-					n.decls = append(n.decls, Namespace{Prefix: "", IRI: a.Value})
-				}
-			}
-			var ok bool
-			if n.space, ok = scope[n.prefix]; !ok && n.prefix != "" {
-				return nil, fmt.Errorf("undeclared namespace prefix %q", n.prefix)
-			}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
-					continue
-				}
-				xa := xattr{prefix: a.Name.Space, local: a.Name.Local, value: a.Value}
-				if xa.prefix != "" {
-					if xa.space, ok = scope[xa.prefix]; !ok {
-						return nil, fmt.Errorf("undeclared namespace prefix %q", xa.prefix)
-					}
-				}
-				n.attrs = append(n.attrs, xa)
-			}
-			if len(stack) > 0 {
-				p := stack[len(stack)-1].n
-				p.kids = append(p.kids, n)
-			} else {
-				root = n
-			}
-			stack = append(stack, &frame{n: n, scope: scope})
-		case xml.EndElement:
-			if len(stack) == 0 {
-				return nil, errors.New("unexpected end tag")
-			}
-			f := stack[len(stack)-1]
-			if t.Name.Space != f.n.prefix || t.Name.Local != f.n.local {
-				return nil, fmt.Errorf("end tag </%s> does not match <%s>", qname(t.Name.Space, t.Name.Local), qname(f.n.prefix, f.n.local))
-			}
-			f.n.text = strings.TrimSpace(f.text.String())
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].text.Write(t)
-			} else if len(bytes.TrimSpace(t)) > 0 {
-				return nil, errors.New("text outside the root element")
+			scope[""] = a.value
+			n.decls = append(n.decls, Namespace{Prefix: "", IRI: a.value})
+		default:
+			plain++
+		}
+	}
+	var ok bool
+	if n.space, ok = scope[n.prefix]; !ok && n.prefix != "" {
+		return fmt.Errorf("undeclared namespace prefix %q", n.prefix)
+	}
+	if plain > 0 {
+		n.attrs = make([]xattr, 0, plain)
+	}
+	for _, a := range attrs {
+		if a.prefix == "xmlns" || a.prefix == "" && a.local == "xmlns" {
+			continue
+		}
+		xa := xattr{prefix: a.prefix, local: a.local, value: a.value}
+		if xa.prefix != "" {
+			if xa.space, ok = scope[xa.prefix]; !ok {
+				return fmt.Errorf("undeclared namespace prefix %q", xa.prefix)
 			}
 		}
+		n.attrs = append(n.attrs, xa)
 	}
 	if len(stack) > 0 {
+		p := &stack[len(stack)-1]
+		if p.last == nil {
+			p.first = n
+		} else {
+			p.last.next = n
+		}
+		p.last = n
+		p.nkids++
+	} else {
+		b.root = n
+	}
+	f := frame{n: n, scope: scope, events: local == "EventList" || inEvents && local == "extension"}
+	if len(stack) < cap(stack) {
+		f.buf = stack[:len(stack)+1][len(stack)].buf[:0]
+	}
+	b.stack = append(stack, f)
+	return nil
+}
+
+func (b *treeBuilder) end(prefix, local string) error {
+	if len(b.stack) == 0 {
+		return errors.New("unexpected end tag")
+	}
+	f := &b.stack[len(b.stack)-1]
+	if prefix != f.n.prefix || local != f.n.local {
+		return fmt.Errorf("end tag </%s> does not match <%s>", qname(prefix, local), qname(f.n.prefix, f.n.local))
+	}
+	if f.joined {
+		f.n.text = string(bytes.TrimSpace(f.buf))
+	} else {
+		f.n.text = strings.TrimSpace(f.text)
+	}
+	if f.nkids > 0 {
+		if cap(b.kidSlab)-len(b.kidSlab) < f.nkids {
+			b.kidSlab = make([]*xnode, 0, max(1024, f.nkids))
+		}
+		start := len(b.kidSlab)
+		for k := f.first; k != nil; k = k.next {
+			b.kidSlab = append(b.kidSlab, k)
+		}
+		f.n.kids = b.kidSlab[start:len(b.kidSlab):len(b.kidSlab)]
+		for _, k := range f.n.kids {
+			k.next = nil
+		}
+	}
+	b.stack = b.stack[:len(b.stack)-1]
+	return nil
+}
+
+// chars takes a piece of character data (entities decoded).
+func (b *treeBuilder) chars(t string) error {
+	if len(b.stack) == 0 {
+		if strings.TrimSpace(t) != "" {
+			return errors.New("text outside the root element")
+		}
+		return nil
+	}
+	f := &b.stack[len(b.stack)-1]
+	switch {
+	case f.joined:
+		f.buf = append(f.buf, t...)
+	case f.text == "" || strings.TrimSpace(f.text) == "":
+		// Leading white space is trimmed in the end anyway.
+		f.text = t
+	default:
+		f.buf = append(append(f.buf[:0], f.text...), t...)
+		f.joined = true
+	}
+	return nil
+}
+
+func (b *treeBuilder) finish() (*xnode, error) {
+	if len(b.stack) > 0 {
 		return nil, errors.New("unexpected end of document")
 	}
-	if root == nil {
+	if b.root == nil {
 		return nil, errors.New("no root element")
 	}
-	return root, nil
+	return b.root, nil
+}
+
+// parseXMLTree reads a whole XML document into a tree (treeBuilder) with
+// the package's own tokenizer (xscan). It stops with an error wrapping
+// ErrTooLarge at the first element past the limits or when ctx ends;
+// other errors are syntax.
+func parseXMLTree(ctx context.Context, data []byte, l Limits) (*xnode, error) {
+	x := xscan{s: string(data), ctx: ctx}
+	return x.tree(newTreeBuilder(l))
 }
 
 func cloneScope(m map[string]string) map[string]string {

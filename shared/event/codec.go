@@ -190,7 +190,7 @@ func (d *decoder) uvarint() uint64 {
 
 func (d *decoder) string() string {
 	n := d.uvarint()
-	if n > MaxField*4 {
+	if n > MaxCodecField {
 		d.fail("string too long")
 		return ""
 	}

@@ -102,95 +102,127 @@ type Event struct {
 	Ctx      Context       `json:"ctx"`
 }
 
-// Limits on an event's size, so one event always fits a raft entry.
-const (
-	MaxSubjects = 1000
-	MaxField    = 256
-)
+// FieldError is an event that breaks a rule about one field, named as in
+// the event's JSON form ("ctx.lot", "subjects[3].key").
+type FieldError struct {
+	Field  string
+	Reason string
+	Err    error // ErrInvalid or ErrKey
+}
 
-// Validate checks the envelope: every field an event of its kind needs.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Unwrap returns the sentinel.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, format string, a ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, a...), Err: ErrInvalid}
+}
+
+func keyErr(field string, err error) error {
+	return &FieldError{Field: field, Reason: err.Error(), Err: err}
+}
+
+// Validate checks the envelope: every field an event of its kind needs,
+// the size limits (limits.go), and the identifiers and dates an event
+// carries with the checks a scan gets: GTIN and SSCC check digits,
+// serials and lots in GS1 character set 82, an expiry that is a date,
+// a destination that is a GLN or a partner id. The handheld calls it
+// before it writes an event, the site's doors before they propose one,
+// and apply before it evaluates one. Errors are *FieldError.
 func (e *Event) Validate() error {
-	fail := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
-	}
 	switch {
 	case e.ID.IsZero():
-		return fail("no id")
+		return fieldErr("id", "no id")
 	case e.Device == "":
-		return fail("no device")
+		return fieldErr("device", "no device")
 	case e.Seq == 0:
-		return fail("device sequence starts at 1")
+		return fieldErr("seq", "device sequence starts at 1")
 	case e.HLC == 0:
-		return fail("no hlc time")
+		return fieldErr("hlc", "no hlc time")
 	case e.User == "":
-		return fail("no user")
+		return fieldErr("user", "no user")
 	case e.Site == "":
-		return fail("no site")
+		return fieldErr("site", "no site")
 	case e.Client == "":
-		return fail("no client")
+		return fieldErr("client", "no client")
 	case !e.Kind.Valid():
-		return fail("unknown kind %d", uint8(e.Kind))
+		return fieldErr("kind", "unknown kind %d", uint8(e.Kind))
 	case len(e.Subjects) == 0 && !e.Kind.Subjectless():
-		return fail("%s with no subject", e.Kind)
+		return fieldErr("subjects", "%s with no subject", e.Kind)
 	case len(e.Subjects) > MaxSubjects:
-		return fail("%d subjects, at most %d", len(e.Subjects), MaxSubjects)
+		return fieldErr("subjects", "%d subjects, at most %d", len(e.Subjects), MaxSubjects)
 	}
-	for _, f := range []string{e.Device, e.User, e.Site, e.Client, e.Ctx.ASN, e.Ctx.Order, e.Ctx.Line,
-		e.Ctx.Shipment, e.Ctx.From, e.Ctx.To, e.Ctx.Lot, e.Ctx.Expiry, e.Ctx.Destination, e.Ctx.Reason} {
-		if len(f) > MaxField {
-			return fail("a field is longer than %d bytes", MaxField)
+	c := &e.Ctx
+	for _, f := range [...]struct{ name, v string }{{"device", e.Device}, {"user", e.User}, {"site", e.Site},
+		{"client", e.Client}, {"ctx.asn", c.ASN}, {"ctx.order", c.Order}, {"ctx.line", c.Line},
+		{"ctx.shipment", c.Shipment}, {"ctx.from", c.From}, {"ctx.to", c.To}, {"ctx.parent", string(c.Parent)},
+		{"ctx.lot", c.Lot}, {"ctx.expiry", c.Expiry}, {"ctx.destination", c.Destination}, {"ctx.reason", c.Reason}} {
+		if err := CheckText(f.v); err != nil {
+			return fieldErr(f.name, "%v", err)
 		}
 	}
 	seen := make(map[Key]bool, len(e.Subjects))
-	for _, s := range e.Subjects {
-		if err := s.Key.Validate(); err != nil {
-			return err
+	for i, s := range e.Subjects {
+		if err := s.Key.Check(); err != nil {
+			return keyErr(fmt.Sprintf("subjects[%d].key", i), err)
 		}
 		if seen[s.Key] {
-			return fail("subject %s listed twice", s.Key)
+			return fieldErr(fmt.Sprintf("subjects[%d].key", i), "subject %s listed twice", s.Key)
 		}
 		seen[s.Key] = true
 	}
-	if e.Ctx.Parent != "" {
-		if err := e.Ctx.Parent.Validate(); err != nil {
-			return err
+	if c.Parent != "" {
+		if err := c.Parent.Check(); err != nil {
+			return keyErr("ctx.parent", err)
+		}
+	}
+	if err := CheckLot(c.Lot); err != nil {
+		return fieldErr("ctx.lot", "%v", err)
+	}
+	if err := CheckExpiry(c.Expiry); err != nil {
+		return fieldErr("ctx.expiry", "%v", err)
+	}
+	if c.Destination != "" {
+		if err := CheckDestination(c.Destination); err != nil {
+			return fieldErr("ctx.destination", "%v", err)
 		}
 	}
 	switch e.Kind {
 	case KindPick:
-		if e.Ctx.Order == "" {
-			return fail("pick without an order")
+		if c.Order == "" {
+			return fieldErr("ctx.order", "pick without an order")
 		}
 	case KindPack:
-		if e.Ctx.Parent == "" {
-			return fail("pack without a container")
+		if c.Parent == "" {
+			return fieldErr("ctx.parent", "pack without a container")
 		}
-		if seen[e.Ctx.Parent] {
-			return fail("container packed into itself")
+		if seen[c.Parent] {
+			return fieldErr("ctx.parent", "container packed into itself")
 		}
 	case KindShip, KindVoidShip:
-		if e.Ctx.Shipment == "" {
-			return fail("%s without a shipment", e.Kind)
+		if c.Shipment == "" {
+			return fieldErr("ctx.shipment", "%s without a shipment", e.Kind)
 		}
 	case KindHold:
-		if e.Ctx.Hold == 0 {
-			return fail("hold without a reason")
+		if c.Hold == 0 {
+			return fieldErr("ctx.hold", "hold without a reason")
 		}
 	case KindMove:
-		if e.Ctx.To == "" {
-			return fail("move without a destination location")
+		if c.To == "" {
+			return fieldErr("ctx.to", "move without a destination location")
 		}
 	case KindUnpack:
-		if e.Ctx.Parent == "" {
-			return fail("unpack without the container it comes out of")
+		if c.Parent == "" {
+			return fieldErr("ctx.parent", "unpack without the container it comes out of")
 		}
 	case KindCloseASN, KindShortPick, KindVerifyMismatch:
 		if err := e.validateWorkflow(); err != nil {
 			return err
 		}
 	}
-	if e.Ctx.Hold != 0 && (e.Ctx.Hold >= holdEnd || e.Ctx.Hold&(e.Ctx.Hold-1) != 0) {
-		return fail("hold reason %d is not one reason", e.Ctx.Hold)
+	if c.Hold != 0 && (c.Hold >= holdEnd || c.Hold&(c.Hold-1) != 0) {
+		return fieldErr("ctx.hold", "hold reason %d is not one reason", c.Hold)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func sample() Event {
 	id, _ := NewID(t0, bytes.NewReader(bytes.Repeat([]byte{7}, 16)))
 	return Event{ID: id, Device: "DEV-ABC", Epoch: 2, Seq: 41, HLC: hlc.New(t0.UnixMilli(), 3), User: "maria", Site: "0614141000005",
 		Client: "acme", Kind: KindPack, Subjects: []Subject{{Key: SGTIN("00300010123455", "SN1"), BaseVersion: 4}, {Key: SGTIN("00300010123455", "SN2")}},
-		Ctx: Context{Order: "SO-118", Line: "2", Parent: SSCC("003000101234567897"), Reason: "r", Hold: HoldDamaged, Inferred: true}}
+		Ctx: Context{Order: "SO-118", Line: "2", Parent: SSCC("003000101234567893"), Reason: "r", Hold: HoldDamaged, Inferred: true}}
 }
 
 func TestKeys(t *testing.T) {
@@ -106,7 +107,31 @@ func TestValidate(t *testing.T) {
 		{"two reasons", func(e *Event) { e.Ctx.Hold = HoldDamaged | HoldRecall }, "not one reason"},
 		{"move nowhere", func(e *Event) { e.Kind = KindMove }, "destination"},
 		{"unpack from nowhere", func(e *Event) { e.Kind = KindUnpack; e.Ctx.Parent = "" }, "container"},
-		{"long field", func(e *Event) { e.Ctx.Reason = strings.Repeat("x", MaxField+1) }, "longer"},
+		{"long field", func(e *Event) { e.Ctx.Reason = strings.Repeat("x", MaxField+1) }, "ctx.reason: event: invalid: 257 bytes"},
+		{"long device", func(e *Event) { e.Device = strings.Repeat("d", 1100) }, "device:"},
+		{"too many subjects", func(e *Event) { e.Subjects = manySubjects(MaxSubjects + 1) }, "subjects: 1001 subjects, at most 1000"},
+		{"most subjects", func(e *Event) { e.Subjects = manySubjects(MaxSubjects) }, ""},
+		// The checks a scan gets.
+		{"gtin check digit", func(e *Event) { e.Subjects[0].Key = SGTIN("00300010123454", "SN1") }, "subjects[0].key"},
+		{"sscc check digit", func(e *Event) { e.Ctx.Parent = SSCC("003000101234567897") }, "ctx.parent"},
+		{"serial outside cset 82", func(e *Event) { e.Subjects[1].Key = SGTIN("00300010123455", "SN#2") }, "subjects[1].key"},
+		{"expiry month 13", func(e *Event) { e.Ctx.Expiry = "281301" }, "ctx.expiry"},
+		{"expiry letters", func(e *Event) { e.Ctx.Expiry = "ABCDEF" }, "ctx.expiry"},
+		{"expiry 999999", func(e *Event) { e.Ctx.Expiry = "999999" }, "ctx.expiry"},
+		{"expiry 30 February", func(e *Event) { e.Ctx.Expiry = "270230" }, "ctx.expiry"},
+		{"expiry last of month", func(e *Event) { e.Ctx.Expiry = "270200" }, ""},
+		{"expiry leap day", func(e *Event) { e.Ctx.Expiry = "280229" }, ""},
+		{"lot with GS", func(e *Event) { e.Ctx.Lot = "L1\x1d21SN9" }, "ctx.lot"},
+		{"lot with space", func(e *Event) { e.Ctx.Lot = "L 1" }, "ctx.lot"},
+		{"lot of 21", func(e *Event) { e.Ctx.Lot = strings.Repeat("L", 21) }, "ctx.lot"},
+		{"lot of 1100", func(e *Event) { e.Ctx.Lot = strings.Repeat("L", 1100) }, "ctx.lot"},
+		{"lot", func(e *Event) { e.Ctx.Lot = "A12-3/4" }, ""},
+		{"reason with NUL", func(e *Event) { e.Ctx.Reason = "a\x00b" }, "ctx.reason"},
+		{"reason not utf-8", func(e *Event) { e.Ctx.Reason = "a\xffb" }, "ctx.reason"},
+		{"destination script", func(e *Event) { e.Ctx.Destination = "javascript:alert(1)" }, "ctx.destination"},
+		{"destination GLN check digit", func(e *Event) { e.Ctx.Destination = "0614141000006" }, "ctx.destination"},
+		{"destination GLN", func(e *Event) { e.Ctx.Destination = "0614141000005" }, ""},
+		{"destination partner", func(e *Event) { e.Ctx.Destination = "CUST-1" }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,6 +148,115 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("err = %v, want mention of %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func manySubjects(n int) []Subject {
+	out := make([]Subject, n)
+	for i := range out {
+		out[i].Key = SGTIN("00300010123455", fmt.Sprintf("S%d", i))
+	}
+	return out
+}
+
+// TestValidateNamesTheField: every refusal is a *FieldError naming the
+// field as the JSON form spells it.
+func TestValidateNamesTheField(t *testing.T) {
+	e := sample()
+	e.Ctx.Lot = strings.Repeat("L", 1100)
+	var fe *FieldError
+	if err := e.Validate(); !errors.As(err, &fe) || fe.Field != "ctx.lot" || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %#v", err)
+	}
+	e = sample()
+	e.Subjects[1].Key = "01abc"
+	if err := e.Validate(); !errors.As(err, &fe) || fe.Field != "subjects[1].key" || !errors.Is(err, ErrKey) {
+		t.Fatalf("err = %#v", err)
+	}
+}
+
+// TestLimitsFit: the largest event Validate accepts encodes within
+// MaxEncoded, which fits an entry, and decodes.
+func TestLimitsFit(t *testing.T) {
+	e := sample()
+	e.Subjects = make([]Subject, MaxSubjects)
+	for i := range e.Subjects {
+		e.Subjects[i] = Subject{Key: SGTIN("00300010123455", fmt.Sprintf("%020d", i)), BaseVersion: 1<<64 - 1}
+	}
+	long := strings.Repeat("x", MaxField)
+	e.Device, e.User, e.Site, e.Client = long, long, long, long
+	c := &e.Ctx
+	c.ASN, c.Order, c.Line, c.Shipment, c.From, c.To, c.Reason = long, long, long, long, long, long, long
+	c.Lot, c.Expiry, c.Destination = strings.Repeat("L", MaxLot), "301231", strings.Repeat("D", MaxField)
+	e.Epoch, e.Seq = 1<<32-1, 1<<64-1
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b := e.AppendBinary(nil)
+	if len(b) > MaxEncoded {
+		t.Fatalf("largest valid event encodes to %d bytes, MaxEncoded is %d", len(b), MaxEncoded)
+	}
+	if MaxEncoded+64 > MaxEntry {
+		t.Fatalf("MaxEncoded %d does not fit an entry of %d", MaxEncoded, MaxEntry)
+	}
+	if MaxField > MaxCodecField || MaxKey > MaxField {
+		t.Fatal("Validate accepts more than the codec reads")
+	}
+	var back Event
+	if err := back.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCodecRefusesOverLimits: the decoder refuses what no entry may hold.
+func TestCodecRefusesOverLimits(t *testing.T) {
+	tests := map[string]func(*Event){
+		"subjects": func(e *Event) { e.Subjects = manySubjects(MaxSubjects + 1) },
+		"lot":      func(e *Event) { e.Ctx.Lot = strings.Repeat("L", MaxCodecField+1) },
+		"device":   func(e *Event) { e.Device = strings.Repeat("d", MaxCodecField+1) },
+		"key":      func(e *Event) { e.Subjects[0].Key = Key(strings.Repeat("0", MaxCodecField+1)) },
+	}
+	for name, mod := range tests {
+		e := sample()
+		mod(&e)
+		var back Event
+		if err := back.UnmarshalBinary(e.AppendBinary(nil)); !errors.Is(err, ErrEncoding) {
+			t.Errorf("%s: decode = %v, want ErrEncoding", name, err)
+		}
+	}
+}
+
+func TestCheckers(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"gtin", CheckGTIN("00300010123455"), true},
+		{"gtin check digit", CheckGTIN("00300010123454"), false},
+		{"gtin short", CheckGTIN("0030001012345"), false},
+		{"gtin letters", CheckGTIN("0030001012345A"), false},
+		{"gln", CheckDestination("0614141000005"), true},
+		{"gln check digit", CheckDestination("0614141000006"), false},
+		{"partner", CheckDestination("CUST_1.a-b"), true},
+		{"script", CheckDestination("javascript:alert(1)"), false},
+		{"html", CheckDestination("<b>"), false},
+		{"empty id", CheckID(""), false},
+		{"long id", CheckID(strings.Repeat("a", MaxField+1)), false},
+		{"sscc key", SSCC("003000101234567893").Check(), true},
+		{"sscc key check digit", SSCC("003000101234567897").Check(), false},
+		{"expiry", CheckExpiry("301231"), true},
+		{"expiry day 00", CheckExpiry("301100"), true},
+		{"expiry 281301", CheckExpiry("281301"), false},
+		{"lot", CheckLot("ABC-1"), true},
+		{"lot GS", CheckLot("A\x1dB"), false},
+		{"text", CheckText("Main Street – ok"), true},
+		{"text newline", CheckText("a\nb"), false},
+	}
+	for _, tc := range tests {
+		if (tc.err == nil) != tc.ok {
+			t.Errorf("%s: err = %v", tc.name, tc.err)
+		}
 	}
 }
 
@@ -248,6 +382,55 @@ func BenchmarkDecode(b *testing.B) {
 	for b.Loop() {
 		var got Event
 		if err := got.UnmarshalBinary(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestAdmit(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Event)
+		ok   bool
+	}{
+		{"valid", func(*Event) {}, true},
+		{"invalid but readable", func(e *Event) { e.Ctx.Lot = strings.Repeat("L", 300) }, true},
+		{"1001 subjects", func(e *Event) { e.Subjects = manySubjects(MaxSubjects + 1) }, false},
+		{"lot of 1100 bytes", func(e *Event) { e.Ctx.Lot = strings.Repeat("L", 1100) }, false},
+		{"device of 1100 bytes", func(e *Event) { e.Device = strings.Repeat("d", 1100) }, false},
+		{"subject key of 1100 bytes", func(e *Event) { e.Subjects[0].Key = Key(strings.Repeat("0", 1100)) }, false},
+		{"readable but larger than any valid event", func(e *Event) {
+			e.Subjects = manySubjects(MaxSubjects)
+			for i := range e.Subjects {
+				e.Subjects[i].Key = Key(strings.Repeat("1", 900))
+			}
+		}, false},
+	}
+	for _, tc := range tests {
+		e := sample()
+		tc.mod(&e)
+		if err := e.Admit(); (err == nil) != tc.ok {
+			t.Errorf("%s: Admit = %v", tc.name, err)
+		}
+	}
+}
+
+// BenchmarkAdmit is the cost the last gate before the log adds per event.
+func BenchmarkAdmit(b *testing.B) {
+	e := sample()
+	for b.Loop() {
+		if err := e.Admit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidate is the cost of the envelope and identifier checks.
+func BenchmarkValidate(b *testing.B) {
+	e := sample()
+	e.Ctx.Lot, e.Ctx.Expiry = "L1", "301231"
+	for b.Loop() {
+		if err := e.Validate(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package gs1
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultDigitalLinkBase is the resolver used when DigitalLink gets no base.
@@ -15,7 +16,20 @@ const DefaultDigitalLinkBase = "https://id.gs1.org"
 // other AIs come from query parameters and must be Digital Link data
 // attributes. Non-numeric query parameters (linkType ...) are ignored.
 // Values are percent-decoded.
+//
+// As GS1's syntax engine does, it refuses: a character outside those
+// RFC 3986 allows in a URI (a space, '<', '"' ...); a domain with a
+// character a host name cannot hold; a query attribute that is a
+// qualifier of the path's key (it belongs in the path); a query
+// attribute whose AI the link already gave; an encoded NUL; and '+' in a
+// query value, which a query decodes as a space, in no GS1 character set
+// (a '+' in a value is written %2B).
 func ParseDigitalLink(uri string) (Data, error) {
+	if i := strings.IndexFunc(uri, func(r rune) bool { return !isURIChar(r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(uri[i:])
+		return Data{}, errData(ErrDigitalLink, "the URI holds a character URIs do not allow ("+strconv.QuoteRune(r)+
+			" at position "+strconv.Itoa(i+1)+"): it must be percent-encoded")
+	}
 	var rest string
 	switch {
 	case hasPrefixFold(uri, "https://"):
@@ -35,6 +49,9 @@ func ParseDigitalLink(uri string) (Data, error) {
 	slash := strings.IndexByte(rest, '/')
 	if slash <= 0 {
 		return Data{}, errData(ErrDigitalLink, "the URI has no domain or no path, so no GS1 Digital Link key")
+	}
+	if i := strings.IndexAny(rest[:slash], badDomainChars); i >= 0 {
+		return Data{}, errData(ErrDigitalLink, "the domain holds "+strconv.QuoteRune(rune(rest[i]))+", which a host name cannot")
 	}
 	path := rest[slash+1:]
 	path = strings.TrimSuffix(path, "/")
@@ -67,6 +84,7 @@ func ParseDigitalLink(uri string) (Data, error) {
 	if err := checkQualifiers(ke, els[1:]); err != nil {
 		return Data{}, err
 	}
+	pathEls := len(els)
 	for query != "" {
 		var p string
 		p, query, _ = strings.Cut(query, "&")
@@ -78,13 +96,19 @@ func ParseDigitalLink(uri string) (Data, error) {
 		if e == nil {
 			return Data{}, errAI(k, ErrUnknownAI, "in the query: no such AI in the GS1 syntax dictionary")
 		}
-		if !e.dlAttr {
-			return Data{}, errAI(k, ErrDigitalLink, "not allowed as a Digital Link query attribute (it belongs in the path, or not in a link at all)")
-		}
 		if !hasEq {
 			return Data{}, errAI(k, ErrTooShort, "has no value in the query")
 		}
-		v, err := pctDecode(k, v)
+		if seen(els, e.ai) {
+			return Data{}, errAI(k, ErrDuplicateAI, "given twice in the link")
+		}
+		if !e.dlAttr {
+			return Data{}, errAI(k, ErrDigitalLink, "not allowed as a Digital Link query attribute (it belongs in the path, or not in a link at all)")
+		}
+		if belongsInPath(ke, els[1:pathEls], e.ai) {
+			return Data{}, errAI(k, ErrDigitalLink, "is a qualifier of the key AI ("+ke.ai+"): it should be in the path, not in the query")
+		}
+		v, err := pctDecodeQuery(k, v)
 		if err != nil {
 			return Data{}, err
 		}
@@ -129,6 +153,36 @@ func checkQualifiers(key *entry, quals []Element) error {
 		" are not in a valid order; after this key the path may hold, in this order, "+strings.Join(alts, " or "))
 }
 
+// belongsInPath reports whether ai, put among the path's qualifiers at
+// some place, would still make a valid qualifier sequence for the key:
+// then it is a qualifier written in the query.
+func belongsInPath(key *entry, quals []Element, ai string) bool {
+	trial := make([]Element, len(quals)+1)
+	for at := 0; at <= len(quals); at++ {
+		copy(trial, quals[:at])
+		trial[at] = Element{AI: ai}
+		copy(trial[at+1:], quals[at:])
+		for _, seq := range key.dlQuals {
+			if isSubsequence(trial, seq) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// badDomainChars are the URI characters a host name cannot hold.
+const badDomainChars = "_~?#@!$&'()*+,;=%"
+
+// isURIChar reports whether RFC 3986 allows r in a URI, a
+// percent-encoding's '%' included.
+func isURIChar(r rune) bool {
+	if r < 0x80 && isAlnum(byte(r)) {
+		return true
+	}
+	return r < 0x80 && strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", byte(r)) >= 0
+}
+
 func isSubsequence(quals []Element, seq []string) bool {
 	j := 0
 	for _, q := range quals {
@@ -143,7 +197,15 @@ func isSubsequence(quals []Element, seq []string) bool {
 	return true
 }
 
-// pctDecode undoes percent-encoding; it returns s itself when there is none.
+// pctDecodeQuery decodes a query value: percent-encoding, and '+' as a
+// space (a space is in no GS1 character set, so such a value is refused
+// when it is checked).
+func pctDecodeQuery(ai, s string) (string, error) {
+	return pctDecode(ai, strings.ReplaceAll(s, "+", " "))
+}
+
+// pctDecode undoes percent-encoding; it returns s itself when there is
+// none. An encoded NUL is refused.
 func pctDecode(ai, s string) (string, error) {
 	if strings.IndexByte(s, '%') < 0 {
 		return s, nil
@@ -157,7 +219,11 @@ func pctDecode(ai, s string) (string, error) {
 		if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
 			return "", errAI(ai, ErrDigitalLink, "bad percent-encoding at position "+strconv.Itoa(i+1)+" of the value")
 		}
-		b = append(b, byte(unhex(s[i+1])<<4|unhex(s[i+2])))
+		c := byte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+		if c == 0 {
+			return "", errAI(ai, ErrDigitalLink, "an encoded NUL (%00) at position "+strconv.Itoa(i+1)+" of the value")
+		}
+		b = append(b, c)
 		i += 2
 	}
 	return string(b), nil

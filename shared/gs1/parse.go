@@ -18,6 +18,9 @@ const (
 	SymGS1QR         Symbology = "]Q3" // GS1 QR Code
 	SymGS1DataBar    Symbology = "]e0" // GS1 DataBar (and composite)
 	SymGS1DotCode    Symbology = "]J1" // GS1 DotCode
+	SymQR            Symbology = "]Q1" // plain QR Code: not GS1 data (a Digital Link URI may be)
+	SymEAN13         Symbology = "]E0" // EAN-13, UPC-A, UPC-E: 13 digits
+	SymEAN8          Symbology = "]E4" // EAN-8: 8 digits
 	SymNone          Symbology = ""    // no identifier (keyboard wedge, typed or bracketed data, URI)
 )
 
@@ -97,6 +100,14 @@ func ParseWith(raw []byte, opt Options) (Data, error) {
 	if sym.IsGS1() {
 		return parseElementString(sym, string(raw[3:]))
 	}
+	switch sym {
+	case SymEAN13, SymEAN8:
+		return parseEAN(sym, string(raw[3:]))
+	case SymDataMatrix, SymQR:
+	default:
+		return Data{}, errData(ErrSymbology, "unsupported symbology identifier "+string(sym)+
+			": GS1 data comes from GS1 DataMatrix (]d2), GS1-128 (]C1), GS1 QR (]Q3), GS1 DataBar (]e0), GS1 DotCode (]J1), EAN/UPC (]E0, ]E4), or a Digital Link in a plain DataMatrix or QR Code (]d1, ]Q1)")
+	}
 	s := string(raw[3:])
 	if isURI(s) {
 		d, err := ParseDigitalLink(s)
@@ -104,6 +115,52 @@ func ParseWith(raw []byte, opt Options) (Data, error) {
 		return d, err
 	}
 	return Data{Symbology: sym, Text: s}, nil
+}
+
+// parseEAN reads an EAN/UPC message: exactly 13 digits (]E0: EAN-13, or
+// UPC-A with a leading 0) or 8 (]E4: EAN-8) with a valid check digit,
+// kept in Text, optionally followed by a GS1 Composite component
+// ("|]e0" and an element string) whose elements are read as for ]e0.
+func parseEAN(sym Symbology, s string) (Data, error) {
+	n := 13
+	if sym == SymEAN8 {
+		n = 8
+	}
+	if len(s) < n {
+		return Data{}, errData(ErrSymbology, string(sym)+" message too short: "+strconv.Itoa(len(s))+" characters, an "+sym.eanName()+" has "+strconv.Itoa(n)+" digits")
+	}
+	primary, cc := s[:n], ""
+	if rest := s[n:]; rest != "" {
+		var ok bool
+		if cc, ok = strings.CutPrefix(rest, "|"+string(SymGS1DataBar)); !ok {
+			return Data{}, errData(ErrSymbology, string(sym)+" message too long: an "+sym.eanName()+" has "+strconv.Itoa(n)+
+				" digits, and only a composite component (|]e0...) may follow")
+		}
+	}
+	for i := 0; i < n; i++ {
+		if primary[i] < '0' || primary[i] > '9' {
+			return Data{}, errData(ErrCharset, "the "+sym.eanName()+" holds "+strconv.QuoteRune(rune(primary[i]))+" at position "+strconv.Itoa(i+1)+": only digits")
+		}
+	}
+	if want, _ := CheckDigit(primary[:n-1]); want != primary[n-1] {
+		return Data{}, errData(ErrCheckDigit, "the "+sym.eanName()+" check digit is wrong (expected "+string(want)+")")
+	}
+	d := Data{Symbology: sym, Text: primary}
+	if cc != "" {
+		c, err := parseElementString(sym, cc)
+		if err != nil {
+			return Data{}, err
+		}
+		d.Elements = c.Elements
+	}
+	return d, nil
+}
+
+func (s Symbology) eanName() string {
+	if s == SymEAN8 {
+		return "EAN-8"
+	}
+	return "EAN-13 or UPC-A"
 }
 
 // symbologyName returns the identifier without allocating for the known ones.
@@ -121,6 +178,12 @@ func symbologyName(c, m byte) string {
 		return string(SymGS1DataBar)
 	case "J1":
 		return string(SymGS1DotCode)
+	case "Q1":
+		return string(SymQR)
+	case "E0":
+		return string(SymEAN13)
+	case "E4":
+		return string(SymEAN8)
 	}
 	return string([]byte{']', c, m})
 }

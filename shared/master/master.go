@@ -77,8 +77,41 @@ type Client struct {
 	Policy Policy `json:"policy"`
 }
 
+// checkIDs checks the ids and names a record carries with
+// event.CheckText: present where required, at most event.MaxField
+// bytes, no control characters.
+func checkIDs(what string, fields ...string) error {
+	for i := 0; i+1 < len(fields); i += 2 {
+		if err := event.CheckText(fields[i+1]); err != nil {
+			return invalid("%s %s: %v", what, fields[i], err)
+		}
+	}
+	return nil
+}
+
+// Validate checks the site record: an id, and a GLN with its check
+// digit when one is given.
+func (s *Site) Validate() error {
+	if s.ID == "" {
+		return invalid("site without id")
+	}
+	if err := checkIDs("site", "id", s.ID, "name", s.Name); err != nil {
+		return err
+	}
+	if s.GLN != "" && (len(s.GLN) != 13 || event.CheckDigits(s.GLN) != nil) {
+		return invalid("site gln %q is not a GLN with its check digit", s.GLN)
+	}
+	if s.SSCCPrefix != "" && (len(s.SSCCPrefix) < 6 || len(s.SSCCPrefix) > 12 || !digits(s.SSCCPrefix)) {
+		return invalid("site ssccPrefix %q is not a GS1 company prefix of 6 to 12 digits", s.SSCCPrefix)
+	}
+	return nil
+}
+
 // Validate checks the record.
 func (c *Client) Validate() error {
+	if err := checkIDs("client", "id", c.ID, "name", c.Name); err != nil {
+		return err
+	}
 	switch {
 	case c.ID == "":
 		return invalid("client without id")
@@ -106,11 +139,21 @@ type Product struct {
 	UnitGTIN     string `json:"unitGtin,omitempty"`
 }
 
-// Validate checks the record's shape.
+// Validate checks the record's shape and its GTINs as a scan would
+// (check digit). Whether the client exists is for the site to say.
 func (p *Product) Validate() error {
+	if err := event.CheckGTIN(p.GTIN); err != nil {
+		return invalid("product gtin: %v", err)
+	}
+	if err := checkIDs("product "+p.GTIN, "client", p.Client, "ndc", p.NDC, "name", p.Name, "strength", p.Strength, "form", p.Form); err != nil {
+		return err
+	}
+	if p.UnitGTIN != "" {
+		if err := event.CheckGTIN(p.UnitGTIN); err != nil {
+			return invalid("product %s unitGtin: %v", p.GTIN, err)
+		}
+	}
 	switch {
-	case len(p.GTIN) != 14 || !digits(p.GTIN):
-		return invalid("product gtin %q is not 14 digits", p.GTIN)
 	case p.Client == "":
 		return invalid("product %s has no client", p.GTIN)
 	case p.CompanyPrefixLen != 0 && (p.CompanyPrefixLen < 6 || p.CompanyPrefixLen > 12):
@@ -128,11 +171,35 @@ type Location struct {
 	Dock       bool   `json:"dock,omitempty"`
 }
 
-// Partner is a supplier or customer.
+// Validate checks the location: an id, text fields within bounds.
+func (l *Location) Validate() error {
+	if l.ID == "" {
+		return invalid("location without id")
+	}
+	return checkIDs("location", "id", l.ID, "zone", l.Zone, "bin", l.Bin)
+}
+
+// Partner is a supplier or customer. Its id is what a shipment's
+// destination names (event.CheckDestination).
 type Partner struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	GLN  string `json:"gln,omitempty"`
+}
+
+// Validate checks the partner: an id a destination can name, and a GLN
+// with its check digit when one is given.
+func (p *Partner) Validate() error {
+	if err := event.CheckID(p.ID); err != nil {
+		return invalid("partner id: %v", err)
+	}
+	if err := checkIDs("partner "+p.ID, "name", p.Name); err != nil {
+		return err
+	}
+	if p.GLN != "" && (len(p.GLN) != 13 || event.CheckDigits(p.GLN) != nil) {
+		return invalid("partner %s: gln %q is not a GLN with its check digit", p.ID, p.GLN)
+	}
+	return nil
 }
 
 // Role is what a user may do.
@@ -217,6 +284,23 @@ type ASNItem struct {
 	Expiry string    `json:"expiry,omitempty"` // YYMMDD
 }
 
+// Validate checks an item as a scan of it would be checked: the key and
+// its parent with their check digits, the lot, the expiry.
+func (it *ASNItem) Validate() error {
+	if err := it.Key.Check(); err != nil {
+		return err
+	}
+	if it.Parent != "" {
+		if err := it.Parent.Check(); err != nil {
+			return fmt.Errorf("parent: %w", err)
+		}
+	}
+	if err := event.CheckLot(it.Lot); err != nil {
+		return err
+	}
+	return event.CheckExpiry(it.Expiry)
+}
+
 // ASN is an advance ship notice: what a supplier says it sent.
 type ASN struct {
 	ID       string    `json:"id"`
@@ -232,9 +316,13 @@ func (a *ASN) Validate() error {
 	if a.ID == "" || a.Client == "" {
 		return invalid("ASN without id or client")
 	}
+	if err := checkIDs("ASN", "id", a.ID, "client", a.Client, "supplier", a.Supplier); err != nil {
+		return err
+	}
 	seen := make(map[event.Key]bool, len(a.Items))
-	for i, it := range a.Items {
-		if err := it.Key.Validate(); err != nil {
+	for i := range a.Items {
+		it := &a.Items[i]
+		if err := it.Validate(); err != nil {
 			return invalid("ASN %s item %d: %v", a.ID, i, err)
 		}
 		if seen[it.Key] {
@@ -269,10 +357,22 @@ func (o *Order) Validate() error {
 	if o.ID == "" || o.Client == "" || len(o.Lines) == 0 {
 		return invalid("order needs an id, a client and at least one line")
 	}
+	if err := checkIDs("order", "id", o.ID, "client", o.Client, "customer", o.Customer); err != nil {
+		return err
+	}
 	ids := map[string]bool{}
 	for _, l := range o.Lines {
 		if l.ID == "" || ids[l.ID] || len(l.GTIN) != 14 || !digits(l.GTIN) || l.Qty <= 0 {
 			return invalid("order %s: line %q needs a unique id, a GTIN-14 and a positive quantity", o.ID, l.ID)
+		}
+		if err := event.CheckGTIN(l.GTIN); err != nil {
+			return invalid("order %s line %s: %v", o.ID, l.ID, err)
+		}
+		if err := event.CheckLot(l.Lot); err != nil {
+			return invalid("order %s line %s: %v", o.ID, l.ID, err)
+		}
+		if err := event.CheckText(l.ID); err != nil {
+			return invalid("order %s line id: %v", o.ID, err)
 		}
 		ids[l.ID] = true
 	}
@@ -287,6 +387,56 @@ type Shipment struct {
 	Orders      []string    `json:"orders,omitempty"`
 	Containers  []event.Key `json:"containers,omitempty"`
 	Departed    bool        `json:"departed,omitempty"`
+}
+
+// Validate checks the shipment on its own: an id and a client, a
+// destination that is a GLN or a partner id (event.CheckDestination),
+// containers with their check digits. Whether the partner, the orders
+// and the containers exist is for the site to say (CheckDestination
+// with its partners).
+func (s *Shipment) Validate() error {
+	if s.ID == "" || s.Client == "" {
+		return invalid("shipment needs an id and a client")
+	}
+	if err := checkIDs("shipment", "id", s.ID, "client", s.Client); err != nil {
+		return err
+	}
+	if s.Destination != "" {
+		if err := event.CheckDestination(s.Destination); err != nil {
+			return invalid("shipment %s: %v", s.ID, err)
+		}
+	}
+	for _, o := range s.Orders {
+		if err := event.CheckText(o); err != nil || o == "" {
+			return invalid("shipment %s: order id %q", s.ID, o)
+		}
+	}
+	for _, k := range s.Containers {
+		if err := k.Check(); err != nil {
+			return invalid("shipment %s: container: %v", s.ID, err)
+		}
+	}
+	return nil
+}
+
+// CheckDestination decides whether a shipment's destination names a
+// party: a GLN with its check digit, or the id of a partner the site
+// knows (partner reports whether one exists). "" is not decided yet.
+func (s *Shipment) CheckDestination(partner func(id string) bool) error {
+	d := s.Destination
+	if d == "" {
+		return nil
+	}
+	if err := event.CheckDestination(d); err != nil {
+		return invalid("shipment %s: %v", s.ID, err)
+	}
+	if len(d) == 13 && digits(d) {
+		return nil
+	}
+	if !partner(d) {
+		return invalid("shipment %s: destination %q is neither a GLN nor a known partner", s.ID, d)
+	}
+	return nil
 }
 
 // HoldScope is what a hold record covers.
@@ -320,6 +470,12 @@ func (h *Hold) Validate() error {
 		return invalid("hold without id or client")
 	case len(h.GTIN) != 14 || !digits(h.GTIN):
 		return invalid("hold %s: gtin %q is not 14 digits", h.ID, h.GTIN)
+	case event.CheckGTIN(h.GTIN) != nil:
+		return invalid("hold %s: %v", h.ID, event.CheckGTIN(h.GTIN))
+	case event.CheckLot(h.Lot) != nil:
+		return invalid("hold %s: %v", h.ID, event.CheckLot(h.Lot))
+	case checkIDs("hold", "id", h.ID, "client", h.Client, "note", h.Note, "by", h.By) != nil:
+		return checkIDs("hold", "id", h.ID, "client", h.Client, "note", h.Note, "by", h.By)
 	case h.Scope == ScopeLot && h.Lot == "":
 		return invalid("hold %s on a lot names no lot", h.ID)
 	case h.Scope != ScopeLot && h.Scope != ScopeProduct:

@@ -24,6 +24,7 @@ type Store interface {
 // Env is what the evaluator knows beyond the store.
 type Env struct {
 	Authorized bool          // the event's user may release holds and make corrections
+	Owners     Owners        // who owns each GTIN (nil: not checked); a subject of another client's GTIN is refused
 	Received   hlc.Timestamp // the proposer's clock (0 on a handheld)
 	MaxSkew    time.Duration
 }
@@ -199,11 +200,17 @@ func evalOne(st Store, ev *event.Event, env Env, subj event.Subject, via event.K
 	if err != nil {
 		return fmt.Errorf("unit %s: %w", subj.Key, err)
 	}
-	if cur.Known() && cur.Client != "" && cur.Client != ev.Client {
+	foreign, err := KeyOwned(env.Owners, subj.Key, ev.Client)
+	if err != nil {
+		return err
+	}
+	if foreign != "" || cur.Known() && cur.Client != "" && cur.Client != ev.Client {
 		// Each client's stock is its own: an event for client A never
-		// touches client B's unit, whoever sent it.
-		res.Subjects = append(res.Subjects, SubjectResult{Key: subj.Key, Verdict: VerdictRefused, Via: via, Version: cur.Version,
-			Reason: fmt.Sprintf("%s belongs to another client", subj.Key)})
+		// touches client B's unit, nor creates one of B's GTINs, whoever
+		// sent it. The refusal says nothing of B's unit (not even its
+		// version).
+		res.Subjects = append(res.Subjects, SubjectResult{Key: subj.Key, Verdict: VerdictRefused, Via: via,
+			Reason: NotTheClients(subj.Key, ev.Client)})
 		return nil
 	}
 	inh, err := inherited(st, cur, subj.Key, ev.Ctx.Lot)
@@ -349,7 +356,7 @@ func packTarget(st Store, ev *event.Event) (string, error) {
 	case c.Holds|inh != 0:
 		return fmt.Sprintf("container %s is on hold (%s): pack into another", c.Key, c.Holds|inh), nil
 	case c.Client != "" && c.Client != ev.Client:
-		return fmt.Sprintf("container %s holds another client's goods: pack into another", c.Key), nil
+		return fmt.Sprintf("container %s cannot take client %s's goods: pack into another", c.Key, ev.Client), nil
 	case c.Order != "" && ev.Ctx.Order != "" && c.Order != ev.Ctx.Order:
 		return fmt.Sprintf("container %s is packed for order %s, not %s: pack into another", c.Key, c.Order, ev.Ctx.Order), nil
 	}

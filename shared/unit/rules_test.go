@@ -13,8 +13,8 @@ import (
 var (
 	t0     = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	unitK  = event.SGTIN("00300010123455", "SN1")
-	caseK  = event.SSCC("003000101234567897")
-	otherC = event.SSCC("003000101234567880")
+	caseK  = event.SSCC("003000101234567893")
+	otherC = event.SSCC("003000101234567909")
 )
 
 // ev builds a valid event of kind k at t0+offset.

@@ -271,7 +271,8 @@ func DefaultLimits() Limits {
 	return Limits{MaxFrame: 1 << 20, MaxPush: 1000, MaxInFlight: 2}
 }
 
-// Hard bounds no peer may exceed whatever it announces.
+// Hard bounds no peer may exceed whatever it announces. A push is one
+// submission to the site: HardMaxPush stays within event.MaxBatch.
 const (
 	HardMaxFrame    = 1 << 20
 	HardMaxPush     = 2000

@@ -145,3 +145,11 @@ func TestChangeSetLen(t *testing.T) {
 		}
 	}
 }
+
+// A push is one submission to the site: it stays within the events one
+// request may carry, the limit every door shares.
+func TestPushWithinTheSharedBatchLimit(t *testing.T) {
+	if HardMaxPush > event.MaxBatch || DefaultLimits().MaxPush > HardMaxPush {
+		t.Fatalf("HardMaxPush %d, default %d, event.MaxBatch %d", HardMaxPush, DefaultLimits().MaxPush, event.MaxBatch)
+	}
+}

@@ -465,6 +465,18 @@ func (s *Session) onPush(id uint64, m *wire.Push) {
 		s.fail(wire.CodeIdentity, err.Error(), nil)
 		return
 	}
+	// An event the site's log cannot carry (event.Admit: over the event
+	// limits) cannot take its place in the device's sequence, so it
+	// cannot be answered "rejected" either: the push is refused whole.
+	// An event within the limits that breaks a rule is proposed and
+	// answered "rejected". A handheld validates before it writes an
+	// event, so only a faulty device meets this.
+	for i := range evs {
+		if err := evs[i].Admit(); err != nil {
+			s.fail(wire.CodeTooLarge, fmt.Sprintf("event %d of the push is over the event limits: %v", evs[i].Seq, err), nil)
+			return
+		}
+	}
 	// Never blocks: inflight bounds what is queued to the channel's size.
 	s.pushes <- pushReq{id: id, first: m.First, evs: evs, read: time.Now()}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,6 +170,16 @@ func TestSessionFaults(t *testing.T) {
 			r.hello("dev-1", 1)
 			r.send(pushOf("dev-1", 1, 1, 11))
 		}, errCode: wire.CodeFlow, close: conn.CloseApp + int(wire.CodeFlow)},
+		{name: "event over the limits", drive: func(r *rig) {
+			r.hello("dev-1", 1)
+			evs := fake.Events("dev-1", 1, 1, 2)
+			evs[1].Subjects = make([]event.Subject, event.MaxSubjects)
+			for i := range evs[1].Subjects {
+				evs[1].Subjects[i].Key = event.Key(strings.Repeat("1", 900))
+			}
+			p := wire.PushToWire(1, 1, evs)
+			r.send(&p)
+		}, errCode: wire.CodeTooLarge, close: conn.CloseApp + int(wire.CodeTooLarge)},
 		{name: "idle", cfg: Config{IdleTimeout: 100 * time.Millisecond}, drive: func(r *rig) { r.hello("dev-1", 1) },
 			errCode: wire.CodeIdle, close: conn.CloseApp + int(wire.CodeIdle)},
 		{name: "no HELLO", cfg: Config{HelloTimeout: 100 * time.Millisecond}, drive: func(r *rig) {},

@@ -17,6 +17,7 @@ import (
 	"github.com/custodyhq/custody/handheld/store"
 	"github.com/custodyhq/custody/handheld/syncdev"
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/shared/unit"
 	"github.com/custodyhq/custody/sync/client"
 	"github.com/custodyhq/custody/sync/conn"
@@ -141,22 +142,31 @@ func (h *handheld) unit(k event.Key) unit.State {
 	return s
 }
 
-// signIn waits for the replica to hold the user, then signs in.
+// signIn waits until the replica holds the user with a PIN verifier,
+// then signs in once. Waiting reads the store: a sign-in attempt before
+// the user arrives would count as a wrong PIN for the device, and enough
+// of them lock the device out.
 func (h *handheld) signIn(ctx context.Context, pin string) error {
-	for {
-		st, err := h.eng.Login(h.user, pin)
-		if err != nil {
-			return err
-		}
-		if st.Verdict != engine.Refused {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: sign-in: %s", h.id, st.Reason)
-		case <-time.After(100 * time.Millisecond):
-		}
+	err := waitUntil(ctx, h.id+" to learn user "+h.user, func() bool {
+		var u master.User
+		err := h.st.View(func(tx *store.Tx) (err error) { u, err = tx.User(h.user); return })
+		return err == nil && u.PIN != nil
+	})
+	if err != nil {
+		return err
 	}
+	st, err := h.eng.Login(h.user, pin)
+	if err != nil {
+		return err
+	}
+	if st.Verdict == engine.Refused {
+		return fmt.Errorf("%s: sign-in: %s", h.id, st.Reason)
+	}
+	// The user changed: the client subscribes again as the user, and the
+	// site sends the replica the user's clients (a device nobody is
+	// signed in on holds none).
+	h.cli.Notify()
+	return nil
 }
 
 var errNoTask = errors.New("task lost")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -12,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custodyhq/custody/handheld/store"
 	"github.com/custodyhq/custody/server/api"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/syncsite"
+	"github.com/custodyhq/custody/shared/demo"
+	"github.com/custodyhq/custody/shared/master"
 )
 
 // inSite runs one site node in this process with the sync endpoint on
@@ -101,5 +105,77 @@ func TestBenchModes(t *testing.T) {
 				t.Fatalf("result %+v", res)
 			}
 		})
+	}
+}
+
+// A device signs in only once its replica holds the user: while it
+// waits, no sign-in is attempted, so no wrong PIN is counted against the
+// device (enough of them would lock it out).
+func TestSignInWaitsForTheUser(t *testing.T) {
+	fix, err := demo.Build(demo.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const user = "op2"
+	var u master.User
+	for _, x := range fix.Snapshot.Users {
+		if x.ID == user {
+			u = x
+		}
+	}
+	if u.PIN == nil {
+		t.Fatalf("the demo data has no user %s with a PIN", user)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := openHandheld(0, "sim-dev-0", t.TempDir(), []string{"ws://127.0.0.1:1/unused"}, user, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.close()
+	// failures counts the wrong PINs on record, the device's and the user's.
+	failures := func() int {
+		t.Helper()
+		var dev, mine store.PINFailures
+		err := h.st.View(func(tx *store.Tx) error {
+			var err error
+			if dev, err = tx.PINFailures(""); err != nil {
+				return err
+			}
+			mine, err = tx.PINFailures(user)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dev.Count + mine.Count
+	}
+
+	// The user never arrives: the wait ends with the context, and the
+	// device has no wrong PIN on record.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	err = h.signIn(ctx, fix.PIN(user))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("sign-in without the user: %v, want the context's end", err)
+	}
+	if f := failures(); f != 0 {
+		t.Fatalf("waiting for the user counted %d wrong PINs", f)
+	}
+
+	// The user arrives while the device waits: it signs in, still with
+	// no wrong PIN on record.
+	done := make(chan error, 1)
+	go func() { done <- h.signIn(context.Background(), fix.PIN(user)) }()
+	if err := h.st.ApplyChanges(&master.Snapshot{Users: []master.User{u}}, nil, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("sign-in once the user is known: %v", err)
+	}
+	if h.eng.User() == nil || h.eng.User().ID != user {
+		t.Fatalf("signed in as %v, want %s", h.eng.User(), user)
+	}
+	if f := failures(); f != 0 {
+		t.Fatalf("sign-in counted %d wrong PINs", f)
 	}
 }

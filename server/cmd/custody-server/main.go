@@ -36,8 +36,17 @@
 //	custody-server --id n2 --data d2 --raft 127.0.0.1:7002 --http 127.0.0.1:8082 --tls \
 //	    --cluster-secret d2/secret --join https://127.0.0.1:8081
 //
+// Without --tls the API trusts the X-Custody-User header and raft (without
+// --raft-tls) takes entries from anyone: the node refuses to listen on an
+// address other than loopback unless --insecure-listen says so, and warns
+// at every start. The node-to-node routes (forwarded writes, join, status)
+// then answer only callers on the same host unless --cluster-secret is
+// set; with --tls a node certificate admits them.
+//
 // --restore FILE turns a backup into a new cluster's first node before
-// starting (DIR must be empty). SIGTERM or SIGINT stops the node: the API
+// starting (DIR must be empty). --recover PEERS.json rewrites a stopped
+// node's membership after its cluster lost its quorum for good, keeping
+// its state, then starts it (see cluster.Recover). SIGTERM or SIGINT stops the node: the API
 // first, then the node, which hands leadership to another voter first.
 package main
 
@@ -77,9 +86,11 @@ func main() {
 
 type options struct {
 	id, data, raft, http, join, restore, logLevel string
+	recoverPeers                                  string // file
 	clusterSecret                                 string // file
 	bootstrap, raftTLS, tls                       bool
 	insecureDevices                               bool // accept the device a HELLO names (no client certificates)
+	insecureListen                                bool // plain HTTP (or raft) beyond loopback
 	debugAddr                                     string
 	memtableMiB                                   int
 }
@@ -95,6 +106,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.join, "join", "", "URL of a member's API to join an existing cluster through")
 	fs.BoolVar(&o.bootstrap, "bootstrap", false, "form a new cluster (the default when --join is not given)")
 	fs.StringVar(&o.restore, "restore", "", "restore this backup file into the empty data directory, then start")
+	fs.StringVar(&o.recoverPeers, "recover", "", "PEERS.json: the cluster lost its quorum for good; rewrite this stopped node's membership to the\nmembers listed ([{\"id\",\"address\",\"non_voter\"}], raft addresses; usually this node alone), keeping its state,\nthen start; the file is renamed PEERS.json.done once applied (see README, \"When two of three nodes are gone for good\")")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "FILE holding the cluster secret that node-to-node requests (forwarded writes, join)\nmust carry; created on the first node when missing, copy it to each other node")
 	fs.BoolVar(&o.raftTLS, "raft-tls", false, "mutual TLS between nodes, with the site PKI in DIR/certs: created on the first\nnode; copy its ca.pem and ca-key.pem into each other node's DIR/certs before that node's first start\n(implied by --tls)")
@@ -102,6 +114,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.memtableMiB, "memtable-mib", 0, "size of the state's Badger memtables in MiB, at least 64 (0: a random 64–96, so the nodes\nof a site rotate their memtables at different times)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address (host:port); keep it on loopback")
 	fs.BoolVar(&o.insecureDevices, "insecure-devices", false, "serve handhelds on "+syncsite.Path+" without client certificates, taking the device id their HELLO names\n(demos and tests only)")
+	fs.BoolVar(&o.insecureListen, "insecure-listen", false, "allow listening on an address other than loopback without --tls (the API then trusts the "+api.HeaderUser+"\nheader: anyone who reaches the port acts as any user) or without --raft-tls (raft takes entries from anyone)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -111,6 +124,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if o.join != "" && o.bootstrap {
 		return o, errors.New("--bootstrap and --join exclude each other")
 	}
+	if o.recoverPeers != "" && (o.join != "" || o.restore != "") {
+		return o, errors.New("--recover excludes --join and --restore: it recovers the node in --data as it is")
+	}
 	if o.tls && o.join != "" && !strings.HasPrefix(o.join, "https://") {
 		return o, errors.New("--tls: --join must be the https:// URL of a member")
 	}
@@ -119,7 +135,55 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		// anyone would protect nothing.
 		o.raftTLS = true
 	}
+	if err := checkListen(o); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// checkListen refuses to serve plain HTTP or plaintext raft beyond
+// loopback unless --insecure-listen says to: a port reached from the
+// network would take anyone for any user, or append anyone's entries.
+func checkListen(o options) error {
+	if o.insecureListen {
+		return nil
+	}
+	if !o.tls && !loopback(o.http) {
+		return fmt.Errorf("--http %s is not a loopback address: without --tls anyone who reaches it acts as any user (%s is trusted); serve --tls, or accept that with --insecure-listen", o.http, api.HeaderUser)
+	}
+	if !o.raftTLS && !loopback(o.raft) {
+		return fmt.Errorf("--raft %s is not a loopback address: without --raft-tls (or --tls) anyone who reaches it can append raft entries; add --raft-tls, or accept that with --insecure-listen", o.raft)
+	}
+	return nil
+}
+
+// loopback reports whether a listen address (host:port) is on loopback
+// only: localhost or a loopback IP. An empty or unspecified host listens
+// on every interface; any other name may resolve anywhere.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// warnInsecure says, at every start, what the node trusts without TLS.
+func warnInsecure(log *slog.Logger, o options, secret bool) {
+	if !o.tls {
+		log.Warn("plain HTTP: the API trusts the "+api.HeaderUser+" header, so whoever reaches the HTTP port acts as any user; use --tls beyond a demo",
+			"http", o.http, "loopback", loopback(o.http))
+		if !secret {
+			log.Warn("no --tls and no --cluster-secret: the node-to-node routes answer only callers on this host; nodes on other hosts need --cluster-secret")
+		}
+	}
+	if o.insecureListen && (!o.tls && !loopback(o.http) || !o.raftTLS && !loopback(o.raft)) {
+		log.Warn("--insecure-listen: serving without TLS beyond loopback", "http", o.http, "raft", o.raft, "tls", o.tls, "raft_tls", o.raftTLS)
+	}
 }
 
 // component is a long-running part, started in order and stopped in
@@ -157,6 +221,31 @@ func run(args []string, stderr io.Writer) int {
 		log.Info("restored backup", "applied", idx, "data", o.data)
 	}
 
+	if o.recoverPeers != "" {
+		peers, err := cluster.ReadPeers(o.recoverPeers)
+		if err != nil {
+			if _, serr := os.Stat(o.recoverPeers + ".done"); serr == nil {
+				err = fmt.Errorf("%w (%s.done says this recovery was applied already: drop --recover)", err, o.recoverPeers)
+			}
+			log.Error("recover", "err", err)
+			return 1
+		}
+		idx, err := cluster.Recover(cluster.Config{ID: o.id, Dir: o.data, RaftAddr: o.raft, StateMemTableSize: int64(o.memtableMiB) << 20, Logger: log}, peers)
+		if err != nil {
+			log.Error("recover", "err", err)
+			return 1
+		}
+		// Applied once: started again with the same file, a node that
+		// has grown back into a cluster would leave it.
+		done := o.recoverPeers + ".done"
+		if err := os.Rename(o.recoverPeers, done); err != nil {
+			log.Error("recover: the membership is recovered, but the peers file could not be set aside: remove it and --recover before the next start", "err", err)
+			return 1
+		}
+		log.Warn("recovered after a quorum loss: this node starts with the recovered membership; drop --recover from its command line",
+			"last_index", idx, "peers", len(peers.Servers), "peers_file", done)
+	}
+
 	cfg := cluster.Config{ID: o.id, Dir: o.data, RaftAddr: o.raft, HTTPAddr: o.http, StateMemTableSize: int64(o.memtableMiB) << 20,
 		Bootstrap: o.join == "", Join: o.join, Logger: log}
 	if o.clusterSecret != "" {
@@ -164,9 +253,8 @@ func run(args []string, stderr io.Writer) int {
 			log.Error("cluster secret", "err", err)
 			return 1
 		}
-	} else {
-		log.Warn("no --cluster-secret: the node-to-node routes accept anyone who reaches the HTTP port")
 	}
+	warnInsecure(log, o, cfg.Secret != "")
 	var site *certs.Site
 	if o.raftTLS || o.tls {
 		hosts, err := certHosts(o)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -20,6 +21,9 @@ func TestParseTLS(t *testing.T) {
 		{[]string{"--data", "d", "--tls", "--join", "https://127.0.0.1:8081"}, ""},
 		{[]string{"--data", "d", "--tls", "--join", "http://127.0.0.1:8081"}, "https://"},
 		{[]string{"--data", "d", "--join", "http://127.0.0.1:8081"}, ""},
+		{[]string{"--data", "d", "--recover", "peers.json"}, ""},
+		{[]string{"--data", "d", "--recover", "peers.json", "--join", "http://127.0.0.1:8081"}, "--recover excludes"},
+		{[]string{"--data", "d", "--recover", "peers.json", "--restore", "backup"}, "--recover excludes"},
 	} {
 		o, err := parse(tc.args, io.Discard)
 		if (tc.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.err) {
@@ -115,5 +119,82 @@ func TestAdminCertWhenMissing(t *testing.T) {
 	os.Remove(keyFile)
 	if _, _, issued, err := ensureAdminCert(site); err != nil || !issued {
 		t.Fatalf("after removal: issued %v, %v", issued, err)
+	}
+}
+
+// Plain HTTP or plaintext raft beyond loopback needs --insecure-listen.
+func TestParseListen(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--data", "d"}, ""},
+		{[]string{"--data", "d", "--http", "localhost:8081", "--raft", "[::1]:7001"}, ""},
+		{[]string{"--data", "d", "--http", "0.0.0.0:8081"}, "--insecure-listen"},
+		{[]string{"--data", "d", "--http", ":8081"}, "--insecure-listen"},
+		{[]string{"--data", "d", "--http", "192.0.2.10:8081"}, "--insecure-listen"},
+		{[]string{"--data", "d", "--http", "node1.site:8081"}, "--insecure-listen"},
+		{[]string{"--data", "d", "--raft", "192.0.2.10:7001"}, "--raft-tls"},
+		{[]string{"--data", "d", "--raft", "192.0.2.10:7001", "--raft-tls"}, ""},
+		{[]string{"--data", "d", "--http", "0.0.0.0:8081", "--raft", "0.0.0.0:7001", "--tls"}, ""},
+		{[]string{"--data", "d", "--http", "0.0.0.0:8081", "--raft-tls"}, "--insecure-listen"},
+		{[]string{"--data", "d", "--http", "0.0.0.0:8081", "--raft", "0.0.0.0:7001", "--insecure-listen"}, ""},
+	} {
+		_, err := parse(tc.args, io.Discard)
+		if (tc.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.err)
+		}
+	}
+}
+
+// Every start without --tls says the user header is trusted; the
+// cluster-secret warning is for plain HTTP only, and says what the node
+// does without one; --insecure-listen beyond loopback is called out.
+func TestStartWarnings(t *testing.T) {
+	const (
+		trusted  = "trusts the X-Custody-User header"
+		loopOnly = "answer only callers on this host"
+		insecure = "--insecure-listen: serving without TLS beyond loopback"
+	)
+	for _, tc := range []struct {
+		args      []string
+		secret    bool
+		want, not []string
+	}{
+		{[]string{"--data", "d"}, false, []string{trusted, loopOnly}, []string{insecure}},
+		{[]string{"--data", "d"}, true, []string{trusted}, []string{loopOnly, insecure}},
+		{[]string{"--data", "d", "--tls"}, false, nil, []string{trusted, loopOnly, "cluster-secret", insecure}},
+		{[]string{"--data", "d", "--http", "0.0.0.0:8081", "--insecure-listen"}, true, []string{trusted, insecure}, []string{loopOnly}},
+		{[]string{"--data", "d", "--http", "0.0.0.0:8081", "--tls", "--insecure-listen"}, false, nil, []string{trusted, loopOnly, insecure}},
+	} {
+		o, err := parse(tc.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		var out bytes.Buffer
+		warnInsecure(slog.New(slog.NewTextHandler(&out, nil)), o, tc.secret)
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v (secret %v): no %q in %s", tc.args, tc.secret, w, out.String())
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(out.String(), w) {
+				t.Errorf("%v (secret %v): %q in %s", tc.args, tc.secret, w, out.String())
+			}
+		}
+	}
+}
+
+// The binary refuses to start serving plain HTTP beyond loopback, before
+// it opens anything.
+func TestRunRefusesPlainHTTPBeyondLoopback(t *testing.T) {
+	dir := t.TempDir()
+	var stderr bytes.Buffer
+	if code := run([]string{"--data", dir, "--http", "0.0.0.0:0"}, &stderr); code != 2 || !strings.Contains(stderr.String(), "--insecure-listen") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Fatalf("the data directory was touched: %v %v", entries, err)
 	}
 }

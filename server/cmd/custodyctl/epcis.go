@@ -33,11 +33,26 @@ func runEPCIS(ctx context.Context, e *env, args []string) int {
 	return 2
 }
 
+// readInput reads a document, at most epcis.DefaultMaxBytes of it: a
+// larger file is refused before it is read whole.
 func readInput(e *env, name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(e.stdin)
+	r := e.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
-	return os.ReadFile(name)
+	b, err := io.ReadAll(io.LimitReader(r, epcis.DefaultMaxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > epcis.DefaultMaxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", epcis.ErrTooLarge, epcis.DefaultMaxBytes)
+	}
+	return b, nil
 }
 
 // epcisValidate prints one verdict per file and every problem of the
@@ -65,9 +80,12 @@ func epcisValidate(ctx context.Context, e *env, files []string) int {
 			fmt.Fprintf(e.stdout, "%s: OK (%s, %s, %d events)\n", name, format, doc.Type, len(doc.Events))
 		case errors.As(err, &ve):
 			code = 1
-			fmt.Fprintf(e.stdout, "%s: INVALID (%s, %d problems)\n", name, format, len(ve.Problems))
+			fmt.Fprintf(e.stdout, "%s: INVALID (%s, %d problems)\n", name, format, ve.Total)
 			for _, p := range ve.Problems {
 				fmt.Fprintf(e.stdout, "  %s: %s\n", p.Path, p.Reason)
+			}
+			if more := ve.Total - len(ve.Problems); more > 0 {
+				fmt.Fprintf(e.stdout, "  ... and %d more (the first %d are listed)\n", more, len(ve.Problems))
 			}
 		default:
 			code = 1

@@ -169,3 +169,18 @@ func TestEPCISConvert(t *testing.T) {
 		}
 	}
 }
+
+func TestEPCISValidateListsTheFirstProblems(t *testing.T) {
+	doc := `<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:1" schemaVersion="1.2" creationDate="2026-01-01T00:00:00Z"><EPCISBody><EventList>` +
+		strings.Repeat("<ObjectEvent/>", 200) + `</EventList></EPCISBody></epcis:EPCISDocument>`
+	dir := writeFiles(t, map[string]string{"empty-events.xml": doc})
+	code, out, _ := runCtl(t, "", "epcis", "validate", filepath.Join(dir, "empty-events.xml"))
+	if code != 1 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	// Four problems an event: the count says 800, 100 are listed.
+	if !strings.Contains(out, "INVALID (xml12, 800 problems)") || !strings.Contains(out, "... and 700 more (the first 100 are listed)") ||
+		strings.Count(out, "\n  EPCISBody/") != 100 {
+		t.Fatalf("output:\n%.2000s", out)
+	}
+}

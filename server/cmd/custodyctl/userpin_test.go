@@ -34,7 +34,7 @@ func TestUsersPIN(t *testing.T) {
 		}
 	}
 	code, out, errs := as("2468\n", "users", "pin", "admin")
-	if code != 0 || !strings.Contains(out, `"pin": true`) || strings.Contains(out, "salt") || strings.Contains(out, "hash") {
+	if code != 0 || !strings.Contains(out, `"hasPin": true`) || strings.Contains(out, "salt") || strings.Contains(out, "hash") {
 		t.Fatalf("users pin: %d %s %s", code, out, errs)
 	}
 }
