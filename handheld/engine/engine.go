@@ -101,6 +101,11 @@ type Config struct {
 	MaxDevicePINFailures int
 	PINLockout           time.Duration
 	PINWindow            time.Duration
+	// ProgressUnits is the largest ASN (in items) whose units
+	// ASNProgress counts one by one (default 20,000); a larger one is
+	// counted by its pallets and cases only, so a screen can ask after
+	// every scan.
+	ProgressUnits int
 }
 
 // Engine runs workflows for one signed-in user at a time. It is safe for
@@ -147,6 +152,9 @@ func New(st *store.Store, cfg Config) (*Engine, error) {
 	}
 	if cfg.PINWindow == 0 {
 		cfg.PINWindow = 10 * cfg.PINLockout
+	}
+	if cfg.ProgressUnits == 0 {
+		cfg.ProgressUnits = 20_000
 	}
 	e := &Engine{st: st, cfg: cfg, clock: hlc.NewClock(cfg.Now, 0), log: cfg.Logger}
 	e.dummy = &master.PINVerifier{Salt: make([]byte, 16), Iter: master.PINIterations, Hash: make([]byte, 32)}

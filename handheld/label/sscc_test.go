@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/datamatrix"
@@ -57,7 +58,7 @@ func TestLabelsReadBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		data, _ := label.ParseElementString(p.Element)
-		r, err := scan.New(scan.Options{}).DecodeGray(img)
+		r, err := scan.New(scan.Options{Budget: 5 * time.Second}).DecodeGray(img)
 		if err != nil || r.Text != string(data) || r.Symbology != "]d2" {
 			t.Errorf("scan: %q %s %v", r.Text, r.Symbology, err)
 		}
@@ -80,7 +81,7 @@ func TestLabelsReadBack(t *testing.T) {
 	}
 	el, _ := l.Element()
 	data, _ := label.ParseElementString(el)
-	r, err := scan.New(scan.Options{}).DecodeGray(img)
+	r, err := scan.New(scan.Options{Budget: 5 * time.Second}).DecodeGray(img)
 	if err != nil || r.Text != string(data) {
 		t.Errorf("sscc scan: %q %v", r.Text, err)
 	}

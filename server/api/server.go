@@ -240,6 +240,7 @@ func (s *Server) routes() {
 	v1.Post("/users/:id/pin", s.admin, s.setUserPIN)
 	v1.Post("/users/:id/certificate", s.admin, s.userCertificate)
 	v1.Post("/users/:id/revoke-certificates", s.admin, s.revokeUserCerts)
+	v1.Put("/users/:id/password", s.admin, s.setPassword)
 	v1.Get("/devices", s.admin, s.listDevices)
 	v1.Post("/devices/tokens", s.admin, s.mintToken)
 	v1.Get("/devices/tokens", s.admin, s.listTokens)

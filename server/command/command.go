@@ -49,21 +49,33 @@ const (
 	TypeRevokeUserCerts Type = 21 // RevokeUserCerts: refuse a user's certificates issued until a time
 	// The change feed's bound (state/feedlimit.go).
 	TypeFeedLimit Type = 22 // FeedLimit: keep the feed to a number of references
+	// The console's sign-in (console.go).
+	TypeConsoleKey Type = 40 // ConsoleKey: the key console sessions are signed with, once
+	TypePassword   Type = 41 // SetPassword: a user's console password verifier
+	TypeAccount    Type = 42 // AccountChange: disable, enable or sign out a console user
+	TypeSignIn     Type = 43 // SignIn: a sign-in's outcome, counted towards the lock
 
 	// typeEnd is one past the last type. It must name the last type: a
 	// bare typeEnd would repeat the line above and equal the last type,
 	// which Decode would then refuse.
-	typeEnd = TypeFeedLimit + 1
+	typeEnd = TypeSignIn + 1
 )
 
 // Types lists every command type, in number order.
 func Types() []Type {
 	out := make([]Type, 0, typeEnd-1)
 	for t := TypeEvents; t < typeEnd; t++ {
+		if unassigned(t) {
+			continue
+		}
 		out = append(out, t)
 	}
 	return out
 }
+
+// unassigned reports a number below typeEnd that no type has (yet): the
+// numbers between the feed limit and the console's range.
+func unassigned(t Type) bool { return t > TypeFeedLimit && t < TypeConsoleKey }
 
 // Encode wraps a payload in the envelope.
 func Encode(t Type, payload []byte) []byte {
@@ -87,7 +99,7 @@ func Decode(b []byte) (Type, []byte, error) {
 	if n <= 0 {
 		return 0, nil, fmt.Errorf("%w: type", ErrEnvelope)
 	}
-	if t == 0 || Type(t) >= typeEnd {
+	if t == 0 || Type(t) >= typeEnd || unassigned(Type(t)) {
 		return 0, nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
 	}
 	return Type(t), b[1+n:], nil

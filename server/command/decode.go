@@ -56,6 +56,14 @@ func decodePayload(t Type, payload []byte) (any, error) {
 		v = &RevokeUserCerts{}
 	case TypeFeedLimit:
 		v = &FeedLimit{}
+	case TypeConsoleKey:
+		v = &ConsoleKey{}
+	case TypePassword:
+		v = &SetPassword{}
+	case TypeAccount:
+		v = &AccountChange{}
+	case TypeSignIn:
+		v = &SignIn{}
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
 	}

@@ -261,6 +261,8 @@ func (b *batch) apply(e Entry) any {
 			return fmt.Errorf("%w: a feed limit is %d to %d references, not %d", ErrRejected, MinFeedRefs, MaxFeedRefs, v.Refs)
 		}
 		must(b.tx.SetFeedLimit(v.Refs), "feed limit")
+	case TypeConsoleKey, TypePassword, TypeAccount, TypeSignIn:
+		return b.console(val)
 	default:
 		panic(fmt.Sprintf("processor: entry %d: type %d decoded but not applied", e.Index, t)) // decodePayload knows every type
 	}

@@ -384,7 +384,11 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 		TypeIncarnation:  {jsonEntry(t, TypeIncarnation, Incarnation{ID: "incarnation-1"})},
 		TypeRevokeUserCerts: {jsonEntry(t, TypeRevokeUserCerts, RevokeUserCerts{User: "op1", By: "admin", Reason: "left",
 			At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})},
-		TypeFeedLimit: {jsonEntry(t, TypeFeedLimit, FeedLimit{Refs: MinFeedRefs})},
+		TypeFeedLimit:  {jsonEntry(t, TypeFeedLimit, FeedLimit{Refs: MinFeedRefs})},
+		TypeConsoleKey: {jsonEntry(t, TypeConsoleKey, ConsoleKey{Key: make([]byte, ConsoleKeyLen)})},
+		TypePassword:   consoleSamples(t)[TypePassword],
+		TypeAccount:    consoleSamples(t)[TypeAccount],
+		TypeSignIn:     consoleSamples(t)[TypeSignIn],
 	}
 }
 

@@ -10,10 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
-	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/handheld/engine"
 	"github.com/custodyhq/custody/handheld/syncdev"
 	"github.com/custodyhq/custody/sync/client"
@@ -27,46 +25,9 @@ type syncOptions struct {
 }
 
 // syncTarget is the sync URL and TLS configuration for the device in
-// dir: an enrolled device speaks wss:// with its certificate and trusts
-// only its site's CA; an unenrolled one speaks ws://, or wss:// without
-// a certificate when given the CA (a site admits it only with
-// --insecure-devices).
+// dir (see syncdev.Target).
 func syncTarget(dir string, o syncOptions) (string, *tls.Config, error) {
-	id, err := syncdev.LoadIdentity(dir)
-	enrolled := err == nil
-	if err != nil && !errors.Is(err, syncdev.ErrNoIdentity) {
-		return "", nil, err
-	}
-	server := o.server
-	if server == "" {
-		server = "http://127.0.0.1:8081"
-		if enrolled {
-			server = "https://127.0.0.1:8081"
-		}
-	}
-	url := strings.TrimRight(server, "/")
-	if strings.HasPrefix(url, "http") {
-		url = "ws" + strings.TrimPrefix(url, "http")
-	}
-	if !strings.HasSuffix(url, "/sync") {
-		url += "/api/v1/sync"
-	}
-	secure := strings.HasPrefix(url, "wss://")
-	switch {
-	case enrolled && !secure:
-		return "", nil, fmt.Errorf("device %s is enrolled: sync with an https:// server, not %s", id.Device.Short(), server)
-	case enrolled:
-		return url, id.TLSConfig(), nil
-	case secure && o.caFile != "":
-		ca, err := certs.LoadCACert(o.caFile)
-		if err != nil {
-			return "", nil, fmt.Errorf("-ca: %w", err)
-		}
-		return url, certs.ClientTLS(ca, tls.Certificate{}, ""), nil
-	case secure:
-		return "", nil, fmt.Errorf("%s: an unenrolled device needs -ca FILE to trust the site (or enroll it: custody-hh enroll)", server)
-	}
-	return url, nil, nil
+	return syncdev.Target(dir, o.server, o.caFile)
 }
 
 // syncOnce connects to the site until the outbox is empty and the

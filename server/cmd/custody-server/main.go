@@ -70,11 +70,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/api"
 	"github.com/custodyhq/custody/server/cluster"
+	"github.com/custodyhq/custody/server/console"
 	"github.com/custodyhq/custody/server/syncsite"
 	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/sync/session"
@@ -93,6 +95,8 @@ type options struct {
 	insecureListen                                bool // plain HTTP (or raft) beyond loopback
 	debugAddr                                     string
 	memtableMiB                                   int
+	consoleIdle, consoleMaxAge                    time.Duration
+	consoleTZ                                     string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -115,6 +119,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address (host:port); keep it on loopback")
 	fs.BoolVar(&o.insecureDevices, "insecure-devices", false, "serve handhelds on "+syncsite.Path+" without client certificates, taking the device id their HELLO names\n(demos and tests only)")
 	fs.BoolVar(&o.insecureListen, "insecure-listen", false, "allow listening on an address other than loopback without --tls (the API then trusts the "+api.HeaderUser+"\nheader: anyone who reaches the port acts as any user) or without --raft-tls (raft takes entries from anyone)")
+	fs.DurationVar(&o.consoleIdle, "console-idle", console.DefaultIdle, "end a console session after this long without a request")
+	fs.DurationVar(&o.consoleMaxAge, "console-max-age", console.DefaultMaxAge, "end a console session this long after sign-in")
+	fs.StringVar(&o.consoleTZ, "console-tz", "", "the site's time zone for the console (IANA name such as Europe/Berlin; default: the machine's)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -312,12 +319,34 @@ func run(args []string, stderr io.Writer) int {
 	}
 	ss := syncsite.New(node, syncsite.Config{Logger: log})
 	ep := syncsite.NewEndpoint(ss, epCfg)
-	apiCfg.Before = ep.Mount
+	// The console: web pages on the API's port, signed-in users only.
+	var srv *api.Server
+	conCfg := console.Config{Node: node, Logger: log, DataDir: o.data, Secure: o.tls, Idle: o.consoleIdle, MaxAge: o.consoleMaxAge,
+		Sessions: func() []session.Info { return ep.Hub().Sessions() }}
+	if o.consoleTZ != "" {
+		if conCfg.Location, err = time.LoadLocation(o.consoleTZ); err != nil {
+			log.Error("--console-tz", "err", err)
+			return 2
+		}
+	}
+	if o.tls {
+		conCfg.Enroll = "https://" + o.http
+		conCfg.Mint = func(ctx context.Context, by, label string, ttl time.Duration) (string, time.Time, string, error) {
+			a, err := srv.MintToken(ctx, by, label, ttl)
+			return a.Token, a.ExpiresAt, a.CAFingerprint, err
+		}
+	}
+	con, err := console.New(conCfg)
+	if err != nil {
+		log.Error("console", "err", err)
+		return 1
+	}
+	apiCfg.Before = func(r fiber.Router) { ep.Mount(r); con.Mount(r) }
 	apiCfg.Metrics = append(apiCfg.Metrics, ep.Collectors()...)
-	srv := api.New(apiCfg)
+	srv = api.New(apiCfg)
 	// Stopped in reverse: the sync sessions first (Fiber's shutdown does
 	// not close websockets), then the API, then the node.
-	comps := []component{{"node", node.Serve}, {"api", srv.Serve}, {"sync", ep.Serve}}
+	comps := []component{{"node", node.Serve}, {"api", srv.Serve}, {"sync", ep.Serve}, {"console", con.Serve}}
 	if o.debugAddr != "" {
 		comps = append(comps, component{"debug", func(ctx context.Context) error { return serveDebug(ctx, o.debugAddr) }})
 	}
@@ -346,7 +375,11 @@ func run(args []string, stderr io.Writer) int {
 		}(c)
 		rs = append(rs, r)
 	}
-	log.Info("custody-server running", "id", o.id, "http", o.http, "raft", o.raft, "tls", o.tls)
+	scheme := "http"
+	if o.tls {
+		scheme = "https"
+	}
+	log.Info("custody-server running", "id", o.id, "http", o.http, "raft", o.raft, "tls", o.tls, "console", scheme+"://"+o.http+"/")
 	code := 0
 	select {
 	case <-sig.Done():

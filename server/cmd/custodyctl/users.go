@@ -24,6 +24,8 @@ const usersUsage = `usage: custodyctl --server https://… --ca FILE --cert FILE
                                (admin); writes DIR/ID.pem and DIR/ID-key.pem (default DIR: .)
   revoke ID [--reason TEXT]    refuse every certificate of user ID issued until now (admin); certificates
                                issued afterwards (users cert) work
+  password ID                  set user ID's console password (admin), read from the first line of stdin;
+                               ends the user's console sessions
   pin ID                       set user ID's PIN (admin) to the digits read from standard input (one line);
                                the site keeps only the verifier handhelds check offline
 `
@@ -59,6 +61,27 @@ func runUsers(ctx context.Context, e *env, args []string) int {
 		b, err := srvCall(ctx, e, http.MethodPost, "/api/v1/users/"+url.PathEscape(id)+"/revoke-certificates", map[string]string{"reason": *reason}, time.Minute)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "custodyctl: users revoke:", err)
+			return 1
+		}
+		printJSON(e.stdout, b)
+	case "password":
+		if err := fs.Parse(args[2:]); err != nil || fs.NArg() != 0 {
+			fmt.Fprint(e.stderr, usersUsage)
+			return 2
+		}
+		pw, err := bufio.NewReader(e.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			fmt.Fprintln(e.stderr, "custodyctl: users password: read stdin:", err)
+			return 1
+		}
+		pw = strings.TrimRight(pw, "\r\n")
+		if pw == "" {
+			fmt.Fprintln(e.stderr, "custodyctl: users password: give the password on stdin")
+			return 2
+		}
+		b, err := srvCall(ctx, e, http.MethodPut, "/api/v1/users/"+url.PathEscape(id)+"/password", map[string]string{"password": pw}, time.Minute)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "custodyctl: users password:", err)
 			return 1
 		}
 		printJSON(e.stdout, b)

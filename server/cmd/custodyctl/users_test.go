@@ -59,3 +59,33 @@ func TestUsersRevoke(t *testing.T) {
 		t.Fatalf("a certificate issued after the revocation: %d %s %s", code, out, errs)
 	}
 }
+
+// TestUsersPassword: an admin sets a user's console password from stdin;
+// a password too short or missing is refused before anything is sent.
+func TestUsersPassword(t *testing.T) {
+	url, caFile, ca := startTLSNode(t)
+	admCert, admKey := adminCert(t, ca)
+	args := func(a ...string) []string {
+		return append([]string{"--server", url, "--ca", caFile, "--cert", admCert, "--key", admKey}, a...)
+	}
+	tests := []struct {
+		name, stdin string
+		args        []string
+		code        int
+		out         string
+	}{
+		{"set", "a long enough secret\n", []string{"users", "password", "admin"}, 0, `"set"`},
+		{"too short", "short\n", []string{"users", "password", "admin"}, 1, "at least"},
+		{"nothing on stdin", "", []string{"users", "password", "admin"}, 2, "stdin"},
+		{"an unknown user", "a long enough secret\n", []string{"users", "password", "ghost"}, 1, "404"},
+	}
+	for _, tc := range tests {
+		code, out, errs := runCtl(t, tc.stdin, args(tc.args...)...)
+		if code != tc.code || !strings.Contains(out+errs, tc.out) {
+			t.Errorf("%s: %d %s %s, want %d with %q", tc.name, code, out, errs, tc.code, tc.out)
+		}
+		if strings.Contains(out+errs, "a long enough secret") || strings.Contains(out, "hash") {
+			t.Errorf("%s: the answer repeats the password or a verifier: %s", tc.name, out)
+		}
+	}
+}
