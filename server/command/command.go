@@ -54,11 +54,14 @@ const (
 	TypePassword   Type = 41 // SetPassword: a user's console password verifier
 	TypeAccount    Type = 42 // AccountChange: disable, enable or sign out a console user
 	TypeSignIn     Type = 43 // SignIn: a sign-in's outcome, counted towards the lock
+	// DSCSA duties at the site (recall.go, investigation.go).
+	TypeRecall        Type = 60 // state.Recall: open a lot recall and hold the lot
+	TypeInvestigation Type = 61 // InvestigationStep: a step of a suspect product investigation
 
 	// typeEnd is one past the last type. It must name the last type: a
 	// bare typeEnd would repeat the line above and equal the last type,
 	// which Decode would then refuse.
-	typeEnd = TypeSignIn + 1
+	typeEnd = TypeInvestigation + 1
 )
 
 // Types lists every command type, in number order.
@@ -74,8 +77,11 @@ func Types() []Type {
 }
 
 // unassigned reports a number below typeEnd that no type has (yet): the
-// numbers between the feed limit and the console's range.
-func unassigned(t Type) bool { return t > TypeFeedLimit && t < TypeConsoleKey }
+// numbers between the feed limit and the console's range, and between
+// the console's and the DSCSA range.
+func unassigned(t Type) bool {
+	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeRecall
+}
 
 // Encode wraps a payload in the envelope.
 func Encode(t Type, payload []byte) []byte {

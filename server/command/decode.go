@@ -64,6 +64,10 @@ func decodePayload(t Type, payload []byte) (any, error) {
 		v = &AccountChange{}
 	case TypeSignIn:
 		v = &SignIn{}
+	case TypeRecall:
+		v = &state.Recall{}
+	case TypeInvestigation:
+		v = &InvestigationStep{}
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
 	}

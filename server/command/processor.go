@@ -263,6 +263,10 @@ func (b *batch) apply(e Entry) any {
 		must(b.tx.SetFeedLimit(v.Refs), "feed limit")
 	case TypeConsoleKey, TypePassword, TypeAccount, TypeSignIn:
 		return b.console(val)
+	case TypeRecall:
+		return b.recall(*val.(*state.Recall))
+	case TypeInvestigation:
+		return b.investigation(e.Index, val.(*InvestigationStep))
 	default:
 		panic(fmt.Sprintf("processor: entry %d: type %d decoded but not applied", e.Index, t)) // decodePayload knows every type
 	}
@@ -390,6 +394,7 @@ func (b *batch) events(index uint64, evs *Events) []Verdict {
 		rec := &state.Record{Event: *ev, Index: index, Result: &res}
 		must(b.tx.PutEvent(rec, uint32(i)), "event")
 		b.historyOfContainers(rec, uint32(i))
+		b.recallReturns(ev, &res)
 		b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
 	}
 	return out

@@ -389,6 +389,10 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 		TypePassword:   consoleSamples(t)[TypePassword],
 		TypeAccount:    consoleSamples(t)[TypeAccount],
 		TypeSignIn:     consoleSamples(t)[TypeSignIn],
+		TypeRecall: {client, product, jsonEntry(t, TypeRecall, state.Recall{ID: state.RecallID("00300010123455", "L9"), Client: "acme",
+			GTIN: "00300010123455", Lot: "L9", By: "lead", At: at})},
+		TypeInvestigation: {client, product, jsonEntry(t, TypeInvestigation, InvestigationStep{ID: "INV-1", Action: ActionOpen, By: "lead", At: at,
+			Client: "acme", Scope: state.ScopeLot, GTIN: "00300010123455", Lot: "L9", Trigger: TriggerSuspicion, Note: "seal broken"})},
 	}
 }
 
