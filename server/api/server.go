@@ -270,6 +270,10 @@ func (s *Server) routes() {
 	v1.Get("/holds/:id", s.getHold)
 	v1.Post("/holds/:id/release", s.lead, s.releaseHold)
 
+	v1.Get("/recalls", s.listRecalls)
+	v1.Post("/recalls", s.lead, s.openRecall)
+	v1.Get("/recalls/:id", s.getRecall)
+
 	v1.Get("/exceptions", s.listExceptions)
 	v1.Get("/exceptions/:id", s.getException)
 	v1.Post("/exceptions/:id/acknowledge", s.exceptionTo(ackStatus))
