@@ -8,6 +8,7 @@ import (
 
 	"github.com/custodyhq/custody/server/sitetest"
 	"github.com/custodyhq/custody/server/workload"
+	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
 )
 
@@ -99,5 +100,46 @@ func TestLotRecall(t *testing.T) {
 	adm.as("op-b").ok("GET", "/api/v1/recalls", nil, &list)
 	if len(list.Items) != 0 {
 		t.Fatalf("another client's user lists %v", list.Items)
+	}
+
+	// A records request: the shipped unit's whole history as one EPCIS
+	// document, the same for the same question.
+	var docs []string
+	for range 2 {
+		code, _, b := adm.as("op-a").do("POST", "/api/v1/records-requests?consistency=leader", map[string]any{"serials": []string{string(keys[0]), string(keys[1])}})
+		if code != http.StatusOK {
+			t.Fatalf("records request: %d %s", code, b)
+		}
+		docs = append(docs, string(b))
+	}
+	if docs[0] != docs[1] {
+		t.Fatal("the same records request answered two documents")
+	}
+	doc, _, err := epcis.Decode([]byte(docs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, e := range doc.Events {
+		steps = append(steps, e.BizStep)
+	}
+	// Two receipts, the pick, the pack, the ship (and the recall's lot
+	// hold is no event of the units).
+	if len(doc.Events) != 5 {
+		t.Fatalf("records request events %v", steps)
+	}
+	for _, tc := range []struct {
+		user string
+		body any
+		code int
+	}{
+		{"op-a", map[string]any{"serials": []string{string(event.SGTIN(gtinA, "NOPE"))}}, http.StatusBadRequest},
+		{"op-b", map[string]any{"serials": []string{string(keys[0])}}, http.StatusBadRequest},
+		{"op-a", map[string]any{"serials": []string{}}, http.StatusBadRequest},
+		{"op-a", map[string]any{"serials": []string{"bad"}}, http.StatusBadRequest},
+	} {
+		if code, _, b := adm.as(tc.user).do("POST", "/api/v1/records-requests", tc.body); code != tc.code {
+			t.Errorf("%s %v: %d %s", tc.user, tc.body, code, b)
+		}
 	}
 }

@@ -273,6 +273,7 @@ func (s *Server) routes() {
 	v1.Get("/recalls", s.listRecalls)
 	v1.Post("/recalls", s.lead, s.openRecall)
 	v1.Get("/recalls/:id", s.getRecall)
+	v1.Post("/records-requests", s.recordsRequest)
 
 	v1.Get("/exceptions", s.listExceptions)
 	v1.Get("/exceptions/:id", s.getException)
