@@ -13,6 +13,7 @@ import (
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/shared/unit"
 )
 
@@ -121,6 +122,10 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 		}
 		in = compliance.ShipmentInput{Shipment: sh, Site: site, At: time.Now(), SSCCPrefixLen: len(site.SSCCPrefix),
 			Packed: map[event.Key]time.Time{}}
+		if in.Owner, err = r.Client(sh.Client); err != nil && !errors.Is(err, state.ErrNotFound) {
+			return err
+		}
+		in.Products = map[string]master.Product{}
 		prefix := map[string]int{}
 		in.PrefixLen = func(g string) int { return prefix[g] }
 		dest, err := destinationID(r, sh.Destination)
@@ -136,15 +141,19 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 			if err != nil {
 				return false, err
 			}
-			if !u.Known() || u.Client != sh.Client {
+			if !u.Known() {
 				return false, nil
+			}
+			if u.Client != sh.Client {
+				// One document speaks for one owner (the seller).
+				return false, badField("containers", "shipment %s mixes owners: %s is not a unit of client %q", sh.ID, k, sh.Client)
 			}
 			in.Units = append(in.Units, u)
 			if g := k.GTIN(); g != "" {
 				if _, ok := prefix[g]; !ok {
 					p, err := r.Product(g)
 					if err == nil {
-						prefix[g] = p.CompanyPrefixLen
+						prefix[g], in.Products[g] = p.CompanyPrefixLen, p
 					} else if !errors.Is(err, state.ErrNotFound) {
 						return false, err
 					}

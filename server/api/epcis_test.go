@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,6 +119,16 @@ func TestShipmentShippedByADevice(t *testing.T) {
 		} else if string(first) != string(b) {
 			t.Fatal("the document changed between two requests")
 		}
+	}
+	// The site sends on the client's behalf: the transaction information
+	// and statement name the client as seller.
+	adm.ok("PUT", "/api/v1/clients/acme", map[string]any{"name": "Acme", "gln": "0300010000008", "companyPrefix": "030001", "sendsTransactionInfo": true}, nil)
+	if code, _, _ := adm.do("PUT", "/api/v1/clients/other", map[string]any{"name": "Other", "sendsTransactionInfo": true}); code != http.StatusBadRequest {
+		t.Fatalf("sending on behalf of a client without a GLN: %d", code)
+	}
+	code, _, xml := adm.do("GET", "/api/v1/shipments/SHP-1/epcis?format=xml&consistency=leader", nil)
+	if code != http.StatusOK || !strings.Contains(string(xml), "dscsaTransactionStatement") || !strings.Contains(string(xml), "urn:epc:id:sgln:030001.000000.0") {
+		t.Fatalf("document with TI/TS: %d %s", code, xml)
 	}
 	var view struct {
 		History []struct {

@@ -31,6 +31,11 @@ type ShipmentInput struct {
 	Packed  map[event.Key]time.Time
 	Shipped time.Time
 	At      time.Time
+	// Owner is the client whose stock the shipment is; with its SendsTI
+	// the document carries the DSCSA transaction information and
+	// statement on its behalf, with the master data of Products (by GTIN).
+	Owner    master.Client
+	Products map[string]master.Product
 }
 
 // ShipmentDocument is the outbound EPCIS document of a shipment: one
@@ -106,6 +111,9 @@ func ShipmentDocument(in ShipmentInput) *epcis.Document {
 	}
 	if d := in.Shipment.Destination; d != "" {
 		ship.Destinations = []epcis.SourceDest{{Type: "owning_party", ID: destinationID(d)}}
+	}
+	if in.Owner.SendsTI {
+		addTransactionInfo(doc, in, &ship)
 	}
 	doc.Events = append(doc.Events, ship)
 	return doc
