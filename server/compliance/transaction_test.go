@@ -24,7 +24,7 @@ func tiShipment(sendsTI bool) ShipmentInput {
 		Owner:    master.Client{ID: "acme", Name: "Acme Pharma", GLN: "0300010000008", CompanyPrefix: "0300010", SendsTI: sendsTI},
 		Products: map[string]master.Product{"00300010123455": {GTIN: "00300010123455", Client: "acme", Name: "Epcistra", NDC: "0001-0123-45",
 			Form: "PILL", Strength: "100mg", PackSize: 500, CompanyPrefixLen: 7}},
-		Units: []unit.State{{Key: c1}, {Key: u("A"), Parent: c1, Lot: "A123", Expiry: "280300"}, {Key: u("B"), Parent: c1, Lot: "A123", Expiry: "280300"}},
+		Units:     []unit.State{{Key: c1}, {Key: u("A"), Parent: c1, Lot: "A123", Expiry: "280300"}, {Key: u("B"), Parent: c1, Lot: "A123", Expiry: "280300"}},
 		PrefixLen: func(string) int { return 7 }, SSCCPrefixLen: 6,
 		Shipped: time.Date(2026, 4, 1, 11, 0, 0, 0, time.UTC), At: time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC),
 	}
