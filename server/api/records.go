@@ -49,68 +49,8 @@ func (s *Server) recordsRequest(c *fiber.Ctx) error {
 	see := sees(c)
 	var doc *epcis.Document
 	err := s.read(c, func(r *state.Reader) error {
-		var unknown []string
-		seen := map[event.ID]bool{}
-		var recs []state.Record
-		for _, k := range body.Serials {
-			u, err := r.Unit(k)
-			if err != nil {
-				return err
-			}
-			if !u.Known() || !see(u.Client) {
-				unknown = append(unknown, string(k))
-				continue
-			}
-			hist, err := r.History(k, 0)
-			if err != nil {
-				return err
-			}
-			for _, rec := range hist {
-				if !seen[rec.Event.ID] && rec.Result != nil {
-					seen[rec.Event.ID] = true
-					recs = append(recs, rec)
-				}
-			}
-		}
-		if len(unknown) > 0 {
-			return badField("serials", "no record of %d of them: %s", len(unknown), strings.Join(unknown[:min(len(unknown), 10)], ", "))
-		}
-		slices.SortStableFunc(recs, func(a, b state.Record) int {
-			switch {
-			case a.Index != b.Index:
-				return cmpU64(a.Index, b.Index)
-			case a.Event.HLC != b.Event.HLC:
-				return cmpU64(uint64(a.Event.HLC), uint64(b.Event.HLC))
-			}
-			return strings.Compare(a.Event.ID.String(), b.Event.ID.String())
-		})
-		site, err := r.Site()
-		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			return err
-		}
-		prefix := map[string]int{}
-		o := epcismap.Options{SiteGLN: site.GLN, PrefixLen: func(g string) int {
-			if len(g) == 18 { // an SSCC
-				return len(site.SSCCPrefix)
-			}
-			if n, ok := prefix[g]; ok {
-				return n
-			}
-			p, err := r.Product(g)
-			if err == nil {
-				prefix[g] = p.CompanyPrefixLen
-			}
-			return prefix[g]
-		}}
-		evs := make([]event.Event, len(recs))
-		created := time.Time{}
-		for i := range recs {
-			evs[i] = recs[i].Event
-			if t := evs[i].HLC.Time(); t.After(created) {
-				created = t
-			}
-		}
-		doc, err = epcismap.Document(evs, o, created)
+		var err error
+		doc, err = recordsDocument(r, body.Serials, see)
 		return err
 	})
 	if err == errProxied {
@@ -139,4 +79,72 @@ func cmpU64(a, b uint64) int {
 		return 1
 	}
 	return 0
+}
+
+// recordsDocument is the answer to a records request: the histories of
+// serials (every one a unit see grants) as one EPCIS document, every
+// event once, in log order.
+func recordsDocument(r *state.Reader, serials []event.Key, see func(string) bool) (*epcis.Document, error) {
+	var unknown []string
+	seen := map[event.ID]bool{}
+	var recs []state.Record
+	for _, k := range serials {
+		u, err := r.Unit(k)
+		if err != nil {
+			return nil, err
+		}
+		if !u.Known() || !see(u.Client) {
+			unknown = append(unknown, string(k))
+			continue
+		}
+		hist, err := r.History(k, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range hist {
+			if !seen[rec.Event.ID] && rec.Result != nil {
+				seen[rec.Event.ID] = true
+				recs = append(recs, rec)
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, badField("serials", "no record of %d of them: %s", len(unknown), strings.Join(unknown[:min(len(unknown), 10)], ", "))
+	}
+	slices.SortStableFunc(recs, func(a, b state.Record) int {
+		switch {
+		case a.Index != b.Index:
+			return cmpU64(a.Index, b.Index)
+		case a.Event.HLC != b.Event.HLC:
+			return cmpU64(uint64(a.Event.HLC), uint64(b.Event.HLC))
+		}
+		return strings.Compare(a.Event.ID.String(), b.Event.ID.String())
+	})
+	site, err := r.Site()
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, err
+	}
+	prefix := map[string]int{}
+	o := epcismap.Options{SiteGLN: site.GLN, PrefixLen: func(g string) int {
+		if len(g) == 18 { // an SSCC
+			return len(site.SSCCPrefix)
+		}
+		if n, ok := prefix[g]; ok {
+			return n
+		}
+		p, err := r.Product(g)
+		if err == nil {
+			prefix[g] = p.CompanyPrefixLen
+		}
+		return prefix[g]
+	}}
+	evs := make([]event.Event, len(recs))
+	created := time.Time{}
+	for i := range recs {
+		evs[i] = recs[i].Event
+		if t := evs[i].HLC.Time(); t.After(created) {
+			created = t
+		}
+	}
+	return epcismap.Document(evs, o, created)
 }
