@@ -6,18 +6,15 @@ import (
 	"github.com/custodyhq/custody/shared/unit"
 )
 
-// unitWire is a unit as people and partners read it: its holds, the
-// holds it inherits from lot and product holds, and its completeness by
-// name.
+// unitWire is a unit with the holds it inherits from lot and product
+// holds (its own holds and completeness are written by name already).
 type unitWire struct {
 	unit.State
-	Holds        string `json:"holds,omitempty"`
-	Inherited    string `json:"inheritedHolds,omitempty"`
-	Completeness string `json:"completeness,omitempty"`
+	Inherited string `json:"inheritedHolds,omitempty"`
 }
 
 func toUnit(st unit.State, inherited event.Holds) unitWire {
-	return unitWire{State: st, Holds: st.Holds.String(), Inherited: inherited.String(), Completeness: st.Completeness.String()}
+	return unitWire{State: st, Inherited: inherited.String()}
 }
 
 // unitsOut names the holds of a page of units, reading each GTIN and
