@@ -10,14 +10,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/custodyhq/custody/server/command"
+	"github.com/custodyhq/custody/server/compliance"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/unit"
 )
-
-// NotifyWithin is how long after product is found illegitimate the FDA
-// (Form 3911) and the trading partners must be notified.
-const NotifyWithin = 24 * time.Hour
 
 // investigationWire is an investigation with its clock: when the
 // notifications are due, the time left, and whether they are overdue
@@ -30,24 +27,17 @@ type investigationWire struct {
 	Severity string     `json:"severity,omitempty"`
 }
 
-// notifiedFDA reports whether the Form 3911 notification is marked sent.
-func notifiedFDA(v *state.Investigation) bool {
-	return slices.ContainsFunc(v.Notices, func(n state.Notice) bool { return n.To == command.NoticeFDA })
-}
-
 func toInvestigationWire(v state.Investigation, now time.Time) investigationWire {
 	w := investigationWire{Investigation: v}
-	if v.Illegitimate == 0 {
+	ck := compliance.ClockOf(&v, now)
+	if ck.Due.IsZero() {
 		return w
 	}
-	due := v.Illegitimate.Time().Add(NotifyWithin)
-	w.Due = &due
-	if notifiedFDA(&v) {
-		return w
+	w.Due = &ck.Due
+	if ck.Running {
+		w.TimeLeft = ck.Left.String()
 	}
-	left := due.Sub(now).Truncate(time.Minute)
-	w.TimeLeft = left.String()
-	if left < 0 {
+	if ck.Overdue {
 		w.Overdue, w.Severity = true, "high"
 	}
 	return w
@@ -189,193 +179,13 @@ func (s *Server) getInvestigation(c *fiber.Ctx) error {
 	return respond(c, err, func() any { return toInvestigationWire(v, time.Now()) })
 }
 
-// form3911 is the draft of FDA Form 3911 (notification of illegitimate
-// product) drafted from the site's data, for a person to check and send.
-type form3911 struct {
-	Investigation   string            `json:"investigation"`
-	NotificationFor string            `json:"notificationFor"` // "illegitimate product"
-	Status          string            `json:"status"`
-	Determined      *time.Time        `json:"determined,omitempty"` // when found illegitimate
-	Due             *time.Time        `json:"due,omitempty"`
-	TimeLeft        string            `json:"timeLeft,omitempty"`
-	Reporter        form3911Reporter  `json:"reporter"`
-	Client          string            `json:"client"` // the owner of the product (the site holds it on its behalf)
-	Products        []form3911Product `json:"products"`
-	Partners        []form3911Partner `json:"partners"`
-	Description     string            `json:"description"`
-	Notices         []state.Notice    `json:"notices,omitempty"`
-}
-
-type form3911Reporter struct {
-	Site string `json:"site"`
-	Name string `json:"name,omitempty"`
-	GLN  string `json:"gln,omitempty"`
-}
-
-type form3911Product struct {
-	GTIN     string   `json:"gtin"`
-	NDC      string   `json:"ndc,omitempty"`
-	Name     string   `json:"name,omitempty"`
-	Strength string   `json:"strength,omitempty"`
-	Form     string   `json:"form,omitempty"`
-	Lot      string   `json:"lot,omitempty"`
-	Expiry   string   `json:"expiry,omitempty"`
-	Quantity int      `json:"quantity"`
-	Serials  []string `json:"serials"`
-}
-
-type form3911Partner struct {
-	Role string `json:"role"` // "supplier" (where it came from) or "customer" (where it went)
-	ID   string `json:"id"`
-	Name string `json:"name,omitempty"`
-	GLN  string `json:"gln,omitempty"`
-}
-
-// maxForm3911Units bounds how many units a draft lists.
-const maxForm3911Units = 100000
-
-// buildForm3911 drafts the form from the investigation and the units it
-// covers: product, NDC, lot, expiry, serials and quantities, where they
-// came from and went, and the dates.
-func buildForm3911(r *state.Reader, v state.Investigation, now time.Time) (form3911, error) {
-	w := toInvestigationWire(v, now)
-	f := form3911{Investigation: v.ID, NotificationFor: "illegitimate product", Status: v.Status, Due: w.Due, TimeLeft: w.TimeLeft,
-		Client: v.Client, Description: v.Description, Notices: v.Notices, Products: []form3911Product{}, Partners: []form3911Partner{}}
-	if v.Illegitimate != 0 {
-		t := v.Illegitimate.Time()
-		f.Determined = &t
-	}
-	site, err := r.Site()
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		return f, err
-	}
-	f.Reporter = form3911Reporter{Site: site.ID, Name: site.Name, GLN: site.GLN}
-	var units []unit.State
-	switch v.Scope {
-	case state.ScopeLot, state.ScopeProduct:
-		page, err := r.Units(state.UnitFilter{GTIN: v.GTIN, Lot: v.Lot, AnyLot: v.Scope == state.ScopeProduct,
-			Client: func(c string) bool { return c == v.Client }, Limit: maxForm3911Units})
-		if err != nil {
-			return f, err
-		}
-		units = page.Items
-	default:
-		var walk func(k event.Key, depth int) error
-		walk = func(k event.Key, depth int) error {
-			u, err := r.Unit(k)
-			if err != nil {
-				return err
-			}
-			if u.Known() && u.Client == v.Client && !k.IsContainer() {
-				units = append(units, u)
-			}
-			if !k.IsContainer() || depth >= 8 {
-				return nil
-			}
-			kids, err := r.Children(k)
-			if err != nil {
-				return err
-			}
-			for _, ch := range kids {
-				if err := walk(ch, depth+1); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		for _, k := range v.Keys {
-			if err := walk(k, 0); err != nil {
-				return f, err
-			}
-		}
-	}
-	type pkey struct{ gtin, lot, expiry string }
-	byKey := map[pkey]*form3911Product{}
-	var order []pkey
-	asns, shipments := map[string]bool{}, map[string]bool{}
-	for _, u := range units {
-		k := pkey{u.Key.GTIN(), u.Lot, u.Expiry}
-		p := byKey[k]
-		if p == nil {
-			p = &form3911Product{GTIN: k.gtin, Lot: k.lot, Expiry: k.expiry, Serials: []string{}}
-			if m, err := r.Product(k.gtin); err == nil {
-				p.NDC, p.Name, p.Strength, p.Form = m.NDC, m.Name, m.Strength, m.Form
-			} else if !errors.Is(err, state.ErrNotFound) {
-				return f, err
-			}
-			byKey[k] = p
-			order = append(order, k)
-		}
-		p.Quantity++
-		p.Serials = append(p.Serials, u.Key.Serial())
-		if u.ASN != "" {
-			asns[u.ASN] = true
-		}
-		if u.Shipment != "" {
-			shipments[u.Shipment] = true
-		}
-	}
-	for _, k := range order {
-		f.Products = append(f.Products, *byKey[k])
-	}
-	partner := func(role, id string) error {
-		if id == "" {
-			return nil
-		}
-		p := form3911Partner{Role: role, ID: id}
-		if x, err := r.Partner(id); err == nil {
-			p.Name, p.GLN = x.Name, x.GLN
-		} else if !errors.Is(err, state.ErrNotFound) {
-			return err
-		}
-		if !slices.Contains(f.Partners, p) {
-			f.Partners = append(f.Partners, p)
-		}
-		return nil
-	}
-	for _, id := range sortedKeys(asns) {
-		a, err := r.ASN(id)
-		if errors.Is(err, state.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return f, err
-		}
-		if err := partner("supplier", a.Supplier); err != nil {
-			return f, err
-		}
-	}
-	for _, id := range sortedKeys(shipments) {
-		sh, err := r.Shipment(id)
-		if errors.Is(err, state.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return f, err
-		}
-		if err := partner("customer", sh.Destination); err != nil {
-			return f, err
-		}
-	}
-	return f, nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // getForm3911 answers the Form 3911 draft: ?format=json (default) or pdf.
 func (s *Server) getForm3911(c *fiber.Ctx) error {
 	format := c.Query("format", "json")
 	if format != "json" && format != "pdf" {
 		return badField("format", "want json or pdf")
 	}
-	var f form3911
+	var f compliance.Form3911
 	err := s.read(c, func(r *state.Reader) error {
 		v, err := r.Investigation(param(c, "id"))
 		if err != nil {
@@ -384,7 +194,7 @@ func (s *Server) getForm3911(c *fiber.Ctx) error {
 		if !sees(c)(v.Client) {
 			return ErrNotFound
 		}
-		f, err = buildForm3911(r, v, time.Now())
+		f, err = compliance.BuildForm3911(r, v, time.Now())
 		return err
 	})
 	if err == errProxied {
@@ -394,7 +204,7 @@ func (s *Server) getForm3911(c *fiber.Ctx) error {
 		return err
 	}
 	if format == "pdf" {
-		b, err := f.pdf()
+		b, err := f.PDF()
 		if err != nil {
 			return err
 		}

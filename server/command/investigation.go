@@ -51,7 +51,7 @@ const (
 	DispositionReturned  = "returned_to_manufacturer"
 
 	// NoticeFDA is the Form 3911 notification's addressee.
-	NoticeFDA = "fda"
+	NoticeFDA = state.NoticeFDA
 )
 
 func (b *batch) investigation(index uint64, s *InvestigationStep) any {

@@ -46,6 +46,9 @@ type Investigation struct {
 	Steps        []Step        `json:"steps"`
 }
 
+// NoticeFDA is whom the Form 3911 notification goes to (a Notice's To).
+const NoticeFDA = "fda"
+
 // Notice is a notification marked sent: to FDA (Form 3911) or to a
 // trading partner.
 type Notice struct {

@@ -1,4 +1,4 @@
-package api
+package compliance
 
 import (
 	"bytes"
@@ -9,11 +9,11 @@ import (
 	"github.com/go-pdf/fpdf"
 )
 
-// pdf renders the Form 3911 draft as a filled document: the reporter,
+// PDF renders the Form 3911 draft as a filled document: the reporter,
 // the product (name, NDC, lot, expiry, quantity, serials), the trading
 // partners, the dates and the description, for a person to check
 // against the form and send.
-func (f *form3911) pdf() ([]byte, error) {
+func (f *Form3911) PDF() ([]byte, error) {
 	doc := fpdf.New("P", "mm", "Letter", "")
 	doc.SetTitle("FDA Form 3911 draft "+f.Investigation, true)
 	doc.SetCreator("Custody", true)
