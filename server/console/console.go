@@ -313,6 +313,7 @@ func (c *Console) Mount(r fiber.Router) {
 	get("/recall", c.recallPage)
 	get("/recall.csv", c.recallCSV)
 	get("/investigations", c.investigationsPage)
+	post("/investigations", c.openInvestigation)
 	get("/investigations/:id", c.investigationPage)
 	post("/investigations/:id", c.investigationAction)
 	get("/investigations/:id/form3911.pdf", c.investigationPDF)

@@ -13,6 +13,7 @@ import (
 	"github.com/custodyhq/custody/server/compliance"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/unit"
 )
 
 // Suspect product investigations: the list with each 24-hour clock,
@@ -133,4 +134,44 @@ func (c *Console) investigationPDF(x *fiber.Ctx) error {
 	x.Set(fiber.HeaderContentType, "application/pdf")
 	x.Set(fiber.HeaderContentDisposition, `attachment; filename="`+safeName(f.Investigation)+`-form3911.pdf"`)
 	return x.Send(b)
+}
+
+// openInvestigation opens an investigation from an exception: on the
+// exception's unit or container, which is quarantined at once.
+func (c *Console) openInvestigation(x *fiber.Ctx) error {
+	u := currentUser(x)
+	if !u.Role.CanRelease() {
+		return fmt.Errorf("%w: opening an investigation needs a lead or an admin", ErrForbidden)
+	}
+	desc := strings.TrimSpace(x.FormValue("description"))
+	if desc == "" || len(desc) > event.MaxField {
+		return fmt.Errorf("%w: describe what is suspected (up to %d characters)", ErrBadRequest, event.MaxField)
+	}
+	var xc unit.Exception
+	if err := c.node.State().View(func(r *state.Reader) error { var err error; xc, err = r.Exception(x.FormValue("exception")); return err }); err != nil {
+		return err
+	}
+	if !u.Sees(xc.Client) {
+		return ErrNotFound
+	}
+	now := c.cfg.Now()
+	id, err := event.NewID(now, rand.Reader)
+	if err != nil {
+		return err
+	}
+	hold, err := event.NewID(now, rand.Reader)
+	if err != nil {
+		return err
+	}
+	scope := state.ScopeUnits
+	if xc.Unit.IsContainer() {
+		scope = state.ScopeContainer
+	}
+	st := command.InvestigationStep{ID: "INV-" + id.String()[:18], Action: command.ActionOpen, By: u.ID, At: c.clock.Now(), Note: desc,
+		Client: xc.Client, Scope: scope, Keys: []event.Key{xc.Unit}, Trigger: command.TriggerException, Exception: xc.ID, Event: hold}
+	var out state.Investigation
+	if err := c.proposeResult(x.UserContext(), command.TypeInvestigation, st, &out); err != nil {
+		return err
+	}
+	return x.Redirect("/investigations/"+url.PathEscape(out.ID)+"?done="+url.QueryEscape("opened"), fiber.StatusSeeOther)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/custodyhq/custody/server/command"
 	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
 )
 
@@ -60,5 +61,49 @@ func TestInvestigationPages(t *testing.T) {
 	}
 	if _, _, l := other.do("GET", "/investigations", nil); strings.Contains(l, "INV-1") {
 		t.Fatal("another client's lead lists the investigation")
+	}
+}
+
+// TestOpenInvestigationFromAnException: a lead opens an investigation
+// from an exception's page; the unit is quarantined at once.
+func TestOpenInvestigationFromAnException(t *testing.T) {
+	e := newEnv(t)
+	unknown := event.SGTIN("00300010999999", "N1")
+	e.receive("hh-a", "lead-a", "a", 2, unknown, "LOTN")
+	b := e.browser()
+	if code, _ := b.login("lead-a", "lead a password"); code != http.StatusSeeOther {
+		t.Fatal(code)
+	}
+	var xid string
+	err := e.site.Members[0].Node.State().View(func(r *state.Reader) error {
+		page, err := r.Exceptions(state.ExceptionFilter{Limit: 100})
+		for _, x := range page.Items {
+			if x.Unit == unknown {
+				xid = x.ID
+			}
+		}
+		return err
+	})
+	if err != nil || xid == "" {
+		t.Fatalf("no exception on %s: %v", unknown, err)
+	}
+	_, _, page := b.do("GET", "/exceptions/"+xid, nil)
+	code, h, body := b.do("POST", "/investigations", url.Values{"csrf": {csrfOf(t, page)}, "exception": {xid}, "description": {"no such product from this supplier"}})
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/investigations/INV-") {
+		t.Fatalf("open: %d %s %.500s", code, h.Get("Location"), body)
+	}
+	_, _, inv := b.do("GET", h.Get("Location"), nil)
+	if !strings.Contains(inv, "no such product from this supplier") || !strings.Contains(inv, `href="/exceptions/`+xid+`"`) {
+		t.Fatalf("investigation page: %.3000s", inv)
+	}
+	err = e.site.Members[0].Node.State().View(func(r *state.Reader) error {
+		u, err := r.Unit(unknown)
+		if err == nil && !u.Holds.Has(event.HoldInvestigation) {
+			t.Errorf("%s holds %s", unknown, u.Holds)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
