@@ -148,7 +148,11 @@ func (c *Console) openInvestigation(x *fiber.Ctx) error {
 		return fmt.Errorf("%w: describe what is suspected (up to %d characters)", ErrBadRequest, event.MaxField)
 	}
 	var xc unit.Exception
-	if err := c.node.State().View(func(r *state.Reader) error { var err error; xc, err = r.Exception(x.FormValue("exception")); return err }); err != nil {
+	if err := c.node.State().View(func(r *state.Reader) error {
+		var err error
+		xc, err = r.Exception(x.FormValue("exception"))
+		return err
+	}); err != nil {
 		return err
 	}
 	if !u.Sees(xc.Client) {
