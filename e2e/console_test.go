@@ -37,7 +37,7 @@ import (
 
 const shotDir = "../artifacts/screenshots/console"
 
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	for _, p := range []string{os.Getenv("CUSTODY_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"} {
 		if p == "" {
 			continue
@@ -51,7 +51,7 @@ func chromiumPath(t *testing.T) string {
 }
 
 // newBrowser starts a headless chromium of its own.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -70,7 +70,7 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+func run(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -80,7 +80,7 @@ func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Actio
 }
 
 // value runs one action that answers a value.
-func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+func value[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -125,7 +125,7 @@ func waitText(t *testing.T, ctx context.Context, base, path, sel, want string, t
 	}
 }
 
-func signIn(t *testing.T, ctx context.Context, base, user, pw string) {
+func signIn(t testing.TB, ctx context.Context, base, user, pw string) {
 	t.Helper()
 	run(t, ctx, "sign in as "+user,
 		chromedp.Navigate(base+"/login"),
@@ -165,7 +165,7 @@ func fetchBase64(t *testing.T, ctx context.Context, path string) (int, string) {
 	return res.Status, res.Body
 }
 
-func readPassword(t *testing.T, s *procs.Server) string {
+func readPassword(t testing.TB, s *procs.Server) string {
 	t.Helper()
 	file := filepath.Join(s.Data, console.AdminPasswordFile)
 	var b []byte

@@ -83,14 +83,23 @@ admin_pw=$(cat "$pwfile")
 
 # The fleet: rounds of custody-sim until the total duration is up.
 fleet() {
-  local total n=0 start
+  local total n=0 start sim_pid= status
+  # Stopping the fleet stops the round under way too (custody-sim runs
+  # as a child of this subshell, which would otherwise leave it behind).
+  trap '[[ -n $sim_pid ]] && kill -TERM "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; exit 0' TERM
   total=$(seconds "$duration")
   start=$SECONDS
   while (( SECONDS - start < total )); do
     n=$((n + 1))
     "$bin/custody-sim" --servers "$base" --devices "$devices" --duration "$round" --offline 0.2 \
-      --conflicts "$conflicts" --seed "$n" --pace 1s --dir "$dir/devices/round$n" --keep 2>>"$dir/sim.log" || {
-      echo "== custody-sim round $n ended with status $? (see $dir/sim.log)"; return 1; }
+      --conflicts "$conflicts" --seed "$n" --pace 1s --dir "$dir/devices/round$n" --keep 2>>"$dir/sim.log" &
+    sim_pid=$!
+    status=0
+    wait "$sim_pid" || status=$?
+    sim_pid=
+    if (( status != 0 )); then
+      echo "== custody-sim round $n ended with status $status (see $dir/sim.log)"; return 1
+    fi
   done
   echo "== the fleet is done; the site keeps running until Ctrl-C"
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
 	"github.com/custodyhq/custody/shared/master"
+	"github.com/custodyhq/custody/shared/signals"
 	"github.com/custodyhq/custody/shared/unit"
 )
 
@@ -106,6 +107,10 @@ type Config struct {
 	// counted by its pallets and cases only, so a screen can ask after
 	// every scan.
 	ProgressUnits int
+	// SerialModels are the site's per-product serial format models: a
+	// unit received with a serial unlike its product's is flagged at the
+	// scan with the alert cue (nil: no such check until SetSerialModels).
+	SerialModels *signals.SerialModels
 }
 
 // Engine runs workflows for one signed-in user at a time. It is safe for
@@ -121,6 +126,7 @@ type Engine struct {
 	task       task
 	incomplete bool // a bulk load did not finish: the replica must be loaded again
 	devnum     int  // the device number (0: none assigned)
+	serials    *signals.SerialModels
 	// dummy is checked for unknown users, so a wrong user id costs the
 	// same PBKDF2 work as a wrong PIN.
 	dummy *master.PINVerifier
@@ -156,7 +162,7 @@ func New(st *store.Store, cfg Config) (*Engine, error) {
 	if cfg.ProgressUnits == 0 {
 		cfg.ProgressUnits = 20_000
 	}
-	e := &Engine{st: st, cfg: cfg, clock: hlc.NewClock(cfg.Now, 0), log: cfg.Logger}
+	e := &Engine{st: st, cfg: cfg, clock: hlc.NewClock(cfg.Now, 0), log: cfg.Logger, serials: cfg.SerialModels}
 	e.dummy = &master.PINVerifier{Salt: make([]byte, 16), Iter: master.PINIterations, Hash: make([]byte, 32)}
 	if _, err := io.ReadFull(cfg.Rand, e.dummy.Salt); err != nil {
 		return nil, fmt.Errorf("%w: randomness: %v", ErrConfig, err)
@@ -355,4 +361,12 @@ func (e *Engine) today() time.Time {
 func (e *Engine) expired(yymmdd string) bool {
 	t, ok := unit.ExpiryDate(yymmdd, e.today())
 	return ok && t.Before(e.today())
+}
+
+// SetSerialModels replaces the serial format models the engine judges
+// received serials by (the site retrains them from its own data).
+func (e *Engine) SetSerialModels(m *signals.SerialModels) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.serials = m
 }

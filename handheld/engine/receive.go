@@ -147,6 +147,13 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 		if slices.Contains(w.rules, unit.RuleRecalled) || slices.Contains(w.rules, unit.RuleExpired) {
 			w.alert = true
 		}
+		// A serial unlike the manufacturer's: received as scanned (the
+		// site's analyzer judges it with everything it knows), flagged now,
+		// first among the warnings: the step's reason leads with it.
+		if _, words, ok := e.serials.Suspect(it.Key); ok {
+			w.warnings = append([]string{"suspicious serial: " + words}, w.warnings...)
+			w.alert = true
+		}
 		msg := fmt.Sprintf("received %s", it.Key)
 		if n := len(res.Subjects); ctx.Inferred && n > 1 {
 			msg = fmt.Sprintf("received %s by its label with %d inside (completeness inferred)", it.Key, n-1)

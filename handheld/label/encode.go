@@ -203,7 +203,7 @@ func place(cw []byte, shape Shape) (*Symbol, error) {
 	dw, dh := info.GetSymbolDataWidth(), info.GetSymbolDataHeight()
 	p := encoder.NewDefaultPlacement(full, dw, dh)
 	p.Place()
-	return layout(p, info), nil
+	return layout(p.GetBit, info.GetSymbolWidth(), info.GetSymbolHeight(), info.GetMatrixWidth(), info.GetMatrixHeight(), dw, dh), nil
 }
 
 // randomizePad is the 253-state pad randomising algorithm (ISO/IEC 16022
@@ -217,14 +217,12 @@ func randomizePad(pos int) byte {
 	return byte(v)
 }
 
-// layout surrounds each data region with its finder (solid left and
+// layout surrounds each data region (rw x rh modules; dw x dh data
+// modules in all) of a w x h symbol with its finder (solid left and
 // bottom) and timing (alternating top and right) patterns.
-func layout(p *encoder.DefaultPlacement, info *encoder.SymbolInfo) *Symbol {
-	w, h := info.GetSymbolWidth(), info.GetSymbolHeight()
+func layout(bit func(x, y int) bool, w, h, rw, rh, dw, dh int) *Symbol {
 	s := &Symbol{Cols: w, Rows: h, dark: make([]bool, w*h)}
 	set := func(x, y int, v bool) { s.dark[y*w+x] = v }
-	rw, rh := info.GetMatrixWidth(), info.GetMatrixHeight()
-	dw, dh := info.GetSymbolDataWidth(), info.GetSymbolDataHeight()
 	my := 0
 	for y := 0; y < dh; y++ {
 		if y%rh == 0 {
@@ -239,7 +237,7 @@ func layout(p *encoder.DefaultPlacement, info *encoder.SymbolInfo) *Symbol {
 				set(mx, my, true)
 				mx++
 			}
-			set(mx, my, p.GetBit(x, y))
+			set(mx, my, bit(x, y))
 			mx++
 			if x%rw == rw-1 {
 				set(mx, my, y%2 == 0)

@@ -32,6 +32,7 @@ func BenchmarkDecode1280x720(b *testing.B) {
 	frames := benchFrames(b, 1280, 720, 8)
 	s := New(Options{NoTracking: true})
 	b.ResetTimer()
+	c0 := processCPU()
 	miss := 0
 	for i := 0; i < b.N; i++ {
 		f := frames[i%len(frames)]
@@ -41,4 +42,5 @@ func BenchmarkDecode1280x720(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(miss)/float64(b.N), "miss/op")
+	b.ReportMetric(float64((processCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }

@@ -17,7 +17,34 @@ func symbolSizes() [][2]int {
 		{32, 32}, {36, 36}, {40, 40}, {44, 44}, {48, 48}, {52, 52}, {64, 64}, {72, 72}, {80, 80},
 		{88, 88}, {96, 96}, {104, 104}, {120, 120}, {132, 132}, {144, 144},
 		{18, 8}, {32, 8}, {26, 12}, {36, 12}, {36, 16}, {48, 16},
+		// DMRE (ISO/IEC 21471): long thin and wider rectangles
+		{48, 8}, {64, 8}, {80, 8}, {96, 8}, {120, 8}, {144, 8}, {64, 12}, {88, 12}, {64, 16},
+		{36, 20}, {44, 20}, {64, 20}, {48, 22}, {48, 24}, {64, 24}, {40, 26}, {48, 26}, {64, 26},
 	}
+}
+
+// scoredSizes are the sizes the timing edges are scored for: every
+// symbol size, and each rectangle transposed (how a mirrored rectangle
+// appears once its solid L is put at the bottom left).
+func scoredSizes() [][2]int {
+	out := symbolSizes()
+	for _, sz := range out {
+		if sz[0] != sz[1] {
+			out = append(out, [2]int{sz[1], sz[0]})
+		}
+	}
+	return out
+}
+
+// validSize reports whether c x r is an ECC 200 size as read (not
+// transposed).
+func validSize(c, r int) bool {
+	for _, sz := range symbolSizes() {
+		if sz[0] == c && sz[1] == r {
+			return true
+		}
+	}
+	return false
 }
 
 // bilinear samples g at image position (x, y) (pixel centres at +0.5).
@@ -57,7 +84,16 @@ func orient(g *grayView, q [4]pt) ([4]pt, float64, bool) {
 		return q, 0, false
 	}
 	// mean intensity just inside each side, at several insets (symbols
-	// have 8 to 144 modules a side); the darkest inset counts
+	// have 8 to 144 modules a side); the darkest inset counts. Insets are
+	// fractions of the shorter side, so that a long thin rectangle (8x144)
+	// is probed within its first module on every side.
+	wl := (q[0].dist(q[1]) + q[2].dist(q[3])) / 2
+	hl := (q[1].dist(q[2]) + q[3].dist(q[0])) / 2
+	short := math.Min(wl, hl)
+	if short <= 0 {
+		return q, 0, false
+	}
+	iu, iv := short/wl, short/hl // inset scale across sides 1, 3 and 0, 2
 	const n = 48
 	var side [4]float64
 	for s := 0; s < 4; s++ {
@@ -69,13 +105,13 @@ func orient(g *grayView, q [4]pt) ([4]pt, float64, bool) {
 				var u, v float64
 				switch s {
 				case 0: // q0->q1
-					u, v = t, inset
+					u, v = t, inset*iv
 				case 1:
-					u, v = 1-inset, t
+					u, v = 1-inset*iu, t
 				case 2:
-					u, v = t, 1-inset
+					u, v = t, 1-inset*iv
 				case 3:
-					u, v = inset, t
+					u, v = inset*iu, t
 				}
 				x, y := h.apply(u, v)
 				sum += g.bilinear(x, y)
@@ -93,18 +129,23 @@ func orient(g *grayView, q [4]pt) ([4]pt, float64, bool) {
 	// surround: just outside the quad
 	var out float64
 	const no = 64
+	ou, ov := 0.03*iu, 0.03*iv
+	if math.Max(wl, hl) > 1.5*short {
+		// rectangles have 8 to 26 modules across: reach past the border
+		ou, ov = 0.08*iu, 0.08*iv
+	}
 	for i := 0; i < no; i++ {
 		t := (float64(i) + 0.5) / no
 		var u, v float64
 		switch i % 4 {
 		case 0:
-			u, v = t, -0.03
+			u, v = t, -ov
 		case 1:
-			u, v = 1.03, t
+			u, v = 1+ou, t
 		case 2:
-			u, v = t, 1.03
+			u, v = t, 1+ov
 		case 3:
-			u, v = -0.03, t
+			u, v = -ou, t
 		}
 		x, y := h.apply(u, v)
 		out += g.bilinear(x, y)
@@ -126,6 +167,11 @@ type sizeCandidate struct {
 	score      float64
 }
 
+// rectAspectTol is how far a rectangle's outline may be from the
+// proportions of a size (keystone, foreshortening) for that size to be
+// scored.
+const rectAspectTol = 1.5
+
 // timingScores scores every symbol size by correlating the intensity
 // profiles half a module inside the top and right edges with their
 // expected alternation. q is oriented (TL, TR, BR, BL).
@@ -133,7 +179,7 @@ func timingScores(g *grayView, q [4]pt, out []sizeCandidate, buf []float64) []si
 	out = out[:0]
 	top := q[0].dist(q[1])
 	right := q[1].dist(q[2])
-	for _, sz := range symbolSizes() {
+	for _, sz := range scoredSizes() {
 		c, r := sz[0], sz[1]
 		if top/float64(c) < 1.1 || right/float64(r) < 1.1 {
 			continue
@@ -141,7 +187,13 @@ func timingScores(g *grayView, q [4]pt, out []sizeCandidate, buf []float64) []si
 		// quick aspect filter: a rectangle must look like one
 		asp := top / right
 		want := float64(c) / float64(r)
-		if asp/want > 1.9 || want/asp > 1.9 {
+		tol := 1.9
+		if c != r {
+			// rectangles come in many proportions (1.5 to 18): the
+			// outline's own tells them apart
+			tol = rectAspectTol
+		}
+		if asp/want > tol || want/asp > tol {
 			continue
 		}
 		h, ok := gridHomography(q, c, r)

@@ -287,6 +287,8 @@ func (s *Server) routes() {
 	v1.Get("/exceptions/:id", s.getException)
 	v1.Post("/exceptions/:id/acknowledge", s.exceptionTo(ackStatus))
 	v1.Post("/exceptions/:id/resolve", s.lead, s.exceptionTo(resolveStatus))
+	v1.Get("/exceptions/:id/signal", s.signalRecord)
+	v1.Post("/exceptions/:id/verdict", s.lead, s.signalVerdict)
 
 	v1.Get("/cluster/status", s.clusterStatus)
 	v1.Get("/cluster/hash", s.clusterHash)

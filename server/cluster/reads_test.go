@@ -36,13 +36,17 @@ func TestVerifyReadWaitsForTheFSM(t *testing.T) {
 		}()
 	}
 	defer func() { close(stop); wg.Wait() }()
-	// The log's last entry is a command from here on (Applied counts
-	// commands only).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The term's barrier (the first linearizable read commits one) goes
+	// first; then the log's last entry is a command from here on
+	// (Applied counts commands only, raft keeps barriers from the FSM).
+	if err := m.Node.VerifyRead(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := m.Node.SubmitEvents(context.Background(), workload.New(workload.Options{Seed: 1, Prefix: "first"}).Receive(1), false); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	for i := range 1000 {
 		c := m.Node.Raft().CommitIndex()
 		if err := m.Node.VerifyRead(ctx); err != nil {

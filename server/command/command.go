@@ -54,6 +54,11 @@ const (
 	TypePassword   Type = 41 // SetPassword: a user's console password verifier
 	TypeAccount    Type = 42 // AccountChange: disable, enable or sign out a console user
 	TypeSignIn     Type = 43 // SignIn: a sign-in's outcome, counted towards the lock
+
+	// Counterfeit and diversion signals (signals.go).
+	TypeSignals       Type = 50 // Signals: the analyzer's findings
+	TypeSignalVerdict Type = 51 // SignalVerdict: a person's verdict on a finding
+
 	// DSCSA duties at the site (recall.go, investigation.go).
 	TypeRecall        Type = 60 // state.Recall: open a lot recall and hold the lot
 	TypeInvestigation Type = 61 // InvestigationStep: a step of a suspect product investigation
@@ -77,10 +82,11 @@ func Types() []Type {
 }
 
 // unassigned reports a number below typeEnd that no type has (yet): the
-// numbers between the feed limit and the console's range, and between
-// the console's and the DSCSA range.
+// numbers between the feed limit and the console's range, between the
+// console's and the signals' range, and between the signals' and the
+// DSCSA range.
 func unassigned(t Type) bool {
-	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeRecall
+	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeSignals || t > TypeSignalVerdict && t < TypeRecall
 }
 
 // Encode wraps a payload in the envelope.

@@ -64,6 +64,10 @@ func decodePayload(t Type, payload []byte) (any, error) {
 		v = &AccountChange{}
 	case TypeSignIn:
 		v = &SignIn{}
+	case TypeSignals:
+		v = &Signals{}
+	case TypeSignalVerdict:
+		v = &SignalVerdict{}
 	case TypeRecall:
 		v = &state.Recall{}
 	case TypeInvestigation:

@@ -263,6 +263,8 @@ func (b *batch) apply(e Entry) any {
 		must(b.tx.SetFeedLimit(v.Refs), "feed limit")
 	case TypeConsoleKey, TypePassword, TypeAccount, TypeSignIn:
 		return b.console(val)
+	case TypeSignals, TypeSignalVerdict:
+		return b.signals(val)
 	case TypeRecall:
 		return b.recall(*val.(*state.Recall))
 	case TypeInvestigation:

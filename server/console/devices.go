@@ -21,7 +21,7 @@ import (
 
 type devicesView struct {
 	Devices []deviceRow
-	Revoked map[string]state.RevokedDevice
+	Revoked map[string]bool // device ids revoked (a template's if on a struct is always true)
 	CanMint bool
 	// A token just minted: shown once.
 	Token   string
@@ -39,7 +39,7 @@ func needAdmin(u *master.User) error {
 }
 
 func (c *Console) devicesView(x *fiber.Ctx) (devicesView, error) {
-	v := devicesView{Revoked: map[string]state.RevokedDevice{}, CanMint: c.cfg.Mint != nil}
+	v := devicesView{Revoked: map[string]bool{}, CanMint: c.cfg.Mint != nil}
 	c.floor.mu.Lock()
 	seen := make(map[string]deviceSeen, len(c.floor.devices))
 	for k, d := range c.floor.devices {
@@ -53,7 +53,7 @@ func (c *Console) devicesView(x *fiber.Ctx) (devicesView, error) {
 	err = c.node.State().View(func(r *state.Reader) error {
 		rs, err := r.RevokedDevices()
 		for _, d := range rs {
-			v.Revoked[d.Device] = d
+			v.Revoked[d.Device] = true
 		}
 		return err
 	})

@@ -188,8 +188,9 @@ func (p *pages) funcs() template.FuncMap {
 			}
 			return strings.ReplaceAll(h.String(), ",", ", ")
 		},
-		"rule": ruleName,
-		"sev":  func(s unit.Severity) string { return s.String() },
+		"rule":  ruleName,
+		"sev":   func(s unit.Severity) string { return s.String() },
+		"words": strings.Fields,
 		"pct": func(a, b int) int {
 			if b <= 0 {
 				return 0

@@ -22,13 +22,14 @@ const (
 	tMaster      byte = 'M'  // M kind id → JSON record
 	tHoldByScope byte = 'k'  // k gtin 0 lot 0 hold id → ""
 	tEnroll      byte = 'n'  // n kind id → JSON: enrollment tokens, revoked devices (enroll.go)
+	tSignal      byte = 'i'  // i kind id → JSON: signal findings, silenced causes, the analyzer's cursor (signal.go)
 )
 
 // knownTables lists every table a snapshot may contain.
 func knownTable(b byte) bool {
 	switch b {
 	case tMeta, tUnit, tEvent, tHistory, tLot, tChild, tLocation, tStatus, tHeld,
-		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed, tEnroll:
+		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed, tEnroll, tSignal:
 		return true
 	}
 	return false

@@ -111,8 +111,21 @@ func (g *Gen) Receive(n int) []event.Event {
 	return out
 }
 
+// Know makes the next n units (as Receive numbers them) known without
+// making an event for them: a generator over a state another generator
+// built, whose devices' sequences still start at 1.
+func (g *Gen) Know(n int) {
+	for range n {
+		g.units = append(g.units, g.unitKey())
+	}
+}
+
+func (g *Gen) unitKey() event.Key {
+	return event.SGTIN(g.prefix, fmt.Sprintf("S%09d", len(g.units)+1))
+}
+
 func (g *Gen) receive() event.Event {
-	k := event.SGTIN(g.prefix, fmt.Sprintf("S%09d", len(g.units)+1))
+	k := g.unitKey()
 	g.units = append(g.units, k)
 	lot := g.lots[g.rnd.IntN(len(g.lots))]
 	return g.event(event.KindReceive, event.Context{To: "A-01", Lot: lot, Expiry: "301231"}, k)

@@ -31,6 +31,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"sscc-label": cmdSSCC,
 		"synth":      cmdSynth,
 		"bench":      cmdBench,
+		"samples":    cmdSamples,
 		"test-card":  cmdTestCard,
 		"selftest":   cmdSelfTest,
 	}
@@ -50,6 +51,7 @@ func usage(w io.Writer) {
   custody-scan sscc-label --sscc N [--gtin G --count N --lot L --expiry YYMMDD --from S --to S] -o out.png|out.pdf
   custody-scan synth -o DIR [--seed N --count N --sizes 640x480,1280x720,1920x1080]
   custody-scan bench [--json FILE] [--no-baseline] [--list] DIR
+  custody-scan samples [--pgm DIR] [--budget D] SETDIR…   (public sample folders, 4 rotations)
   custody-scan test-card -o card.png|card.pdf
   custody-scan selftest [FILE]   (lines typed by a wedge scanner reading the test card)
 `)

@@ -41,7 +41,11 @@ type Params struct {
 	OffX     float64 `json:"offset_x"`    // symbol centre offset, fraction of frame width
 	OffY     float64 `json:"offset_y"`    // fraction of frame height
 	Clutter  bool    `json:"clutter"`     // label text next to the code
-	Seed     uint64  `json:"seed"`
+	// DMRERows, when set, encodes a rectangular extension (DMRE) symbol
+	// of that many rows (8 gives the long thin vial codes) instead of a
+	// square one.
+	DMRERows int    `json:"dmre_rows,omitempty"`
+	Seed     uint64 `json:"seed"`
 }
 
 // Frame is a rendered frame with its expected decode.
@@ -143,7 +147,13 @@ func Render(data []byte, p Params) (*Frame, error) {
 	if p.W < 32 || p.H < 32 || p.Module <= 0.5 || p.Contrast <= 0 || p.Light <= 0 || p.Light > 255 {
 		return nil, fmt.Errorf("%w: %+v", ErrParams, p)
 	}
-	sym, err := label.EncodeGS1(data, label.Square)
+	var sym *label.Symbol
+	var err error
+	if p.DMRERows > 0 {
+		sym, err = label.EncodeGS1DMRE(data, p.DMRERows)
+	} else {
+		sym, err = label.EncodeGS1(data, label.Square)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("synth: encode: %w", err)
 	}

@@ -74,6 +74,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custodyhq/custody/certs"
+	"github.com/custodyhq/custody/server/analyzer"
 	"github.com/custodyhq/custody/server/api"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/console"
@@ -347,6 +348,8 @@ func run(args []string, stderr io.Writer) int {
 	// Stopped in reverse: the sync sessions first (Fiber's shutdown does
 	// not close websockets), then the API, then the node.
 	comps := []component{{"node", node.Serve}, {"api", srv.Serve}, {"sync", ep.Serve}, {"console", con.Serve}}
+	// Counterfeit and diversion signals: follow the log, the leader proposes findings.
+	comps = append(comps, component{"signals", analyzer.New(analyzer.Config{Node: node, Logger: log}).Serve})
 	if o.debugAddr != "" {
 		comps = append(comps, component{"debug", func(ctx context.Context) error { return serveDebug(ctx, o.debugAddr) }})
 	}
