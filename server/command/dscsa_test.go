@@ -180,3 +180,43 @@ func TestInvestigationLifecycle(t *testing.T) {
 		t.Fatalf("U1 after clearing inherits %s", inh)
 	}
 }
+
+// TestOverdueNotification: 24 hours after the finding without the FDA
+// notification marked sent, the site's overdue step raises one
+// high-severity exception (a proposal before the time is refused, a
+// repeated one changes nothing); marking the notification sent settles it.
+func TestOverdueNotification(t *testing.T) {
+	st, l, _ := dscsaSite(t)
+	found := hlc.New(1_790_000_300_000, 0)
+	step := func(s InvestigationStep) any {
+		return l.apply(t, jsonEntry(t, TypeInvestigation, s))[0]
+	}
+	step(InvestigationStep{ID: "INV-1", Action: ActionOpen, By: "lead", At: found - 1<<20, Client: workflowcases.Client, Scope: state.ScopeLot,
+		GTIN: workflowcases.GTIN, Lot: "L1", Trigger: TriggerPartner, Note: "suspect lot"})
+	step(InvestigationStep{ID: "INV-1", Action: ActionIllegitimate, By: "lead", At: found})
+	day := hlc.New(found.Millis()+state.NotifyWithin.Milliseconds(), 0)
+	if err, ok := step(InvestigationStep{ID: "INV-1", Action: ActionOverdue, By: "site", At: day - 1<<16, Event: event.ID{0x01, 0x55, 1}}).(error); !ok || !errors.Is(err, ErrRejected) {
+		t.Fatalf("overdue a minute early: %v", err)
+	}
+	v := step(InvestigationStep{ID: "INV-1", Action: ActionOverdue, By: "site", At: day, Event: event.ID{0x01, 0x55, 2}}).(state.Investigation)
+	if v.Overdue == "" || v.OverdueAt != day {
+		t.Fatalf("no exception: %+v", v)
+	}
+	if again := step(InvestigationStep{ID: "INV-1", Action: ActionOverdue, By: "site", At: day + 1<<20, Event: event.ID{0x01, 0x55, 3}}).(state.Investigation); again.Overdue != v.Overdue || len(again.Steps) != len(v.Steps) {
+		t.Fatalf("a repeated overdue step: %+v", again)
+	}
+	exc := func() unit.Exception {
+		var x unit.Exception
+		if err := st.View(func(r *state.Reader) (err error) { x, err = r.Exception(v.Overdue); return }); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	if x := exc(); x.Rule != RuleNotificationOverdue || x.Severity != unit.SeverityHigh || x.Status != unit.ExceptionOpen || x.Client != workflowcases.Client {
+		t.Fatalf("exception %+v", x)
+	}
+	step(InvestigationStep{ID: "INV-1", Action: ActionNotified, By: "lead", At: day + 2<<20, To: NoticeFDA})
+	if x := exc(); x.Status != unit.ExceptionResolved || x.By != "lead" {
+		t.Fatalf("after the notice %+v", x)
+	}
+}

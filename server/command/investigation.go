@@ -3,6 +3,8 @@ package command
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/event"
@@ -35,6 +37,11 @@ type InvestigationStep struct {
 	Disposition string `json:"disposition,omitempty"`
 }
 
+// RuleNotificationOverdue is the exception of an investigation whose
+// FDA notification was not marked sent within 24 hours of the finding
+// of illegitimate product.
+const RuleNotificationOverdue unit.Rule = "NOTIFICATION_OVERDUE"
+
 // Investigation actions, triggers and dispositions.
 const (
 	ActionOpen         = "open"
@@ -42,6 +49,9 @@ const (
 	ActionIllegitimate = "illegitimate"
 	ActionNotified     = "notified"
 	ActionDispose      = "dispose"
+	// ActionOverdue is the site's own step: the leader proposes it when
+	// the 24 hours passed without the FDA notification marked sent.
+	ActionOverdue = "overdue"
 
 	TriggerException = "exception"
 	TriggerPartner   = "partner_notice"
@@ -113,6 +123,27 @@ func (b *batch) investigation(index uint64, s *InvestigationStep) any {
 			}
 		}
 		v.Notices = append(v.Notices, state.Notice{To: s.To, By: s.By, At: s.At})
+		if s.To == NoticeFDA && v.Overdue != "" {
+			// Sent late: the overdue exception is settled.
+			x, err := b.tx.Exception(v.Overdue)
+			if err == nil && x.Status != unit.ExceptionResolved {
+				x.Status, x.By, x.Note, x.Updated = unit.ExceptionResolved, s.By, "FDA notification marked sent", max(x.Updated, s.At)
+				must(b.tx.PutException(x), "exception")
+			} else if err != nil && !errors.Is(err, state.ErrNotFound) {
+				must(err, "exception")
+			}
+		}
+	case ActionOverdue:
+		if v.Status != state.InvestigationIllegitimate || v.OverdueAt != 0 || slices.ContainsFunc(v.Notices, func(n state.Notice) bool { return n.To == NoticeFDA }) {
+			return v // nothing is overdue (any more): a late or repeated proposal
+		}
+		if s.At.Millis() < v.Illegitimate.Millis()+state.NotifyWithin.Milliseconds() {
+			return refuse("the FDA notification is due 24 hours after the finding, not yet")
+		}
+		if s.Event.IsZero() {
+			return refuse("no event id for the exception")
+		}
+		v.OverdueAt, v.Overdue = s.At, b.raiseOverdue(&v, s)
 	case ActionDispose:
 		if v.Status != state.InvestigationIllegitimate {
 			return refuse("is %s: only illegitimate product is disposed of", v.Status)
@@ -129,12 +160,44 @@ func (b *batch) investigation(index uint64, s *InvestigationStep) any {
 	return v
 }
 
+// raiseOverdue opens the high-severity exception of an overdue FDA
+// notification, on the first unit the investigation covers (for a lot
+// or a product: the first of its units the site knows), and returns its
+// id ("" when the site knows no unit of it).
+func (b *batch) raiseOverdue(v *state.Investigation, s *InvestigationStep) string {
+	var k event.Key
+	if len(v.Keys) > 0 {
+		k = v.Keys[0]
+	} else {
+		page, err := b.tx.Units(state.UnitFilter{GTIN: v.GTIN, Lot: v.Lot, AnyLot: v.Scope == state.ScopeProduct, Limit: 1,
+			Client: func(c string) bool { return c == v.Client }})
+		must(err, "units")
+		if len(page.Items) == 0 {
+			return ""
+		}
+		k = page.Items[0].Key
+	}
+	site, err := b.tx.Site()
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		must(err, "site")
+	}
+	x := unit.Exception{ID: unit.ExceptionID(RuleNotificationOverdue, k, s.Event), Rule: RuleNotificationOverdue, Severity: unit.SeverityHigh,
+		Status: unit.ExceptionOpen, Unit: k, Client: v.Client, Site: site.ID,
+		Detail: fmt.Sprintf("investigation %s: product found illegitimate %s; the FDA notification (Form 3911) was due within 24 hours and is not marked sent",
+			v.ID, v.Illegitimate.Time().UTC().Format(time.RFC3339)),
+		Events: []event.ID{s.Event}, Opened: s.At, Updated: s.At}
+	must(b.tx.PutException(x), "exception")
+	return x.ID
+}
+
 func stepNote(s *InvestigationStep) string {
 	switch {
 	case s.Action == ActionNotified && s.Note == "":
 		return "notified " + s.To
 	case s.Action == ActionDispose && s.Note == "":
 		return s.Disposition
+	case s.Action == ActionOverdue && s.Note == "":
+		return "the FDA notification is overdue"
 	}
 	return s.Note
 }

@@ -10,10 +10,6 @@ import (
 	"github.com/custodyhq/custody/shared/unit"
 )
 
-// NotifyWithin is how long after product is found illegitimate the FDA
-// (Form 3911) and the trading partners must be notified.
-const NotifyWithin = 24 * time.Hour
-
 // Clock is an investigation's 24-hour clock: due 24 hours after the
 // finding of illegitimate product (zero before), running until the FDA
 // notification is marked sent, overdue past due while running.
@@ -29,7 +25,7 @@ func ClockOf(v *state.Investigation, now time.Time) Clock {
 	if v.Illegitimate == 0 {
 		return Clock{}
 	}
-	ck := Clock{Due: v.Illegitimate.Time().Add(NotifyWithin)}
+	ck := Clock{Due: v.Illegitimate.Time().Add(state.NotifyWithin)}
 	if slices.ContainsFunc(v.Notices, func(n state.Notice) bool { return n.To == state.NoticeFDA }) {
 		return ck
 	}

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"time"
+
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
 )
@@ -42,9 +44,18 @@ type Investigation struct {
 	// 24-hour notification clock starts there.
 	Illegitimate hlc.Timestamp `json:"illegitimate,omitempty"`
 	Notices      []Notice      `json:"notices,omitempty"`
-	Disposition  string        `json:"disposition,omitempty"`
-	Steps        []Step        `json:"steps"`
+	// OverdueAt is when the site found the 24 hours passed without the
+	// FDA notification marked sent; Overdue the high-severity exception
+	// it raised then (none when the site knows no unit of the product).
+	OverdueAt   hlc.Timestamp `json:"overdueAt,omitempty"`
+	Overdue     string        `json:"overdueException,omitempty"`
+	Disposition string        `json:"disposition,omitempty"`
+	Steps       []Step        `json:"steps"`
 }
+
+// NotifyWithin is how long after product is found illegitimate the FDA
+// (Form 3911) and the trading partners must be notified.
+const NotifyWithin = 24 * time.Hour
 
 // NoticeFDA is whom the Form 3911 notification goes to (a Notice's To).
 const NoticeFDA = "fda"
