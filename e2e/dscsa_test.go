@@ -178,6 +178,18 @@ func TestDSCSAAtTheSite(t *testing.T) {
 		t.Fatalf("form 3911 serials %v, the case holds %v", got, want)
 	}
 
+	// The notifications: FDA's and one to the supplier the case came from.
+	var notices struct{ Items []struct{ To, Role string } }
+	do("GET", "/api/v1/investigations/"+inv.ID+"/notices?consistency=leader", nil, &notices)
+	supplierNotified := false
+	for _, n := range notices.Items {
+		supplierNotified = supplierNotified || n.To == asn.Supplier && n.Role == "supplier"
+	}
+	if len(notices.Items) == 0 || notices.Items[0].To != "fda" ||
+		slices.ContainsFunc(snap.Partners, func(p master.Partner) bool { return p.ID == asn.Supplier }) && !supplierNotified {
+		t.Fatalf("notices %+v (supplier %s)", notices.Items, asn.Supplier)
+	}
+
 	// A shipment on the owning client's behalf carries TI/TS.
 	var client master.Client
 	do("GET", "/api/v1/clients/"+url.PathEscape(asn.Client), nil, &client)

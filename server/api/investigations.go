@@ -214,3 +214,23 @@ func (s *Server) getForm3911(c *fiber.Ctx) error {
 	}
 	return c.JSON(f)
 }
+
+// getNotices answers the drafted notifications of an investigation: to
+// FDA (Form 3911) and to each trading partner, with whether each is
+// marked sent.
+func (s *Server) getNotices(c *fiber.Ctx) error {
+	var out []compliance.Notice
+	err := s.read(c, func(r *state.Reader) error {
+		v, err := r.Investigation(param(c, "id"))
+		if err != nil {
+			return err
+		}
+		if !sees(c)(v.Client) {
+			return ErrNotFound
+		}
+		f, err := compliance.BuildForm3911(r, v, time.Now())
+		out = compliance.Notices(f)
+		return err
+	})
+	return respond(c, err, func() any { return items(out) })
+}

@@ -90,11 +90,26 @@ func TestInvestigation(t *testing.T) {
 	if code, _, _ := adm.as("op-b").do("GET", "/api/v1/investigations/"+v.ID, nil); code != http.StatusNotFound {
 		t.Fatalf("another client's user reading the investigation: %d", code)
 	}
+	var notices struct {
+		Items []struct {
+			To       string
+			Products []struct{ Serials []string }
+			Sent     *struct{ By string }
+		}
+	}
+	adm.as("op-a").ok("GET", "/api/v1/investigations/"+v.ID+"/notices?consistency=leader", nil, &notices)
+	if len(notices.Items) != 1 || notices.Items[0].To != "fda" || len(notices.Items[0].Products) != 1 || notices.Items[0].Sent != nil {
+		t.Fatalf("notices before sending %+v", notices.Items)
+	}
 	id := v.ID
 	v = inv{}
 	adm.as("lead-a").ok("POST", "/api/v1/investigations/"+id+"/notified", map[string]any{"to": "fda"}, &v)
 	if v.TimeLeft != "" || v.Overdue || v.Due == nil {
 		t.Fatalf("after the FDA notification %+v", v)
+	}
+	adm.as("op-a").ok("GET", "/api/v1/investigations/"+id+"/notices?consistency=leader", nil, &notices)
+	if notices.Items[0].Sent == nil || notices.Items[0].Sent.By != "lead-a" {
+		t.Fatalf("notices after sending %+v", notices.Items)
 	}
 	adm.as("lead-a").ok("POST", "/api/v1/investigations/"+v.ID+"/dispose", map[string]any{"disposition": "destroyed"}, &v)
 	if v.Status != "closed" || len(v.Steps) != 4 {

@@ -278,6 +278,7 @@ func (s *Server) routes() {
 	v1.Post("/investigations", s.lead, s.openInvestigation)
 	v1.Get("/investigations/:id", s.getInvestigation)
 	v1.Get("/investigations/:id/form3911", s.getForm3911)
+	v1.Get("/investigations/:id/notices", s.getNotices)
 	v1.Post("/investigations/:id/clear", s.lead, s.investigationAction(command.ActionClear))
 	v1.Post("/investigations/:id/illegitimate", s.lead, s.investigationAction(command.ActionIllegitimate))
 	v1.Post("/investigations/:id/notified", s.lead, s.investigationAction(command.ActionNotified))

@@ -2,7 +2,9 @@ package compliance
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custodyhq/custody/server/state"
@@ -207,4 +209,46 @@ func BuildForm3911(r *state.Reader, v state.Investigation, now time.Time) (Form3
 		}
 	}
 	return f, nil
+}
+
+// Notice is a drafted notification of illegitimate product: to FDA
+// (the Form 3911 draft) or to one trading partner that sold or bought
+// the product, with whether and when it was marked sent.
+type Notice struct {
+	To         string            `json:"to"` // "fda" or the partner id
+	Role       string            `json:"role,omitempty"`
+	Name       string            `json:"name,omitempty"`
+	GLN        string            `json:"gln,omitempty"`
+	Subject    string            `json:"subject"`
+	Products   []Form3911Product `json:"products"`
+	Body       string            `json:"body"`
+	Determined *time.Time        `json:"determined,omitempty"`
+	Due        *time.Time        `json:"due,omitempty"`
+	Sent       *state.Notice     `json:"sent,omitempty"`
+}
+
+// Notices drafts the notifications an illegitimate product finding
+// calls for: FDA's (Form 3911) and one to each trading partner the
+// draft names, each with the product, lots, serials and the finding.
+func Notices(f Form3911) []Notice {
+	sent := func(to string) *state.Notice {
+		for i := range f.Notices {
+			if f.Notices[i].To == to {
+				return &f.Notices[i]
+			}
+		}
+		return nil
+	}
+	body := func(to string) string {
+		return fmt.Sprintf("%s (%s) notifies %s of illegitimate product found in investigation %s, held on behalf of %s: %s",
+			f.Reporter.Name, f.Reporter.GLN, to, f.Investigation, f.Client, f.Description)
+	}
+	out := []Notice{{To: state.NoticeFDA, Subject: "FDA Form 3911: notification of illegitimate product (" + f.Investigation + ")",
+		Products: f.Products, Body: body("FDA"), Determined: f.Determined, Due: f.Due, Sent: sent(state.NoticeFDA)}}
+	for _, p := range f.Partners {
+		out = append(out, Notice{To: p.ID, Role: p.Role, Name: p.Name, GLN: p.GLN,
+			Subject: "Notification of illegitimate product (" + f.Investigation + ")", Products: f.Products,
+			Body: body(strings.TrimSpace(p.Name + " (" + p.ID + ")")), Determined: f.Determined, Due: f.Due, Sent: sent(p.ID)})
+	}
+	return out
 }
