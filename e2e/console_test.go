@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"image"
 	_ "image/png"
@@ -228,7 +229,11 @@ func TestConsoleBrowser(t *testing.T) {
 		run(t, us, "live", chromedp.WaitVisible(chromedp.CSS("#livestate.on")))
 		serial := "FLOOR" + fmt.Sprint(time.Now().UnixNano()%100000)
 		receiveViaAPI(t, adm, serial)
-		run(t, us, "the scan on the floor", chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//div[@id="live"]//code[text()=%q]`, serial))))
+		c, cancel := context.WithTimeout(us, 60*time.Second)
+		defer cancel()
+		if err := chromedp.Do(c, chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//div[@id="live"]//code[text()=%q]`, serial)))); err != nil {
+			t.Fatalf("the scan on the floor: %v\nthe page's live part: %.3000s\nserver log:\n%s", err, text(t, us, "#live"), s.Proc.Tail(4000))
+		}
 		same := value(t, us, "same page", chromedp.Evaluate[string](`window.__sameLoad || "reloaded"`))
 		if same != "yes" {
 			t.Fatal("the page was reloaded")
@@ -504,8 +509,17 @@ func receiveViaAPI(t *testing.T, adm *procs.API, serial string) {
 	ev := event.Event{ID: id, Device: "api:admin:floor", Epoch: uint32(time.Now().Unix()), Seq: 1, HLC: hlc.FromTime(time.Now()), User: "admin",
 		Site: site.ID, Client: "acme", Kind: event.KindReceive, Ctx: event.Context{Lot: "FLOORLOT", Expiry: "301231"},
 		Subjects: []event.Subject{{Key: event.SGTIN(gtin, serial)}}}
-	if err := adm.Do(context.Background(), "POST", "/api/v1/events", map[string]any{"events": []event.Event{ev}}, nil); err != nil {
+	var ans struct {
+		Verdicts []struct {
+			Status string          `json:"status"`
+			Result json.RawMessage `json:"result"`
+		} `json:"verdicts"`
+	}
+	if err := adm.Do(context.Background(), "POST", "/api/v1/events", map[string]any{"events": []event.Event{ev}}, &ans); err != nil {
 		t.Fatal(err)
+	}
+	if len(ans.Verdicts) != 1 || ans.Verdicts[0].Status != "applied" || !strings.Contains(string(ans.Verdicts[0].Result), `"verdict":"applied"`) {
+		t.Fatalf("the test's receipt of %s: %+v", serial, ans)
 	}
 }
 

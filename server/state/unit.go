@@ -228,6 +228,7 @@ func (t *Tx) PutUnit(s unit.State) error {
 		return err
 	}
 	t.units[s.Key] = s
+	t.countLot(&old, &s)
 	k := string(s.Key)
 	if old.Known() {
 		if old.Lot != s.Lot && old.Key.GTIN() != "" {
