@@ -60,10 +60,14 @@ const (
 	TypeSignalVerdict Type = 51 // SignalVerdict: a person's verdict on a finding
 	TypeSerialModels  Type = 52 // SerialModels: serial models published for handhelds
 
+	// DSCSA duties at the site (recall.go, investigation.go).
+	TypeRecall        Type = 60 // state.Recall: open a lot recall and hold the lot
+	TypeInvestigation Type = 61 // InvestigationStep: a step of a suspect product investigation
+
 	// typeEnd is one past the last type. It must name the last type: a
 	// bare typeEnd would repeat the line above and equal the last type,
 	// which Decode would then refuse.
-	typeEnd = TypeSerialModels + 1
+	typeEnd = TypeInvestigation + 1
 )
 
 // Types lists every command type, in number order.
@@ -79,9 +83,11 @@ func Types() []Type {
 }
 
 // unassigned reports a number below typeEnd that no type has (yet): the
-// numbers between the feed limit and the console's range.
+// numbers between the feed limit and the console's range, between the
+// console's and the signals' range, and between the signals' and the
+// DSCSA range.
 func unassigned(t Type) bool {
-	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeSignals
+	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeSignals || t > TypeSerialModels && t < TypeRecall
 }
 
 // Encode wraps a payload in the envelope.

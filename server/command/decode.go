@@ -70,6 +70,10 @@ func decodePayload(t Type, payload []byte) (any, error) {
 		v = &SignalVerdict{}
 	case TypeSerialModels:
 		v = &SerialModels{}
+	case TypeRecall:
+		v = &state.Recall{}
+	case TypeInvestigation:
+		v = &InvestigationStep{}
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
 	}

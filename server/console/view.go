@@ -29,7 +29,7 @@ type pages struct {
 
 // pageNames are the templates under templates/ besides the layout.
 var pageNames = []string{"login", "error", "floor", "exceptions", "exception", "trace", "holds", "recall",
-	"inbound", "asn", "outbound", "shipment", "devices", "users", "site"}
+	"inbound", "asn", "outbound", "shipment", "devices", "users", "site", "investigations", "investigation"}
 
 func loadPages(loc *time.Location, now func() time.Time) (*pages, error) {
 	p := &pages{sets: map[string]*template.Template{}, loc: loc, now: now}

@@ -80,6 +80,12 @@ func New(o Options) *Gen {
 // Units lists the units received so far.
 func (g *Gen) Units() []event.Key { return g.units }
 
+// Event returns one event of kind k on keys from one of the generator's
+// devices, a millisecond after the last.
+func (g *Gen) Event(k event.Kind, ctx event.Context, keys ...event.Key) event.Event {
+	return g.event(k, ctx, keys...)
+}
+
 func (g *Gen) event(k event.Kind, ctx event.Context, keys ...event.Key) event.Event {
 	d := g.rnd.IntN(len(g.devices))
 	g.seqs[d]++
