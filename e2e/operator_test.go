@@ -137,7 +137,7 @@ func signInOperator(t *testing.T, ctx context.Context, base, user, pw string) {
 	signIn(t, ctx, base, user, pw)
 }
 
-func httpGet(url string) (int, string) {
+func statusOf(url string) (int, string) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return 0, err.Error()
@@ -200,7 +200,7 @@ func TestOperatorNetwork(t *testing.T) {
 	op := procs.Start(t, dir, "operator", opBin, "--config", cfgPath, "--data", filepath.Join(dir, "opdata"), "--http", opAddr)
 	base := "http://" + opAddr
 	procs.WaitFor(t, 60*time.Second, "the operator", func() bool {
-		code, _ := httpGet(base + "/healthz")
+		code, _ := statusOf(base + "/healthz")
 		return code == 200
 	})
 	defer func() {

@@ -81,7 +81,7 @@ func TestOperatorOverTLS(t *testing.T) {
 	addr := procs.FreeAddr(t)
 	op := procs.Start(t, dir, "operator", opBin, "--config", cfgPath, "--data", filepath.Join(dir, "opdata"), "--http", addr)
 	base := "http://" + addr
-	procs.WaitFor(t, 60*time.Second, "the operator", func() bool { code, _ := httpGet(base + "/healthz"); return code == 200 })
+	procs.WaitFor(t, 60*time.Second, "the operator", func() bool { code, _ := statusOf(base + "/healthz"); return code == 200 })
 
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}

@@ -363,6 +363,26 @@ func (e *Engine) expired(yymmdd string) bool {
 	return ok && t.Before(e.today())
 }
 
+// suspectSerial judges the serial of k by the serial model the site
+// published for its product to the replica (the down-feed keeps it
+// current), or, for a product the replica holds none of, by the models
+// the engine was given (Config.SerialModels, SetSerialModels).
+func (e *Engine) suspectSerial(tx *store.Tx, k event.Key) (words string, suspect bool, err error) {
+	if k.IsContainer() {
+		return "", false, nil
+	}
+	m, err := tx.SerialModel(k.GTIN())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		_, words, suspect = e.serials.Suspect(k)
+		return words, suspect, nil
+	case err != nil:
+		return "", false, err
+	}
+	_, words, suspect = signals.SuspectPublished(&m, k)
+	return words, suspect, nil
+}
+
 // SetSerialModels replaces the serial format models the engine judges
 // received serials by (the site retrains them from its own data).
 func (e *Engine) SetSerialModels(m *signals.SerialModels) {

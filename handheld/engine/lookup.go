@@ -129,7 +129,9 @@ func (e *Engine) lookup(k event.Key) (Step, error) {
 	}
 	st := accepted("lookup", "%s", describeInfo(&in))
 	st.Subject, st.Info = k, &in
-	if !in.Known {
+	// Unknown, or held (own or through its lot or product): not a unit
+	// to use as it is, so not a green banner either.
+	if !in.Known || in.Holds != "" || in.Inherited != "" {
 		st.Verdict, st.Cue = Warning, CueWarn
 	}
 	return st, nil

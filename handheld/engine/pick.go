@@ -333,8 +333,8 @@ func (e *Engine) earlier(tx *store.Tx, p master.Policy, line *master.OrderLine, 
 }
 
 // ShortPick records that a line of the order being picked cannot be
-// filled, with a reason. The model has no event kind for it: the short
-// pick is kept on the device with the order's progress.
+// filled, with a reason: a short_pick event for the site, and the short
+// pick kept on the device with the order's progress.
 func (e *Engine) ShortPick(line, reason string) (Step, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -365,6 +365,10 @@ func (e *Engine) ShortPick(line, reason string) (Step, error) {
 			left := l.Qty - l.Picked
 			if left <= 0 {
 				return "", refuse("line %s is complete", line)
+			}
+			// The short pick travels to the site as a short_pick event.
+			if _, _, err := w.emit(event.KindShortPick, o.Client, nil, event.Context{Order: o.ID, Line: line, Qty: uint32(left), Reason: reason}, ""); err != nil {
+				return "", err
 			}
 			if err := w.tx.PutShortPick(store.ShortPick{Order: o.ID, Line: line, Qty: left, Reason: reason, User: e.user.ID, At: e.clock.Now()}); err != nil {
 				return "", err

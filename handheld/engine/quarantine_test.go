@@ -140,7 +140,8 @@ func TestLookup(t *testing.T) {
 	r.is(Accepted)(r.e.StartHold("suspect", "check"), nil)
 	r.is(Accepted)(r.scan(units[cases[0]][0].Key))
 	r.is(Accepted)(r.e.StartLookup(), nil)
-	s := r.is(Accepted)(r.scan(units[cases[0]][0].Key))
+	// A held unit looks up as a warning: not a unit to use as it is.
+	s := r.is(Warning)(r.scan(units[cases[0]][0].Key))
 	in := s.Info
 	if in == nil || in.Status != unit.StatusInStock || in.Container != cases[0] || in.Holds != "suspect" || in.Product != "Amoxicillin" ||
 		in.Location != demo.Dock || len(in.History) != 2 || in.History[0].Kind != event.KindReceive || in.History[1].Kind != event.KindHold {
@@ -150,7 +151,7 @@ func TestLookup(t *testing.T) {
 	if s.Info.ContentCount != 50 || s.Info.Completeness != "inferred" {
 		t.Fatalf("case lookup: %+v", s.Info)
 	}
-	s = r.is(Accepted)(r.e.Lookup(r.fx.Stock(r.fx.Product(0))[1].Units[0]))
+	s = r.is(Warning)(r.e.Lookup(r.fx.Stock(r.fx.Product(0))[1].Units[0]))
 	if s.Info.Inherited != "recall" {
 		t.Fatalf("recalled lookup: %+v", s.Info)
 	}

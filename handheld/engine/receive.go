@@ -86,7 +86,6 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 			return "", err
 		}
 		ctx := event.Context{ASN: a.ID, To: dock, Lot: it.Lot, Expiry: it.Expiry}
-		var extra []finding
 		var why []string
 		hold := event.HoldReason(0)
 		gtin := it.Key.GTIN()
@@ -100,20 +99,18 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 			p, err := tx.Product(gtin)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
+				// unit.Workflow raises UNKNOWN_GTIN, here and at the site.
 				hold = event.HoldInvestigation
 				ctx.Reason = string(unit.RuleUnknownGTIN)
-				extra = append(extra, finding{it.Key, unit.Finding{Rule: unit.RuleUnknownGTIN,
-					Detail: fmt.Sprintf("GTIN %s of %s is not in the product master data: received to quarantine", gtin, it.Key)}})
 				why = append(why, "unknown product")
 			case err != nil:
 				return "", err
 			case p.Client != a.Client:
 				return "", refuse("%s is a product of client %s, not of %s: set it aside and call a lead", p.Name, p.Client, a.Client)
 			case !st.Known() && !slices.Contains(a.GTINs, gtin):
+				// unit.Workflow raises PRODUCT_WITHOUT_DATA from the reason.
 				hold = event.HoldInvestigation
-				ctx.ASN, ctx.Reason = "", "not announced on ASN "+a.ID
-				extra = append(extra, finding{it.Key, unit.Finding{Rule: unit.RuleNoData,
-					Detail: fmt.Sprintf("%s (%s) arrived on ASN %s, which announces no %s: product without data, received to quarantine", it.Key, p.Name, a.ID, p.Name)}})
+				ctx.ASN, ctx.Reason = "", unit.ReasonNotAnnounced+a.ID
 				why = append(why, "product without shipping data")
 			}
 		}
@@ -143,7 +140,7 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 			ctx.To = quar
 		}
 		ctx.Hold = hold
-		_, res, err := w.emit(event.KindReceive, a.Client, []event.Key{it.Key}, ctx, fmt.Sprintf("%s was already received", it.Key), extra...)
+		_, res, err := w.emit(event.KindReceive, a.Client, []event.Key{it.Key}, ctx, fmt.Sprintf("%s was already received", it.Key))
 		if err != nil {
 			return "", err
 		}
@@ -152,8 +149,14 @@ func (e *Engine) receive(asnID string, it Item) (Step, error) {
 		}
 		// A serial unlike the manufacturer's: received as scanned (the
 		// site's analyzer judges it with everything it knows), flagged now,
-		// first among the warnings: the step's reason leads with it.
-		if _, words, ok := e.serials.Suspect(it.Key); ok {
+		// first among the warnings: the step's reason leads with it. The
+		// model is the one the site published to the replica, else the
+		// one the engine was given.
+		words, ok, err := e.suspectSerial(tx, it.Key)
+		if err != nil {
+			return "", err
+		}
+		if ok {
 			w.warnings = append([]string{"suspicious serial: " + words}, w.warnings...)
 			w.alert = true
 		}
@@ -256,12 +259,11 @@ func shortage(tx *store.Tx, a *store.ASN) ([]event.Key, map[event.Key]int, error
 	return out, count, nil
 }
 
-// CloseASN closes the ASN being received: what it announced and this
-// device has not received raises SHORTAGE exceptions (one per topmost
-// missing item). The model has no event kind for closing an ASN, so the
-// close and its exceptions are recorded on the device only: the site
-// learns what arrived from the receive events, not that the device
-// closed the ASN.
+// closeASN closes the ASN being received with a close_asn event naming
+// what it announced and this device has not received (the topmost
+// missing items): unit.Workflow raises a SHORTAGE for each, here and
+// again at the site when the event arrives, under the same ids. The site
+// raises none for an item another device received meanwhile.
 func (e *Engine) closeASN(asnID string) (Step, error) {
 	var missing []event.Key
 	st, err := e.write("close", "", func(w *writer) (string, error) {
@@ -278,33 +280,21 @@ func (e *Engine) closeASN(asnID string) (Step, error) {
 		if err := tx.CloseASN(a); err != nil {
 			return "", err
 		}
+		ctx := event.Context{ASN: a.ID}
+		for i := 0; i == 0 || i < len(missing); i += event.MaxSubjects {
+			chunk := missing[i:min(i+event.MaxSubjects, len(missing))]
+			if _, _, err := w.emit(event.KindCloseASN, a.Client, chunk, ctx, ""); err != nil {
+				return "", err
+			}
+		}
 		if len(missing) == 0 {
 			return fmt.Sprintf("ASN %s closed: everything announced was received", a.ID), nil
 		}
-		site, err := tx.Site()
-		if err != nil {
-			return "", err
-		}
-		id, err := event.NewID(e.cfg.Now(), e.cfg.Rand)
-		if err != nil {
-			return "", err
-		}
-		closing := &event.Event{ID: id, Device: tx.Device(), Epoch: tx.Epoch(), HLC: e.clock.Now(), User: e.user.ID, Site: site.ID, Client: a.Client}
 		n := 0
 		for _, k := range missing {
-			d := fmt.Sprintf("%s was announced on ASN %s but not received", k, a.ID)
-			if c := count[k]; c > 0 {
-				d += fmt.Sprintf(" (with %d inside)", c)
-			}
-			x, err := raise(tx, closing, k, unit.Finding{Rule: unit.RuleShortage, Detail: d})
-			if err != nil {
-				return "", err
-			}
-			w.exceptions = append(w.exceptions, x)
 			n += 1 + count[k]
 		}
-		w.rules = []unit.Rule{unit.RuleShortage}
-		w.warnings = append(w.warnings, fmt.Sprintf("%d items announced on ASN %s were not received", n, a.ID))
+		w.warnings = append([]string{fmt.Sprintf("%d items announced on ASN %s were not received", n, a.ID)}, w.warnings...)
 		return fmt.Sprintf("ASN %s closed with a shortage", a.ID), nil
 	})
 	if err == nil && st.Verdict != Refused {
@@ -447,15 +437,15 @@ func (e *Engine) closeVerify(t *verifyTask) (Step, error) {
 				}
 			}
 		}
-		detail := fmt.Sprintf("%s holds %d of %d expected", t.container, len(t.expected)-len(missing), len(t.expected))
-		if len(missing) > 0 {
-			detail += "; missing: " + keyList(missing)
+		// The verification result: unit.Workflow compares what was found
+		// with what the replica records inside and raises the
+		// AGGREGATION_MISMATCH, here and at the site.
+		found := append([]event.Key{t.container}, t.scanned...)
+		if _, _, err := w.emit(event.KindVerifyMismatch, c.Client, found, event.Context{}, ""); err != nil {
+			return "", err
 		}
-		if len(extra) > 0 {
-			detail += "; extra: " + keyList(extra)
-		}
-		_, _, err = w.emit(event.KindHold, c.Client, []event.Key{t.container}, event.Context{Hold: event.HoldInvestigation, Reason: "aggregation mismatch"},
-			"", finding{t.container, unit.Finding{Rule: unit.RuleAggregation, Detail: detail}})
+		detail := unit.MismatchDetail(t.container, len(t.expected), missing, extra)
+		_, _, err = w.emit(event.KindHold, c.Client, []event.Key{t.container}, event.Context{Hold: event.HoldInvestigation, Reason: "aggregation mismatch"}, "")
 		var n *errNothing
 		if errors.As(err, &n) {
 			err = nil
@@ -463,7 +453,9 @@ func (e *Engine) closeVerify(t *verifyTask) (Step, error) {
 		if err != nil {
 			return "", err
 		}
-		w.warnings = append(w.warnings, detail)
+		if !slices.Contains(w.warnings, detail) {
+			w.warnings = append(w.warnings, detail)
+		}
 		return fmt.Sprintf("%s held for investigation", t.container), nil
 	})
 	if err == nil && st.Verdict != Refused {
@@ -474,22 +466,6 @@ func (e *Engine) closeVerify(t *verifyTask) (Step, error) {
 		}
 	}
 	return st, err
-}
-
-func keyList(ks []event.Key) string {
-	const max = 10
-	var b strings.Builder
-	for i, k := range ks {
-		if i == max {
-			fmt.Fprintf(&b, " and %d more", len(ks)-max)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(k.String())
-	}
-	return b.String()
 }
 
 // Close ends the current task: closes the ASN being received (raising

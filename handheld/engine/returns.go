@@ -44,10 +44,9 @@ func (e *Engine) retUnknown(w *writer, it Item) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	d := fmt.Sprintf("returned %s (%s) was never shipped from this site: received to quarantine as suspect", it.Key, p.Name)
-	ctx := event.Context{To: quar, Hold: event.HoldSuspect, Lot: it.Lot, Expiry: it.Expiry, Reason: "return of a serial never shipped from here"}
-	if _, _, err := w.emit(event.KindReceive, p.Client, []event.Key{it.Key}, ctx, "",
-		finding{it.Key, unit.Finding{Rule: unit.RuleWrongSerial, Detail: d}}); err != nil {
+	// unit.Workflow raises WRONG_SERIAL from the reason, here and at the site.
+	ctx := event.Context{To: quar, Hold: event.HoldSuspect, Lot: it.Lot, Expiry: it.Expiry, Reason: unit.ReasonNeverShipped}
+	if _, _, err := w.emit(event.KindReceive, p.Client, []event.Key{it.Key}, ctx, ""); err != nil {
 		return "", err
 	}
 	w.alert = true
@@ -78,19 +77,16 @@ func (e *Engine) ret(it Item) (Step, error) {
 		if err != nil {
 			return "", err
 		}
+		// unit.Workflow raises LOT_MISMATCH and EXPIRY_MISMATCH from the
+		// lot and expiry the event carries; here the pack goes to quarantine.
 		var why []string
-		var extra []finding
 		hold := event.HoldReason(0)
 		if it.Lot != "" && s.Lot != "" && it.Lot != s.Lot {
 			hold = event.HoldSuspect
-			d := fmt.Sprintf("returned %s carries lot %s; it was shipped as lot %s", it.Key, it.Lot, s.Lot)
-			extra = append(extra, finding{it.Key, unit.Finding{Rule: unit.RuleLotMismatch, Detail: d}})
 			why = append(why, "lot does not match")
 		}
 		if it.Expiry != "" && s.Expiry != "" && it.Expiry != s.Expiry {
 			hold = event.HoldSuspect
-			d := fmt.Sprintf("returned %s carries expiry %s; it was shipped with %s", it.Key, it.Expiry, s.Expiry)
-			extra = append(extra, finding{it.Key, unit.Finding{Rule: unit.RuleExpiryMismatch, Detail: d}})
 			why = append(why, "expiry does not match")
 		}
 		inh, err := tx.Inherited(s)
@@ -112,7 +108,7 @@ func (e *Engine) ret(it Item) (Step, error) {
 			w.alert = true
 		}
 		if _, _, err := w.emit(event.KindReturn, s.Client, []event.Key{it.Key}, event.Context{To: to, Hold: hold, Lot: it.Lot, Expiry: it.Expiry},
-			"", extra...); err != nil {
+			""); err != nil {
 			return "", err
 		}
 		if len(why) > 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/custodyhq/custody/shared/demo"
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/shared/signals"
 	"github.com/custodyhq/custody/shared/unit"
 )
@@ -35,6 +36,7 @@ func TestReceiveFlagsSuspiciousSerial(t *testing.T) {
 	type tc struct {
 		name    string
 		models  bool
+		replica bool // the models arrive in the replica, as the site publishes them
 		scan    func(r *rig) []byte
 		want    Verdict
 		cue     Cue
@@ -52,6 +54,8 @@ func TestReceiveFlagsSuspiciousSerial(t *testing.T) {
 		{name: "expected unit, models loaded", models: true, scan: func(r *rig) []byte { return r.item(1, 0) }, want: Accepted, cue: CueOK},
 		{name: "case label, models loaded", models: true, scan: func(r *rig) []byte { return r.caseScan(1) }, want: Accepted, cue: CueOK},
 		{name: "forged serial flagged", models: true, scan: forged, want: Warning, cue: CueAlert, suspect: true},
+		{name: "forged serial flagged by the replica's models", replica: true, scan: forged, want: Warning, cue: CueAlert, suspect: true},
+		{name: "genuine serial, replica's models", replica: true, scan: func(r *rig) []byte { return r.item(1, 0) }, want: Accepted, cue: CueOK},
 		{name: "forged serial without models", models: false, scan: forged, want: Warning, cue: CueWarn},
 		{name: "overage serial in the manufacturer's format", models: true, scan: like, want: Warning, cue: CueWarn},
 	}
@@ -60,6 +64,16 @@ func TestReceiveFlagsSuspiciousSerial(t *testing.T) {
 			r := newRig(t, demo.DefaultParams())
 			if c.models {
 				r.e.SetSerialModels(serialModels(r.fx))
+			}
+			if c.replica {
+				var put master.Snapshot
+				sm := serialModels(r.fx)
+				for g, m := range sm.Models {
+					put.SerialModels = append(put.SerialModels, signals.ModelRecord(g, demo.ClientUS, m, sm.MinSupport, sm.Threshold))
+				}
+				if err := r.e.ApplyChanges(&put, nil, "site:S/1/2"); err != nil {
+					t.Fatal(err)
+				}
 			}
 			r.login("op1")
 			r.is(Accepted)(r.e.StartReceive(demo.ASNUS))

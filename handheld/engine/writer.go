@@ -59,18 +59,11 @@ type writer struct {
 	alert      bool
 }
 
-// finding is a workflow finding for one unit, raised as an exception
-// with the event that revealed it.
-type finding struct {
-	key event.Key
-	f   unit.Finding
-}
-
 // emit builds an event of the signed-in user, evaluates it against the
 // replica and appends it to the outbox. A refused event, or a conflict
 // that left a scanned subject unchanged, aborts the step. An event that
 // changes nothing aborts it with errNothing carrying merged.
-func (w *writer) emit(kind event.Kind, client string, keys []event.Key, ctx event.Context, merged string, extra ...finding) (*event.Event, unit.Result, error) {
+func (w *writer) emit(kind event.Kind, client string, keys []event.Key, ctx event.Context, merged string) (*event.Event, unit.Result, error) {
 	e, tx := w.e, w.tx
 	site, err := tx.Site()
 	if err != nil {
@@ -106,17 +99,21 @@ func (w *writer) emit(kind event.Kind, client string, keys []event.Key, ctx even
 	if res.Verdict == unit.VerdictRefused {
 		return nil, res, &refusal{reason: res.Reason, cue: w.cueFor(rules, keys), rules: rules}
 	}
+	record := unit.Records(kind) // a workflow record: kept though it changes no unit
 	for _, s := range res.Subjects {
-		if s.Via == "" && s.Verdict == unit.VerdictConflict && !rec.put[s.Key] {
+		if s.Via == "" && s.Verdict == unit.VerdictConflict && !rec.put[s.Key] && !record {
 			r := w.rulesOf(s.Exceptions)
 			return nil, res, &refusal{reason: s.Reason, cue: w.cueFor(r, keys), rules: r}
 		}
 	}
-	if len(rec.put) == 0 {
+	if len(rec.put) == 0 && !record {
 		return nil, res, &errNothing{reason: merged}
 	}
 	touched := make([]event.Key, 0, len(res.Subjects))
 	for _, s := range res.Subjects {
+		if record {
+			break
+		}
 		touched = append(touched, s.Key)
 		if s.Verdict == unit.VerdictConflict && s.Via != "" && !rec.put[s.Key] {
 			w.warnings = append(w.warnings, s.Reason)
@@ -124,13 +121,6 @@ func (w *writer) emit(kind event.Kind, client string, keys []event.Key, ctx even
 	}
 	if kind == event.KindPack && !slices.Contains(touched, ctx.Parent) {
 		touched = append(touched, ctx.Parent)
-	}
-	for _, f := range extra {
-		id, err := raise(tx, ev, f.key, f.f)
-		if err != nil {
-			return nil, res, err
-		}
-		res.Subjects = append(res.Subjects, unit.SubjectResult{Key: f.key, Verdict: unit.VerdictConflict, Reason: f.f.Detail, Exceptions: []string{id}})
 	}
 	if err := tx.Append(ev, touched); err != nil {
 		return nil, res, err
@@ -152,25 +142,6 @@ func (w *writer) emit(kind event.Kind, client string, keys []event.Key, ctx even
 		w.warnings = append(w.warnings, res.Reason)
 	}
 	return ev, res, nil
-}
-
-// raise opens an exception for a workflow finding, or joins the open one
-// for the same unit and rule, as Evaluate does for its own findings. The
-// site cannot derive these from the events, so they are device-owned
-// records: a reload of the replica keeps them.
-func raise(tx *store.Tx, ev *event.Event, k event.Key, f unit.Finding) (string, error) {
-	x, ok, err := tx.ActiveException(k, f.Rule)
-	if err != nil {
-		return "", err
-	}
-	if ok {
-		if !x.Join(f, ev, ev.HLC) {
-			return x.ID, nil
-		}
-	} else {
-		x = unit.Open(f, k, ev, ev.HLC)
-	}
-	return x.ID, tx.PutDeviceException(x)
 }
 
 func (w *writer) rulesOf(ids []string) []unit.Rule {

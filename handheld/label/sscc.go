@@ -8,7 +8,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/go-pdf/fpdf"
+	"codeberg.org/go-pdf/fpdf"
 	"github.com/makiuchi-d/gozxing/datamatrix/decoder"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"

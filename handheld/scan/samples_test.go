@@ -33,9 +33,9 @@ var sampleSets = []sampleSet{
 	{"zxing-1", "zxing blackbox/datamatrix-1", [4]int{23, 23, 23, 23}},
 	{"zxing-2", "zxing blackbox/datamatrix-2", [4]int{18, 18, 18, 18}},
 	{"zxing-3", "zxing blackbox/datamatrix-3", [4]int{18, 18, 18, 18}},
-	{"zxingcpp-1", "zxing-cpp samples/datamatrix-1", [4]int{28, 28, 28, 28}},
+	{"zxingcpp-1", "zxing-cpp samples/datamatrix-1", [4]int{29, 29, 29, 29}},
 	{"zxingcpp-2", "zxing-cpp samples/datamatrix-2", [4]int{13, 13, 13, 13}},
-	{"zxingcpp-3", "zxing-cpp samples/datamatrix-3", [4]int{25, 25, 25, 25}},
+	{"zxingcpp-3", "zxing-cpp samples/datamatrix-3", [4]int{26, 26, 26, 26}},
 	{"zxingcpp-4", "zxing-cpp samples/datamatrix-4", [4]int{21, 21, 21, 21}},
 }
 

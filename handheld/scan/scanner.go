@@ -81,6 +81,9 @@ type Scanner struct {
 	hull   []pt
 	chain  []pt
 	es     edgeScratch
+	ts     timingScratch
+	bent   bentScratch
+	tried  []placed
 	padBuf []uint8
 	bigBuf []uint8
 	bits   map[[3]int]*gozxing.BitMatrix // by cols, rows, 1 for the mirror scratch
@@ -237,6 +240,7 @@ const (
 	smallFrame    = 512 * 512 // frames up to this size may be tight crops
 	padding       = 16
 	tinyFrame     = 64 // frames smaller than this a side are enlarged
+	maxBent       = 2  // placements searched for a bend per outline
 )
 
 // pad copies g into a larger view with a white border.
@@ -436,12 +440,18 @@ func (s *Scanner) tryQuad(g *grayView, q [4]pt, hull []pt, tol float64, many boo
 	hyp[nh] = oq
 	hyp[nh][1] = oq[0].add(oq[2]).sub(oq[3])
 	nh++
-	if res, ok, best := s.tryHypotheses(g, hyp[:nh]); ok {
+	if res, ok, best := s.tryHypotheses(g, hyp[:nh], nil); ok {
 		return res, true
 	} else if best < 0.35 || lconf < 0.25 {
 		// nothing like a timing pattern or a solid L: not a symbol, not
 		// worth the slower steps below
 		return Result{}, false
+	}
+	// columns or rows of uneven widths: the grid from the timing edges
+	for _, h := range hyp[:nh] {
+		if res, ok := s.tryTimingGrid(g, h); ok {
+			return res, true
+		}
 	}
 	// re-fit each outline to the edges at full resolution (twice: the
 	// first pass fixes the L, the second the timing sides)
@@ -462,7 +472,8 @@ func (s *Scanner) tryQuad(g *grayView, q [4]pt, hull []pt, tol float64, many boo
 			nr++
 		}
 	}
-	if res, ok, _ := s.tryHypotheses(g, ref[:nr]); ok {
+	s.tried = s.tried[:0]
+	if res, ok, _ := s.tryHypotheses(g, ref[:nr], &s.tried); ok {
 		return res, true
 	}
 	// last resort: trust the re-fitted L and search the open corner
@@ -477,12 +488,35 @@ func (s *Scanner) tryQuad(g *grayView, q [4]pt, hull []pt, tol float64, many boo
 			}
 		}
 	}
+	// a bent symbol: the two best sizes on the re-fitted outlines
+	for i, p := range s.tried {
+		if i >= maxBent {
+			break
+		}
+		// the border refinement pulls the corners of a bent symbol
+		// towards a better fit of its bent edges; the outline as fitted
+		// to the edges keeps the corners where they are
+		if res, ok := s.tryBent(g, p.fitted, p.cols, p.rows); ok {
+			return res, true
+		}
+		if res, ok := s.tryBent(g, p.q, p.cols, p.rows); ok {
+			return res, true
+		}
+	}
 	return Result{}, false
 }
 
+// placed is a symbol size on a refined outline that did not decode.
+type placed struct {
+	q, fitted  [4]pt // refined to the border; as the edges were fitted
+	cols, rows int
+}
+
 // tryHypotheses scores symbol sizes for each outline hypothesis and tries
-// to decode the best few; it also returns the best timing score seen.
-func (s *Scanner) tryHypotheses(g *grayView, hyp [][4]pt) (Result, bool, float64) {
+// to decode the best few; it also returns the best timing score seen and,
+// into tried (when not nil), the placements that did not decode, best
+// first.
+func (s *Scanner) tryHypotheses(g *grayView, hyp [][4]pt, tried *[]placed) (Result, bool, float64) {
 	type cand struct {
 		sizeCandidate
 		q [4]pt
@@ -537,6 +571,9 @@ func (s *Scanner) tryHypotheses(g *grayView, hyp [][4]pt) (Result, bool, float64
 		}
 		if res, ok := s.decodeAt(g, rq, c.cols, c.rows); ok {
 			return res, true, top
+		}
+		if tried != nil {
+			*tried = append(*tried, placed{rq, c.q, c.cols, c.rows})
 		}
 	}
 	return Result{}, false, top

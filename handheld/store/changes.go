@@ -22,6 +22,7 @@ const (
 	KindHold      = "hold"
 	KindUnit      = "unit"
 	KindException = "exception"
+	KindSerial    = "serialmodel" // a product's serial model
 )
 
 // Removal names a replica record the site says to drop: ID is a GTIN
@@ -118,6 +119,10 @@ func (s *Store) ApplyChanges(put *master.Snapshot, removed []Removal, cursor str
 			return tx.PutException(x)
 		})
 	}
+	for i := range put.SerialModels {
+		m := put.SerialModels[i]
+		ops = append(ops, func(tx *Tx) error { return tx.PutSerialModel(m) })
+	}
 	for _, r := range removed {
 		ops = append(ops, func(tx *Tx) error { return tx.remove(r) })
 	}
@@ -196,7 +201,7 @@ func (t *Tx) remove(r Removal) error {
 		return t.del(key(pMaster, mHold, h.ID))
 	case KindSite:
 		return t.del(key(pMaster, mSite, "site"))
-	case KindClient, KindProduct, KindLocation, KindPartner, KindUser, KindASN, KindOrder, KindShipment:
+	case KindClient, KindProduct, KindLocation, KindPartner, KindUser, KindASN, KindOrder, KindShipment, KindSerial:
 		return t.del(key(pMaster, r.Kind, r.ID))
 	}
 	return fmt.Errorf("%w: removal of kind %q", ErrInvalid, r.Kind)

@@ -239,6 +239,15 @@ func (l *Loader) Master(snap *master.Snapshot) error {
 			return err
 		}
 	}
+	for i := range snap.SerialModels {
+		m := &snap.SerialModels[i]
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if err := l.master(mSerial, m.GTIN, m); err != nil {
+			return err
+		}
+	}
 	return l.set(metaCursor, []byte(snap.Cursor))
 }
 

@@ -483,6 +483,7 @@ const (
 	mOrder    = "order"
 	mShipment = "shipment"
 	mHold     = "hold"
+	mSerial   = "serialmodel"
 )
 
 func (t *Tx) getJSON(typ, id string, v any) error {

@@ -128,7 +128,7 @@ func (u *UI) startPick(order string) {
 				if name == "" {
 					name = "GTIN " + g.GTIN
 				}
-				next.SetText(fmt.Sprintf("Line %s: pick %d × %s", g.Line, g.Want, name))
+				next.SetText(fmt.Sprintf("Line %s: %d more × %s to pick", g.Line, g.Want, name))
 				var b strings.Builder
 				if g.Lot != "" {
 					fmt.Fprintf(&b, "The order asks for lot %s. ", g.Lot)

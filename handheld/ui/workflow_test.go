@@ -166,7 +166,7 @@ func TestPickGuidanceHeldAndShort(t *testing.T) {
 	r.screen("pick-list")
 	r.tap(demo.OrderEU)
 	r.screen("pick")
-	r.shows("Line 1: pick 2 ×")
+	r.shows("Line 1: 2 more ×")
 	r.shows("earliest expiry first")
 	r.scan(r.fx.ScanOf(held))
 	r.want("alert")
@@ -185,7 +185,7 @@ func TestPickGuidanceHeldAndShort(t *testing.T) {
 	r.tap("Not on the shelf")
 	r.want("warning", "short pick recorded")
 	r.shows("1 short (not on the shelf)")
-	r.shows("Line 2: pick 2 ×")
+	r.shows("Line 2: 2 more ×")
 }
 
 // Pack a picked unit into a new SSCC: the label is on screen; then ship.

@@ -11,6 +11,10 @@
 // its rule, unit and event, and applying one already applied changes
 // nothing, so a finding proposed twice (an old leader's entry committed
 // after all) opens one exception.
+//
+// The leader also publishes the products' serial models for handhelds
+// (publish.go) as SerialModels commands, when a model has moved far
+// enough from the one the log last published.
 package analyzer
 
 import (
@@ -27,6 +31,7 @@ import (
 
 	"github.com/custodyhq/custody/server/command"
 	"github.com/custodyhq/custody/server/state"
+	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/shared/signals"
 )
 
@@ -59,6 +64,11 @@ type Analyzer struct {
 	sig     *signals.Analyzer
 	next    uint64 // next log index to read (0: not started)
 	pending []pending
+	// published is, per product, how many serials the serial model
+	// published last had learned (from the log's SerialModels entries);
+	// checked is the log position of the last look for models to publish.
+	published map[string]int64
+	checked   uint64
 
 	events   atomic.Uint64
 	proposed atomic.Uint64
@@ -188,6 +198,9 @@ func (a *Analyzer) Step(ctx context.Context) (more bool, err error) {
 		if err := a.propose(ctx); err != nil {
 			return false, err
 		}
+		if err := a.publish(ctx); err != nil {
+			return false, err
+		}
 	}
 	return a.next <= a.cfg.Node.Applied(), nil
 }
@@ -199,9 +212,13 @@ func (a *Analyzer) start() error {
 	}
 	var causes []state.SilencedCause
 	var through uint64
+	var models []master.SerialModel
 	err := a.cfg.Node.State().View(func(r *state.Reader) error {
 		var err error
 		if causes, err = r.SilencedCauses(); err != nil {
+			return err
+		}
+		if models, err = r.SerialModels(nil); err != nil {
 			return err
 		}
 		through, err = r.SignalsThrough()
@@ -217,6 +234,10 @@ func (a *Analyzer) start() error {
 	a.mu.Lock()
 	for _, c := range causes {
 		a.sig.Suppress(c.Cause)
+	}
+	a.published = make(map[string]int64, len(models))
+	for _, m := range models {
+		a.published[m.GTIN] = m.N
 	}
 	a.mu.Unlock()
 	a.through.Store(through)
@@ -265,6 +286,17 @@ func (a *Analyzer) entry(index uint64, data []byte) error {
 				}
 			}
 			a.pending = keep
+			a.mu.Unlock()
+		}
+	case command.TypeSerialModels:
+		var v command.SerialModels
+		if json.Unmarshal(payload, &v) == nil {
+			a.mu.Lock()
+			for i := range v.Models {
+				if v.Models[i].Validate() == nil {
+					a.published[v.Models[i].GTIN] = v.Models[i].N
+				}
+			}
 			a.mu.Unlock()
 		}
 	case command.TypeSignalVerdict:

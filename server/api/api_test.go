@@ -172,6 +172,31 @@ func TestClientIsolation(t *testing.T) {
 		if held.Inherited != "recall" {
 			t.Fatalf("unit of the recalled lot inherits %q", held.Inherited)
 		}
+		// The recall view: every unit carries its holds by name, and
+		// ?held=1 finds the units held through the lot hold.
+		var recall struct {
+			Items []struct {
+				Key          string
+				Holds        any    `json:"holds"`
+				Inherited    string `json:"inheritedHolds"`
+				Completeness any    `json:"completeness"`
+			}
+		}
+		adm.as("op-a").ok("GET", "/api/v1/lots/00300010123455/"+lotName+"/units?held=1&consistency=leader", nil, &recall)
+		if len(recall.Items) != len(lot.Items) {
+			t.Fatalf("held units of the recalled lot: %d of %d", len(recall.Items), len(lot.Items))
+		}
+		for _, u := range recall.Items {
+			if u.Inherited != "recall" {
+				t.Fatalf("unit %s in the recall view inherits %q", u.Key, u.Inherited)
+			}
+			if _, number := u.Holds.(float64); number {
+				t.Fatalf("unit %s holds as a number: %v", u.Key, u.Holds)
+			}
+			if _, number := u.Completeness.(float64); number {
+				t.Fatalf("unit %s completeness as a number: %v", u.Key, u.Completeness)
+			}
+		}
 	}
 	// Exceptions: op-b sees none of client a's.
 	adm.as("op-a").ok("POST", "/api/v1/events", map[string]any{"events": ga.Mixed(200)}, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,7 +12,6 @@ import (
 	"github.com/custodyhq/custody/server/compliance"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/epcis"
-	"github.com/custodyhq/custody/shared/event"
 )
 
 // How much of a node an EPCIS document may take (importASNFromEPCIS):
@@ -113,74 +113,17 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 		if !sees(c)(sh.Client) {
 			return ErrNotFound
 		}
-		site, err := r.Site()
-		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			return err
+		in, err = compliance.GatherShipment(r, sh, time.Now())
+		if errors.Is(err, compliance.ErrShipment) {
+			return badField("shipment", "%s", strings.TrimPrefix(err.Error(), "compliance: "))
 		}
-		in = compliance.ShipmentInput{Shipment: sh, Site: site, At: time.Now(), SSCCPrefixLen: len(site.SSCCPrefix)}
-		prefix := map[string]int{}
-		in.PrefixLen = func(g string) int { return prefix[g] }
-		dest, err := destinationID(r, sh.Destination)
-		if err != nil {
-			return err
-		}
-		in.Shipment.Destination = dest
-		// Only the shipment's client's units go into its document,
-		// whatever the record or the aggregation says.
-		var walk func(k event.Key, depth int) (bool, error)
-		walk = func(k event.Key, depth int) (bool, error) {
-			u, err := r.Unit(k)
-			if err != nil {
-				return false, err
-			}
-			if !u.Known() || u.Client != sh.Client {
-				return false, nil
-			}
-			in.Units = append(in.Units, u)
-			if g := k.GTIN(); g != "" {
-				if _, ok := prefix[g]; !ok {
-					p, err := r.Product(g)
-					if err == nil {
-						prefix[g] = p.CompanyPrefixLen
-					} else if !errors.Is(err, state.ErrNotFound) {
-						return false, err
-					}
-				}
-			}
-			if depth >= 8 {
-				return true, nil
-			}
-			kids, err := r.Children(k)
-			if err != nil {
-				return false, err
-			}
-			for _, ch := range kids {
-				if _, err := walk(ch, depth+1); err != nil {
-					return false, err
-				}
-			}
-			return true, nil
-		}
-		in.Shipment.Containers = nil
-		for _, k := range sh.Containers {
-			ok, err := walk(k, 0)
-			if err != nil {
-				return err
-			}
-			if ok {
-				in.Shipment.Containers = append(in.Shipment.Containers, k)
-			}
-		}
-		return nil
+		return err
 	})
 	if err == errProxied {
 		return nil
 	}
 	if err != nil {
 		return err
-	}
-	if len(in.Shipment.Containers) == 0 {
-		return badField("containers", "shipment %s has no containers yet", in.Shipment.ID)
 	}
 	b, err := epcis.Encode(compliance.ShipmentDocument(in), format)
 	if err != nil {
@@ -192,24 +135,4 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, ct)
 	return c.Send(b)
-}
-
-// destinationID is how the outbound document names a shipment's
-// destination: a GLN or URI as given, a partner id as the partner's GLN.
-// Anything else is the caller's input to fix, not a server failure.
-func destinationID(r *state.Reader, d string) (string, error) {
-	if compliance.CheckDestination(d) == nil {
-		return d, nil
-	}
-	p, err := r.Partner(d)
-	if errors.Is(err, state.ErrNotFound) {
-		return "", badField("destination", "%q is neither a 13-digit GLN, an absolute URI nor a partner id", d)
-	}
-	if err != nil {
-		return "", err
-	}
-	if p.GLN == "" || compliance.CheckDestination(p.GLN) != nil {
-		return "", badField("destination", "partner %s has no GLN to name it in an EPCIS document", d)
-	}
-	return p.GLN, nil
 }

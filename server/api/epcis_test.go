@@ -2,11 +2,14 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/custodyhq/custody/server/sitetest"
+	"github.com/custodyhq/custody/server/workload"
 	"github.com/custodyhq/custody/shared/epcis"
+	"github.com/custodyhq/custody/shared/event"
 )
 
 func TestEPCISImportAndShipmentExport(t *testing.T) {
@@ -69,5 +72,73 @@ func TestEPCISImportAndShipmentExport(t *testing.T) {
 			out.Events[1].BizStep != "shipping" || out.Events[1].EPCList[0] != "urn:epc:id:sscc:030001.00000000001" {
 			t.Fatalf("%s: document %+v", f, out.Events)
 		}
+	}
+}
+
+// What a device ships makes the shipment's outbound document whole with
+// no other call, with the events' own times, the same on every request;
+// the new SSCC's history starts with its packing.
+func TestShipmentShippedByADevice(t *testing.T) {
+	site := sitetest.Start(t, sitetest.Options{})
+	adm := client{t: t, base: site.Members[0].URL(), user: "admin"}
+	adm.ok("PUT", "/api/v1/clients/acme", map[string]any{"name": "Acme"}, nil)
+	adm.ok("PUT", "/api/v1/site", map[string]any{"id": "site", "gln": "0300011111215", "ssccPrefix": "030001"}, nil)
+	adm.ok("PUT", "/api/v1/products/00300010123455", map[string]any{"client": "acme", "name": "Pill", "companyPrefixLen": 6}, nil)
+	adm.ok("POST", "/api/v1/orders", map[string]any{"id": "SO-1", "client": "acme", "customer": "0399999999991",
+		"lines": []map[string]any{{"id": "1", "gtin": "00300010123455", "qty": 2}}}, nil)
+	g := workload.New(workload.Options{Seed: 5, Devices: 1})
+	evs := g.Receive(2)
+	sscc := event.SSCC("003000100000000015")
+	pick := g.Event(event.KindPick, event.Context{Order: "SO-1", Line: "1"}, g.Units()...)
+	pack := g.Event(event.KindPack, event.Context{Parent: sscc}, g.Units()...)
+	ship := g.Event(event.KindShip, event.Context{Shipment: "SHP-1"}, sscc)
+	evs = append(evs, pick, pack, ship)
+	var v verdicts
+	adm.ok("POST", "/api/v1/events", map[string]any{"events": evs}, &v)
+	for i, x := range v.Verdicts {
+		if x.Status != "applied" || x.Result.Verdict == "refused" {
+			t.Fatalf("event %d: %+v", i, x)
+		}
+	}
+	var first []byte
+	for range 2 {
+		code, _, b := adm.do("GET", "/api/v1/shipments/SHP-1/epcis", nil)
+		if code != http.StatusOK {
+			t.Fatalf("%d %s", code, b)
+		}
+		out, _, err := epcis.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Events) != 2 || len(out.Events[0].ChildEPCs) != 2 || !out.Events[0].EventTime.Equal(pack.HLC.Time()) ||
+			!out.Events[1].EventTime.Equal(ship.HLC.Time()) || !out.CreationDate.Equal(ship.HLC.Time()) {
+			t.Fatalf("document %+v", out)
+		}
+		if first == nil {
+			first = b
+		} else if string(first) != string(b) {
+			t.Fatal("the document changed between two requests")
+		}
+	}
+	// The site sends on the client's behalf: the transaction information
+	// and statement name the client as seller.
+	adm.ok("PUT", "/api/v1/clients/acme", map[string]any{"name": "Acme", "gln": "0300010000008", "companyPrefix": "030001", "sendsTransactionInfo": true}, nil)
+	if code, _, _ := adm.do("PUT", "/api/v1/clients/other", map[string]any{"name": "Other", "sendsTransactionInfo": true}); code != http.StatusBadRequest {
+		t.Fatalf("sending on behalf of a client without a GLN: %d", code)
+	}
+	code, _, xml := adm.do("GET", "/api/v1/shipments/SHP-1/epcis?format=xml&consistency=leader", nil)
+	if code != http.StatusOK || !strings.Contains(string(xml), "dscsaTransactionStatement") || !strings.Contains(string(xml), "urn:epc:id:sgln:030001.000000.0") {
+		t.Fatalf("document with TI/TS: %d %s", code, xml)
+	}
+	var view struct {
+		History []struct {
+			Event struct {
+				Kind string `json:"kind"`
+			} `json:"event"`
+		} `json:"history"`
+	}
+	adm.ok("GET", "/api/v1/units/"+string(sscc), nil, &view)
+	if len(view.History) != 2 || view.History[0].Event.Kind != "pack" || view.History[1].Event.Kind != "ship" {
+		t.Fatalf("history of the SSCC: %+v", view.History)
 	}
 }

@@ -135,7 +135,7 @@ func unitKey(c *fiber.Ctx) (event.Key, error) {
 }
 
 type unitView struct {
-	Unit      unit.State   `json:"unit"`
+	Unit      unitWire     `json:"unit"`
 	Inherited string       `json:"inheritedHolds,omitempty"`
 	History   []recordWire `json:"history"`
 }
@@ -158,12 +158,11 @@ func (s *Server) getUnit(c *fiber.Ctx) error {
 		if !st.Known() || !sees(c)(st.Client) {
 			return ErrNotFound
 		}
-		v.Unit = st
 		inh, err := r.Inherited(st)
 		if err != nil {
 			return err
 		}
-		v.Inherited = inh.String()
+		v.Unit, v.Inherited = toUnit(st, inh), inh.String()
 		hist, err := r.History(k, limit)
 		if err != nil {
 			return err
@@ -212,9 +211,16 @@ func (s *Server) listUnits(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var page state.Page[unit.State]
-	err = s.read(c, func(r *state.Reader) error { var err error; page, err = r.Units(f); return err })
-	return respond(c, err, func() any { return unitPage(page) })
+	var out list[unitWire]
+	err = s.read(c, func(r *state.Reader) error {
+		page, err := r.Units(f)
+		if err != nil {
+			return err
+		}
+		out, err = unitsOut(r, page)
+		return err
+	})
+	return respond(c, err, func() any { return out })
 }
 
 // lotUnits answers a recall question: every unit of GTIN + lot.
@@ -224,13 +230,14 @@ func (s *Server) lotUnits(c *fiber.Ctx) error {
 		return err
 	}
 	f.GTIN, f.Lot, f.AnyLot = param(c, "gtin"), param(c, "lot"), false
-	var page state.Page[unit.State]
-	err = s.read(c, func(r *state.Reader) error { var err error; page, err = r.Units(f); return err })
-	return respond(c, err, func() any { return unitPage(page) })
-}
-
-func unitPage(p state.Page[unit.State]) list[unit.State] {
-	l := items(p.Items)
-	l.Next = p.Next
-	return l
+	var out list[unitWire]
+	err = s.read(c, func(r *state.Reader) error {
+		page, err := r.Units(f)
+		if err != nil {
+			return err
+		}
+		out, err = unitsOut(r, page)
+		return err
+	})
+	return respond(c, err, func() any { return out })
 }

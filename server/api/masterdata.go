@@ -196,6 +196,17 @@ func (s *Server) putUser(c *fiber.Ctx) error {
 	default:
 		return badField("role", "want operator, lead or admin")
 	}
+	if v.PIN == nil {
+		// A put without a verifier keeps the PIN set (users/ID/pin sets it).
+		err := s.node.State().View(func(r *state.Reader) error {
+			old, err := r.User(v.ID)
+			v.PIN = old.PIN
+			return err
+		})
+		if err != nil && !errors.Is(err, state.ErrNotFound) {
+			return err
+		}
+	}
 	if _, err := s.propose(c, command.TypeUser, v); err != nil {
 		return err
 	}

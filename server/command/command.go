@@ -58,6 +58,11 @@ const (
 	// Counterfeit and diversion signals (signals.go).
 	TypeSignals       Type = 50 // Signals: the analyzer's findings
 	TypeSignalVerdict Type = 51 // SignalVerdict: a person's verdict on a finding
+	TypeSerialModels  Type = 52 // SerialModels: serial models published for handhelds
+
+	// DSCSA duties at the site (recall.go, investigation.go).
+	TypeRecall        Type = 60 // state.Recall: open a lot recall and hold the lot
+	TypeInvestigation Type = 61 // InvestigationStep: a step of a suspect product investigation
 
 	// The operator's network (network.go).
 	TypeNetworkDuplicate Type = 70 // NetworkDuplicate: a unit also received at another site
@@ -82,11 +87,11 @@ func Types() []Type {
 
 // unassigned reports a number below typeEnd that no type has (yet): the
 // numbers between the feed limit and the console's range, between the
-// console's range and the signals', and between the signals' and the
-// network's.
+// console's and the signals' range, between the signals' and the DSCSA
+// range, and between the DSCSA range and the network's.
 func unassigned(t Type) bool {
-	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeSignals ||
-		t > TypeSignalVerdict && t < TypeNetworkDuplicate
+	return t > TypeFeedLimit && t < TypeConsoleKey || t > TypeSignIn && t < TypeSignals || t > TypeSerialModels && t < TypeRecall ||
+		t > TypeInvestigation && t < TypeNetworkDuplicate
 }
 
 // Encode wraps a payload in the envelope.

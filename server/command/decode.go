@@ -68,6 +68,12 @@ func decodePayload(t Type, payload []byte) (any, error) {
 		v = &Signals{}
 	case TypeSignalVerdict:
 		v = &SignalVerdict{}
+	case TypeSerialModels:
+		v = &SerialModels{}
+	case TypeRecall:
+		v = &state.Recall{}
+	case TypeInvestigation:
+		v = &InvestigationStep{}
 	case TypeNetworkDuplicate:
 		v = &NetworkDuplicate{}
 	default:

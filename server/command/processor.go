@@ -265,6 +265,12 @@ func (b *batch) apply(e Entry) any {
 		return b.console(val)
 	case TypeSignals, TypeSignalVerdict:
 		return b.signals(val)
+	case TypeSerialModels:
+		return b.serialModels(val.(*SerialModels))
+	case TypeRecall:
+		return b.recall(*val.(*state.Recall))
+	case TypeInvestigation:
+		return b.investigation(e.Index, val.(*InvestigationStep))
 	case TypeNetworkDuplicate:
 		return b.networkDuplicate(val.(*NetworkDuplicate))
 	default:
@@ -389,8 +395,12 @@ func (b *batch) events(index uint64, evs *Events) []Verdict {
 		env.Authorized = b.authorized(ev.User)
 		res, err := unit.Evaluate(b.tx, ev, env)
 		must(err, "evaluate")
+		b.recordWorkflow(ev)
 		v.Status, v.Result = StatusApplied, &res
-		must(b.tx.PutEvent(&state.Record{Event: *ev, Index: index, Result: &res}, uint32(i)), "event")
+		rec := &state.Record{Event: *ev, Index: index, Result: &res}
+		must(b.tx.PutEvent(rec, uint32(i)), "event")
+		b.historyOfContainers(rec, uint32(i))
+		b.recallReturns(ev, &res)
 		b.tx.Advance(ev.Device, ev.Epoch, ev.Seq)
 	}
 	return out

@@ -71,6 +71,9 @@ func TestProcessorMatchesMemStore(t *testing.T) {
 	l := &log{p: newProc(t, st)}
 	l.apply(t, jsonEntry(t, TypeUser, admin))
 	mem := unit.NewMemStore()
+	// The reference replica with the same master data as the log (the
+	// workflow rules read it).
+	cat := &memCatalog{MemStore: mem, products: map[string]string{}}
 	g := workload.New(workload.Options{Seed: 3, Devices: 5})
 	received := hlc.New(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC).UnixMilli(), 0)
 	hold := master.Hold{ID: "R1", Client: "acme", Scope: master.ScopeLot, GTIN: "00300010123455", Lot: "L2", Reason: event.HoldRecall, Active: true}
@@ -83,6 +86,7 @@ func TestProcessorMatchesMemStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			mem.LotHolds["00300010123455|L2"] = event.Holds(0).With(event.HoldRecall)
+			cat.products[hold.GTIN] = hold.Client
 		}
 		// Two entries per Apply call, split unevenly.
 		a := &Events{Received: received, Events: evs[:37]}
@@ -90,7 +94,7 @@ func TestProcessorMatchesMemStore(t *testing.T) {
 		res := l.apply(t, EncodeEvents(a), EncodeEvents(b))
 		got := append(res[0].([]Verdict), res[1].([]Verdict)...)
 		for i := range evs {
-			want, err := unit.Evaluate(mem, &evs[i], unit.Env{Authorized: true, Received: received})
+			want, err := unit.Evaluate(cat, &evs[i], unit.Env{Authorized: true, Received: received})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -380,13 +384,18 @@ func commandSamples(t testing.TB) map[Type][][]byte {
 		TypeIncarnation:  {jsonEntry(t, TypeIncarnation, Incarnation{ID: "incarnation-1"})},
 		TypeRevokeUserCerts: {jsonEntry(t, TypeRevokeUserCerts, RevokeUserCerts{User: "op1", By: "admin", Reason: "left",
 			At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})},
-		TypeFeedLimit:        {jsonEntry(t, TypeFeedLimit, FeedLimit{Refs: MinFeedRefs})},
-		TypeConsoleKey:       {jsonEntry(t, TypeConsoleKey, ConsoleKey{Key: make([]byte, ConsoleKeyLen)})},
-		TypePassword:         consoleSamples(t)[TypePassword],
-		TypeAccount:          consoleSamples(t)[TypeAccount],
-		TypeSignIn:           consoleSamples(t)[TypeSignIn],
-		TypeSignals:          signalSamples(t)[TypeSignals],
-		TypeSignalVerdict:    signalSamples(t)[TypeSignalVerdict],
+		TypeFeedLimit:     {jsonEntry(t, TypeFeedLimit, FeedLimit{Refs: MinFeedRefs})},
+		TypeConsoleKey:    {jsonEntry(t, TypeConsoleKey, ConsoleKey{Key: make([]byte, ConsoleKeyLen)})},
+		TypePassword:      consoleSamples(t)[TypePassword],
+		TypeAccount:       consoleSamples(t)[TypeAccount],
+		TypeSignIn:        consoleSamples(t)[TypeSignIn],
+		TypeSignals:       signalSamples(t)[TypeSignals],
+		TypeSignalVerdict: signalSamples(t)[TypeSignalVerdict],
+		TypeSerialModels:  {client, product, jsonEntry(t, TypeSerialModels, SerialModels{Models: []master.SerialModel{sampleSerialModel("00300010123455", "acme")}})},
+		TypeRecall: {client, product, jsonEntry(t, TypeRecall, state.Recall{ID: state.RecallID("00300010123455", "L9"), Client: "acme",
+			GTIN: "00300010123455", Lot: "L9", By: "lead", At: at})},
+		TypeInvestigation: {client, product, jsonEntry(t, TypeInvestigation, InvestigationStep{ID: "INV-1", Action: ActionOpen, By: "lead", At: at,
+			Client: "acme", Scope: state.ScopeLot, GTIN: "00300010123455", Lot: "L9", Trigger: TriggerSuspicion, Note: "seal broken"})},
 		TypeNetworkDuplicate: networkSamples(t),
 	}
 }

@@ -147,3 +147,34 @@ func FuzzKeyFromEPC(f *testing.F) {
 		}
 	})
 }
+
+// The document says when packing and shipping happened, from the
+// events' own times, and is the same whenever it is asked for.
+func TestShipmentDocumentCarriesTheEventTimes(t *testing.T) {
+	c1 := event.SSCC("003000100000000015")
+	packed := time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)
+	shipped := time.Date(2026, 4, 1, 11, 5, 0, 0, time.UTC)
+	in := ShipmentInput{
+		Shipment:  master.Shipment{ID: "SH1", Client: "acme", Containers: []event.Key{c1}},
+		Site:      master.Site{ID: "site", GLN: "0300011111215"},
+		Units:     []unit.State{{Key: c1}, {Key: event.SGTIN("00300010123455", "A"), Parent: c1}},
+		PrefixLen: func(string) int { return 6 }, SSCCPrefixLen: 6,
+		Packed: map[event.Key]time.Time{c1: packed}, Shipped: shipped,
+	}
+	var docs [][]byte
+	for _, asked := range []time.Time{time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC), time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)} {
+		in.At = asked
+		doc := ShipmentDocument(in)
+		if !doc.Events[0].EventTime.Equal(packed) || !doc.Events[1].EventTime.Equal(shipped) || !doc.CreationDate.Equal(shipped) {
+			t.Fatalf("times: packing %v, shipping %v, created %v", doc.Events[0].EventTime, doc.Events[1].EventTime, doc.CreationDate)
+		}
+		b, err := epcis.Encode(doc, epcis.FormatJSONLD)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, b)
+	}
+	if string(docs[0]) != string(docs[1]) {
+		t.Fatal("the document changed between two requests")
+	}
+}

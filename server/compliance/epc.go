@@ -27,6 +27,10 @@ var (
 	// ErrDestination reports a shipment destination that is neither a
 	// GLN nor an absolute URI.
 	ErrDestination = errors.New("compliance: destination is neither a 13-digit GLN nor an absolute URI")
+	// ErrShipment reports a shipment whose outbound document cannot be
+	// made yet: no containers, a destination with no GLN, or containers
+	// holding another owner's units.
+	ErrShipment = errors.New("compliance: shipment")
 )
 
 // DefaultCompanyPrefixLen is used when a product's master data does not

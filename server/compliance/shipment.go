@@ -22,7 +22,20 @@ type ShipmentInput struct {
 	PrefixLen func(gtin string) int
 	// SSCCPrefixLen is the company prefix length of the site's SSCCs.
 	SSCCPrefixLen int
-	At            time.Time
+	// Packed is when each container was packed (its last pack event),
+	// Shipped when the shipment's containers left (its last ship event):
+	// the document's events carry these times. At stands in for a time
+	// not known, and is the document's creation date when no event time
+	// is known; otherwise the creation date is the latest event time, so
+	// the same shipment always answers the same document.
+	Packed  map[event.Key]time.Time
+	Shipped time.Time
+	At      time.Time
+	// Owner is the client whose stock the shipment is; with its SendsTI
+	// the document carries the DSCSA transaction information and
+	// statement on its behalf, with the master data of Products (by GTIN).
+	Owner    master.Client
+	Products map[string]master.Product
 }
 
 // ShipmentDocument is the outbound EPCIS document of a shipment: one
@@ -54,19 +67,38 @@ func ShipmentDocument(in ShipmentInput) *epcis.Document {
 		parents = append(parents, p)
 	}
 	sort.Slice(parents, func(i, j int) bool { return parents[i] < parents[j] })
-	at := in.At.UTC().Truncate(time.Millisecond)
-	doc := &epcis.Document{Type: epcis.TypeDocument, CreationDate: at}
+	ms := func(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+	at, shipped := ms(in.At), ms(in.Shipped)
+	if in.Shipped.IsZero() {
+		shipped = at
+	}
+	created := time.Time{}
+	if !in.Shipped.IsZero() {
+		created = shipped
+	}
+	doc := &epcis.Document{Type: epcis.TypeDocument}
 	for _, p := range parents {
 		cs := kids[p]
 		sort.Slice(cs, func(i, j int) bool { return cs[i] < cs[j] })
-		e := epcis.Event{Type: epcis.AggregationEvent, EventTime: at, EventTimeZoneOffset: "+00:00", Action: epcis.ActionAdd,
+		packed := shipped
+		if t, ok := in.Packed[p]; ok && !t.IsZero() {
+			packed = ms(t)
+			if packed.After(created) {
+				created = packed
+			}
+		}
+		e := epcis.Event{Type: epcis.AggregationEvent, EventTime: packed, EventTimeZoneOffset: "+00:00", Action: epcis.ActionAdd,
 			BizStep: "packing", Disposition: "in_progress", ReadPoint: loc, BizLocation: loc, ParentID: epc(p)}
 		for _, c := range cs {
 			e.ChildEPCs = append(e.ChildEPCs, epc(c))
 		}
 		doc.Events = append(doc.Events, e)
 	}
-	ship := epcis.Event{Type: epcis.ObjectEvent, EventTime: at, EventTimeZoneOffset: "+00:00", Action: epcis.ActionObserve,
+	if created.IsZero() {
+		created = at
+	}
+	doc.CreationDate = created
+	ship := epcis.Event{Type: epcis.ObjectEvent, EventTime: shipped, EventTimeZoneOffset: "+00:00", Action: epcis.ActionObserve,
 		BizStep: "shipping", Disposition: "in_transit", ReadPoint: loc, BizLocation: loc,
 		BizTransactions: []epcis.BizTransaction{{Type: "desadv", Value: "urn:epcglobal:cbv:bt:" + in.Site.GLN + ":" + in.Shipment.ID}}}
 	containers := append([]event.Key(nil), in.Shipment.Containers...)
@@ -79,6 +111,9 @@ func ShipmentDocument(in ShipmentInput) *epcis.Document {
 	}
 	if d := in.Shipment.Destination; d != "" {
 		ship.Destinations = []epcis.SourceDest{{Type: "owning_party", ID: destinationID(d)}}
+	}
+	if in.Owner.SendsTI {
+		addTransactionInfo(doc, in, &ship)
 	}
 	doc.Events = append(doc.Events, ship)
 	return doc

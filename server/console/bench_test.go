@@ -149,7 +149,7 @@ func benchState(b *testing.B) (*logNode, *workload.Gen) {
 		// epoch and with other event ids: events the bench makes take
 		// fresh places in the devices' sequences.
 		g = workload.New(workload.Options{Seed: 4 + uint64(time.Now().UnixNano()%60000), Devices: 50, Epoch: uint32(time.Now().Unix())})
-		g.Receive(units)
+		g.Know(units)
 	}
 	n := openLogNode(b, dir)
 	b.Cleanup(func() { n.st.Close() })
@@ -257,6 +257,7 @@ func BenchmarkFloorEventRate(b *testing.B) {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		var sent, applied int
+		var refused *command.Verdict
 		c.floor.mu.Lock()
 		seen0 := c.floor.events
 		c.floor.mu.Unlock()
@@ -269,6 +270,8 @@ func BenchmarkFloorEventRate(b *testing.B) {
 				for _, v := range vs {
 					if v.Status == command.StatusApplied {
 						applied++
+					} else if refused == nil {
+						refused = &v
 					}
 				}
 				sent += rate / 10
@@ -306,6 +309,9 @@ func BenchmarkFloorEventRate(b *testing.B) {
 		elapsed := time.Since(start)
 		tick.Stop()
 		wg.Wait()
+		if applied == 0 { // the floor would have had nothing to follow
+			b.Fatalf("no event applied; the first refused: %+v", *refused)
+		}
 		if err := c.floor.step(); err != nil { // what arrived after the last tick
 			b.Fatal(err)
 		}

@@ -370,11 +370,29 @@ func TestRecallHoldsTheLot(t *testing.T) {
 	if code, _ := b.login("lead-a", "lead a password"); code != http.StatusSeeOther {
 		t.Fatal(code)
 	}
+	e.receive("hh-a", "lead-a", "a", 2, event.SGTIN(gtinA, "SA2"), "LOTA")
+	e.receive("hh-a", "lead-a", "a", 3, event.SGTIN(gtinA, "SA3"), "LOTC")
 	_, _, page := b.do("GET", "/recall?gtin="+gtinA+"&lot=LOTA", nil)
+	for _, want := range []string{"<strong>2</strong> units known", `<div class="big">2</div><div>in the building</div>`, `<div class="big">0</div><div>of those held</div>`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("before the hold, no %q: %.3000s", want, page)
+		}
+	}
 	code, _, body := b.do("POST", "/holds", url.Values{"csrf": {csrfOf(t, page)}, "scope": {"lot"}, "ident": {gtinA}, "lot": {"LOTA"}, "reason": {"recall"},
 		"note": {"supplier notice"}, "back": {"/recall?gtin=" + gtinA + "&lot=LOTA"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("hold: %d %.500s", code, body)
+	}
+	// Every unit of the held lot here is held; the other lot is not.
+	_, _, page = b.do("GET", "/recall?gtin="+gtinA+"&lot=LOTA", nil)
+	if !strings.Contains(page, `<div class="big">2</div><div>of those held</div>`) {
+		t.Fatalf("after the hold: %.3000s", page)
+	}
+	_, _, page = b.do("GET", "/recall?gtin="+gtinA, nil)
+	for _, want := range []string{"<strong>3</strong> units known", `<div class="big">3</div><div>in the building</div>`, `<div class="big">2</div><div>of those held</div>`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("every lot, no %q: %.3000s", want, page)
+		}
 	}
 	_, _, page = b.do("GET", "/trace?q="+url.QueryEscape("(01)"+gtinA+"(21)SA1"), nil)
 	if !strings.Contains(page, "from its lot or product: recall") {

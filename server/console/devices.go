@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/custodyhq/custody/certs"
 	"github.com/custodyhq/custody/server/command"
@@ -21,7 +20,7 @@ import (
 
 type devicesView struct {
 	Devices []deviceRow
-	Revoked map[string]state.RevokedDevice
+	Revoked map[string]bool // device ids revoked (a template's if on a struct is always true)
 	CanMint bool
 	// A token just minted: shown once.
 	Token   string
@@ -39,7 +38,7 @@ func needAdmin(u *master.User) error {
 }
 
 func (c *Console) devicesView(x *fiber.Ctx) (devicesView, error) {
-	v := devicesView{Revoked: map[string]state.RevokedDevice{}, CanMint: c.cfg.Mint != nil}
+	v := devicesView{Revoked: map[string]bool{}, CanMint: c.cfg.Mint != nil}
 	c.floor.mu.Lock()
 	seen := make(map[string]deviceSeen, len(c.floor.devices))
 	for k, d := range c.floor.devices {
@@ -53,7 +52,7 @@ func (c *Console) devicesView(x *fiber.Ctx) (devicesView, error) {
 	err = c.node.State().View(func(r *state.Reader) error {
 		rs, err := r.RevokedDevices()
 		for _, d := range rs {
-			v.Revoked[d.Device] = d
+			v.Revoked[d.Device] = true
 		}
 		return err
 	})
@@ -103,12 +102,12 @@ func (c *Console) enrollToken(x *fiber.Ctx) error {
 	}
 	v.Token, v.Expires, v.Label = tok, exp, x.FormValue("label")
 	v.Line = EnrollLine(server, tok, fp)
-	q, err := qrcode.New(v.Line, qrcode.Medium)
+	img, err := enrollQR(v.Line)
 	if err != nil {
 		return err
 	}
 	var b bytes.Buffer
-	if err := png.Encode(&b, q.Image(320)); err != nil {
+	if err := png.Encode(&b, img); err != nil {
 		return err
 	}
 	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()))

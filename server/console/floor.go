@@ -384,8 +384,8 @@ func asnRows(r *state.Reader, keep func(string) bool, n int) ([]planRow, error) 
 }
 
 // orderRows is the progress of the last n orders keep accepts: units
-// picked, packed (in the building) and shipped on the order's
-// shipments.
+// picked, packed (in the building) and shipped, from the order counters
+// the state keeps.
 func orderRows(r *state.Reader, keep func(string) bool, n int) ([]planRow, error) {
 	all, err := r.Orders(func(o *master.Order) bool { return keep == nil || keep(o.Client) })
 	if err != nil {
@@ -394,7 +394,6 @@ func orderRows(r *state.Reader, keep func(string) bool, n int) ([]planRow, error
 	if len(all) > n {
 		all = all[len(all)-n:]
 	}
-	idx := map[string]*planRow{}
 	out := make([]planRow, 0, len(all))
 	for i := len(all) - 1; i >= 0; i-- {
 		o := &all[i]
@@ -405,43 +404,11 @@ func orderRows(r *state.Reader, keep func(string) bool, n int) ([]planRow, error
 		out = append(out, row)
 	}
 	for i := range out {
-		idx[out[i].ID] = &out[i]
-	}
-	for _, s := range []unit.Status{unit.StatusPicked, unit.StatusPacked} {
-		page, err := r.Units(state.UnitFilter{Status: s, Limit: 100000})
+		c, err := r.OrderCounts(out[i].ID)
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range page.Items {
-			if row := idx[u.Order]; row != nil && !u.Key.IsContainer() {
-				if s == unit.StatusPicked {
-					row.Picked++
-				} else {
-					row.Packed++
-				}
-			}
-		}
-	}
-	ships, err := r.Shipments(func(s *master.Shipment) bool {
-		for _, o := range s.Orders {
-			if idx[o] != nil {
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range ships {
-		err := walk(r, s.Containers, 4, func(u unit.State) {
-			if row := idx[u.Order]; row != nil && u.Status == unit.StatusShipped && !u.Key.IsContainer() {
-				row.Ships++
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
+		out[i].Picked, out[i].Packed, out[i].Ships = c.Picked, c.Packed, c.Shipped
 	}
 	return out, nil
 }

@@ -257,7 +257,6 @@ func (c *Console) submitUnitEvent(ctx context.Context, u *master.User, k event.K
 type recallView struct {
 	GTIN, Lot, Product, Client string
 	Total                      int
-	Truncated                  bool
 	ByStatus                   []countRow
 	ByLocation                 []countRow
 	Shipped                    []shipRow
@@ -288,9 +287,6 @@ type shipRow struct {
 // shipShown is how many shipment ids a ship-to row names.
 const shipShown = 6
 
-// recallScan bounds the units one recall page counts.
-const recallScan = 200000
-
 func (c *Console) recallPage(x *fiber.Ctx) error {
 	u := currentUser(x)
 	v := recallView{GTIN: strings.TrimSpace(x.Query("gtin")), Lot: strings.TrimSpace(x.Query("lot")), Reasons: reasonNames(), CanLead: u.Role.CanRelease()}
@@ -312,44 +308,45 @@ func (c *Console) recallPage(x *fiber.Ctx) error {
 			return err
 		}
 		v.Product, v.Client = p.Name, p.Client
-		inherited, err := r.Inherited(unit.State{Key: event.SGTIN(v.GTIN, "x"), Lot: v.Lot})
+		// The lot's counters, which the state keeps as units change; a
+		// GTIN is one client's, so the product's client answers for
+		// every unit counted.
+		lots, err := r.LotCounts(v.GTIN, v.Lot, v.Lot == "")
 		if err != nil {
 			return err
 		}
-		err = eachLotUnit(r, v.GTIN, v.Lot, u.Sees, func(un unit.State) bool {
-			if v.Total == recallScan {
-				v.Truncated = true
-				return false
+		for _, lc := range lots {
+			inherited, err := r.Inherited(unit.State{Key: event.SGTIN(v.GTIN, "x"), Lot: lc.Lot})
+			if err != nil {
+				return err
 			}
-			v.Total++
-			byStatus[strings.ReplaceAll(un.Status.String(), "_", " ")]++
-			if un.Status == unit.StatusShipped {
-				s := ships[un.Shipment]
-				if s == nil {
-					s = &perShip{}
-					ships[un.Shipment] = s
-				}
-				s.units++
-				if t := un.Since.Time(); t.After(s.at) {
-					s.at = t
-				}
-				return true
+			v.Total += lc.Total
+			for st, n := range lc.ByStatus {
+				byStatus[strings.ReplaceAll(st.String(), "_", " ")] += n
 			}
-			if un.Status == unit.StatusInStock || un.Status == unit.StatusPicked || un.Status == unit.StatusPacked {
-				loc := un.Location
+			for loc, n := range lc.ByLocation {
 				if loc == "" {
 					loc = "(no location)"
 				}
-				byLoc[loc]++
-				v.Here++
-				if un.Holds|inherited != 0 {
-					v.HereHeld++
+				byLoc[loc] += n
+			}
+			v.Here += lc.Here
+			if inherited != 0 {
+				v.HereHeld += lc.Here
+			} else {
+				v.HereHeld += lc.HereHeld
+			}
+			for _, sc := range lc.Shipped {
+				s := ships[sc.Shipment]
+				if s == nil {
+					s = &perShip{}
+					ships[sc.Shipment] = s
+				}
+				s.units += sc.Units
+				if sc.Last.After(s.at) {
+					s.at = sc.Last
 				}
 			}
-			return true
-		})
-		if err != nil {
-			return err
 		}
 		ids := make([]string, 0, len(ships))
 		for id := range ships {

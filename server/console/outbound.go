@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"strings"
 
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/code128"
@@ -130,55 +131,14 @@ func (c *Console) shipmentEPCIS(x *fiber.Ctx) error {
 		if !u.Sees(sh.Client) {
 			return ErrNotFound
 		}
-		site, err := r.Site()
-		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			return err
+		in, err = compliance.GatherShipment(r, sh, c.cfg.Now())
+		if errors.Is(err, compliance.ErrShipment) {
+			return fmt.Errorf("%w: %s", ErrBadRequest, strings.TrimPrefix(err.Error(), "compliance: "))
 		}
-		in = compliance.ShipmentInput{Shipment: sh, Site: site, At: c.cfg.Now(), SSCCPrefixLen: len(site.SSCCPrefix)}
-		prefix := map[string]int{}
-		in.PrefixLen = func(g string) int { return prefix[g] }
-		if compliance.CheckDestination(sh.Destination) != nil {
-			p, err := r.Partner(sh.Destination)
-			if err != nil || compliance.CheckDestination(p.GLN) != nil {
-				return fmt.Errorf("%w: the destination %q has no GLN to name it in an EPCIS document", ErrBadRequest, sh.Destination)
-			}
-			in.Shipment.Destination = p.GLN
-		}
-		// Only the shipment's client's units, as the API's export.
-		in.Shipment.Containers = nil
-		for _, k := range sh.Containers {
-			top, err := r.Unit(k)
-			if err != nil {
-				return err
-			}
-			if !top.Known() || top.Client != sh.Client {
-				continue
-			}
-			in.Shipment.Containers = append(in.Shipment.Containers, k)
-			err = walk(r, []event.Key{k}, 8, func(un unit.State) {
-				if un.Client != sh.Client {
-					return
-				}
-				in.Units = append(in.Units, un)
-				if g := un.Key.GTIN(); g != "" {
-					if _, ok := prefix[g]; !ok {
-						if p, err := r.Product(g); err == nil {
-							prefix[g] = p.CompanyPrefixLen
-						}
-					}
-				}
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
-	}
-	if len(in.Shipment.Containers) == 0 {
-		return fmt.Errorf("%w: shipment %s has no containers yet", ErrBadRequest, in.Shipment.ID)
 	}
 	b, err := epcis.Encode(compliance.ShipmentDocument(in), format)
 	if err != nil {

@@ -30,7 +30,7 @@ type pages struct {
 
 // pageNames are the templates under templates/ besides the layout.
 var pageNames = []string{"login", "error", "floor", "exceptions", "exception", "trace", "holds", "recall",
-	"inbound", "asn", "outbound", "shipment", "devices", "users", "site"}
+	"inbound", "asn", "outbound", "shipment", "devices", "users", "site", "investigations", "investigation"}
 
 func loadPages(loc *time.Location, now func() time.Time) (*pages, error) {
 	p := &pages{sets: map[string]*template.Template{}, loc: loc, now: now}
@@ -151,8 +151,9 @@ func (p *pages) funcs() template.FuncMap {
 			}
 			return strings.ReplaceAll(h.String(), ",", ", ")
 		},
-		"rule": ruleName,
-		"sev":  func(s unit.Severity) string { return s.String() },
+		"rule":  ruleName,
+		"sev":   func(s unit.Severity) string { return s.String() },
+		"words": strings.Fields,
 		"pct": func(a, b int) int {
 			if b <= 0 {
 				return 0

@@ -51,6 +51,7 @@ const (
 	MasterOrder    = mOrder
 	MasterShipment = mShipment
 	MasterHold     = mHold
+	MasterSerial   = mSerial
 )
 
 // feedState is a transaction's position in the feed: the entry being

@@ -8,13 +8,14 @@ import (
 )
 
 // Hash is a digest of every record except the meta table (the applied
-// index), in key order: two replicas at the same applied index with equal
+// index) and the lot and order counters (derived from the units), in key
+// order: two replicas at the same applied index with equal
 // hashes hold the same state.
 func (r *Reader) Hash() (string, error) {
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
 	err := r.scan(nil, nil, true, func(k, v []byte) (bool, error) {
-		if k[0] == tMeta {
+		if k[0] == tMeta || k[0] == tLotCount || k[0] == tOrderCount { // counters: lotcount.go
 			return true, nil
 		}
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(k)))])

@@ -194,16 +194,23 @@ func (t *Tx) PutEvent(rec *Record, pos uint32) error {
 	if rec.Result == nil {
 		return nil
 	}
-	var suffix [12]byte
-	binary.BigEndian.PutUint64(suffix[:8], rec.Index)
-	binary.BigEndian.PutUint32(suffix[8:], pos)
 	for _, s := range rec.Result.Subjects {
-		k := append(key(tHistory, string(s.Key), ""), suffix[:]...)
-		if err := t.set(k, rec.Event.ID[:]); err != nil {
+		if err := t.PutHistory(s.Key, rec, pos); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// PutHistory adds the stored event rec (at pos in its entry) to the
+// history of k, which it reached without being one of its result's
+// subjects: the container a pack filled, the contents of a container
+// verified.
+func (t *Tx) PutHistory(k event.Key, rec *Record, pos uint32) error {
+	var suffix [12]byte
+	binary.BigEndian.PutUint64(suffix[:8], rec.Index)
+	binary.BigEndian.PutUint32(suffix[8:], pos)
+	return t.set(append(key(tHistory, string(k), ""), suffix[:]...), rec.Event.ID[:])
 }
 
 // Event returns one stored event.

@@ -29,7 +29,7 @@ const (
 func knownTable(b byte) bool {
 	switch b {
 	case tMeta, tUnit, tEvent, tHistory, tLot, tChild, tLocation, tStatus, tHeld,
-		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed, tEnroll, tSignal:
+		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed, tEnroll, tSignal, tLotCount, tOrderCount:
 		return true
 	}
 	return false
@@ -48,6 +48,7 @@ const (
 	mShipment byte = 'H'
 	mHold     byte = 'K'
 	mNode     byte = 'N'
+	mSerial   byte = 'Z' // a product's published serial model
 )
 
 var keyApplied = []byte{tMeta, 'a', 'p', 'p', 'l', 'i', 'e', 'd'}

@@ -105,6 +105,9 @@ func (s *Store) Restore(r io.Reader) error {
 	}
 	err = wb.Flush()
 	if err == nil {
+		err = s.ensureLotCounts() // a snapshot from before the lot counters
+	}
+	if err == nil {
 		err = s.db.Sync()
 	}
 	if err == nil && applied != nil {

@@ -68,7 +68,12 @@ func Open(dir string, o Options) (*Store, error) {
 	if o.InMemory {
 		dir = ""
 	}
-	return &Store{db: db, dir: dir, units: newUnitCache(unitCacheSize)}, nil
+	s := &Store{db: db, dir: dir, units: newUnitCache(unitCacheSize)}
+	if err := s.ensureLotCounts(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	return s, nil
 }
 
 // Close flushes and closes the database.
@@ -225,6 +230,7 @@ type Tx struct {
 	marks     map[string]uint64         // device mark key → mark, written at Commit
 	excs      map[string]unit.Exception // exception id → exception as stored
 	active    map[string]string         // active index key → exception id ("" when none)
+	lotc      map[string]int64          // lot counter key → change, written at Commit (lotcount.go)
 	feed      feedState                 // the change feed's position (feed.go)
 	applied   uint64                    // written by Commit, last (SetApplied)
 	hasApp    bool
@@ -242,6 +248,9 @@ func (t *Tx) Commit() error {
 		return err
 	}
 	if err := t.flushMarks(); err != nil {
+		return err
+	}
+	if err := t.flushLotCounts(); err != nil {
 		return err
 	}
 	if t.hasApp {
@@ -347,7 +356,7 @@ func (s *Store) Clear() error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("clear state: %w", err)
 	}
-	return nil
+	return s.ensureLotCounts()
 }
 
 func (t *Tx) setJSON(k []byte, v any) error {

@@ -114,7 +114,7 @@ type UnitFilter struct {
 	Parent    event.Key   // by container
 	Location  string      // by location
 	Status    unit.Status // by status (StatusNone: any)
-	Held      bool        // units with holds of their own
+	Held      bool        // units on hold: their own holds, and (with a GTIN) lot and product holds
 	Client    func(string) bool
 	After     string // cursor: the last key of the previous page
 	Limit     int    // 0: no limit
@@ -149,6 +149,7 @@ func (r *Reader) Units(f UnitFilter) (Page[unit.State], error) {
 		after = append(append([]byte(nil), prefix[:strip]...), f.After...)
 	}
 	var page Page[unit.State]
+	inherited := map[string]event.Holds{}
 	err := r.scan(prefix, after, false, func(k, _ []byte) (bool, error) {
 		uk := event.Key(k[strip:])
 		st, err := r.Unit(uk)
@@ -158,7 +159,24 @@ func (r *Reader) Units(f UnitFilter) (Page[unit.State], error) {
 		if !st.Known() {
 			return true, nil
 		}
-		if f.Status != unit.StatusNone && st.Status != f.Status || f.Held && st.Holds == 0 ||
+		if f.Held && st.Holds == 0 && f.GTIN != "" {
+			// Held through a lot or product hold (the held index lists
+			// only units with holds of their own).
+			ck := st.Key.GTIN() + "\x00" + st.Lot
+			h, ok := inherited[ck]
+			if !ok {
+				if h, err = r.Inherited(st); err != nil {
+					return false, err
+				}
+				inherited[ck] = h
+			}
+			if h == 0 {
+				return true, nil
+			}
+		} else if f.Held && st.Holds == 0 {
+			return true, nil
+		}
+		if f.Status != unit.StatusNone && st.Status != f.Status ||
 			f.Location != "" && st.Location != f.Location || f.Client != nil && !f.Client(st.Client) {
 			return true, nil
 		}
@@ -210,6 +228,7 @@ func (t *Tx) PutUnit(s unit.State) error {
 		return err
 	}
 	t.units[s.Key] = s
+	t.countLot(&old, &s)
 	k := string(s.Key)
 	if old.Known() {
 		if old.Lot != s.Lot && old.Key.GTIN() != "" {

@@ -65,6 +65,8 @@ func RulesOf(p Pattern) []unit.Rule {
 		return []unit.Rule{signals.RuleLotExpiry}
 	case DiverterDevice:
 		return []unit.Rule{signals.RuleWorkShape}
+	case UnusualShipment:
+		return []unit.Rule{signals.RuleSupplierProfile}
 	}
 	return nil
 }

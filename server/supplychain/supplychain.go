@@ -35,12 +35,13 @@ const (
 	ForgedLot        Pattern = "forged_lot"        // a lot unlike the product's lots
 	WrongExpiry      Pattern = "wrong_expiry"      // an expiry unlike every other sighting of the lot
 	DiverterDevice   Pattern = "diverter_device"   // a device scanning like a diverter
+	UnusualShipment  Pattern = "unusual_shipment"  // an ASN unlike what its supplier sends: a product it never sends, far more units, many lots
 )
 
 // Patterns lists every pattern; Deterministic reports the certain ones.
 func Patterns() []Pattern {
 	return []Pattern{ClonedSerial, NoSupplierData, SupplierMismatch, DivertedReturn, TwoPlaces,
-		ForgedSerial, ForgedLot, WrongExpiry, DiverterDevice}
+		ForgedSerial, ForgedLot, WrongExpiry, DiverterDevice, UnusualShipment}
 }
 
 // Deterministic reports whether p is found by a deterministic signal.
@@ -120,14 +121,15 @@ type lot struct {
 }
 
 type product struct {
-	gtin     string
-	client   string
-	supplier string
-	style    style
-	lstyle   lotStyle
-	next     uint64 // next sequential serial
-	lots     []lot  // current lot last
-	lotSeq   int
+	gtin      string
+	client    string
+	supplier  string
+	style     style
+	lstyle    lotStyle
+	next      uint64 // next sequential serial
+	lots      []lot  // current lot last
+	lotSeq    int
+	announced int // units ASNs announced
 }
 
 type unitState uint8
@@ -174,6 +176,8 @@ type gen struct {
 	serialN  map[string]bool
 	injectAt map[Pattern]int // event count at which the next injection happens
 	devN     int
+	sent     map[string]int  // supplier → ASNs it sent
+	lotsUsed map[string]bool // lot names given out by unusual shipments
 }
 
 type pendingEv struct {
@@ -209,7 +213,7 @@ func Generate(o Options) *Data {
 	seed[31] = 0x5c
 	g := &gen{o: o, r: rand.New(rand.NewPCG(o.Seed, 0x5ca1ab1e)), ids: rand.NewChaCha8(seed),
 		now: time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC), byKey: map[event.Key]*unitRec{},
-		seq: map[string]uint64{}, serialN: map[string]bool{}, injectAt: map[Pattern]int{}}
+		seq: map[string]uint64{}, serialN: map[string]bool{}, injectAt: map[Pattern]int{}, sent: map[string]int{}, lotsUsed: map[string]bool{}}
 	g.master()
 	warm := int(float64(o.Events) * o.Warmup)
 	for _, p := range Patterns() {
@@ -417,7 +421,9 @@ func (g *gen) inbound() {
 		p := g.products[g.r.IntN(len(g.products))]
 		g.asnN++
 		a := &master.ASN{ID: fmt.Sprintf("ASN-%06d", g.asnN), Client: p.client, Supplier: p.supplier}
+		g.sent[p.supplier]++
 		n := 60 + g.r.IntN(200)
+		p.announced += n
 		l := &p.lots[len(p.lots)-1]
 		if l.units > 1500 {
 			g.newLot(p)
@@ -605,8 +611,15 @@ func (g *gen) randomShipped() *unitRec {
 // smallASN announces n new units of p's current lot (lot and expiry may
 // be overridden per item by fn) and receives them at a dock.
 func (g *gen) smallASN(p *product, n int, at time.Time, fn func(i int, it *master.ASNItem, ctx *event.Context) *Label) {
+	g.shipFrom(p, p.supplier, n, at, fn)
+}
+
+// shipFrom is smallASN with the supplier named.
+func (g *gen) shipFrom(p *product, supplier string, n int, at time.Time, fn func(i int, it *master.ASNItem, ctx *event.Context) *Label) {
 	g.asnN++
-	a := &master.ASN{ID: fmt.Sprintf("ASN-%06d", g.asnN), Client: p.client, Supplier: p.supplier}
+	g.sent[supplier]++
+	p.announced += n
+	a := &master.ASN{ID: fmt.Sprintf("ASN-%06d", g.asnN), Client: p.client, Supplier: supplier}
 	l := p.lots[len(p.lots)-1]
 	dev := fmt.Sprintf("rcv-%d", 1+g.r.IntN(3))
 	dock := fmt.Sprintf("DOCK-%d", 1+g.r.IntN(4))
@@ -644,6 +657,27 @@ func (g *gen) smallASN(p *product, n int, at time.Time, fn func(i int, it *maste
 		g.byKey[r.k] = u
 		if u.state == uInStock {
 			g.docked = append(g.docked, u)
+		}
+	}
+}
+
+// freshLot is a lot name in p's shape that p's own lots never reach,
+// expiring in two years or so.
+func (g *gen) freshLot(p *product) lot {
+	for {
+		seq := 300 + g.r.IntN(600)
+		var name string
+		switch p.lstyle {
+		case lotA4:
+			name = fmt.Sprintf("A%04d", 2400+seq)
+		case lotNum6:
+			name = fmt.Sprintf("26%04d", 100+seq*3)
+		default:
+			name = fmt.Sprintf("K26-%03d", seq)
+		}
+		if !g.lotsUsed[p.gtin+name] {
+			g.lotsUsed[p.gtin+name] = true
+			return lot{name: name, expiry: g.now.AddDate(2, g.r.IntN(12), 0).Format("060102")}
 		}
 	}
 }
@@ -734,7 +768,12 @@ func (g *gen) injectOne(p Pattern) bool {
 		g.scan(at2, "cnt-2", u.p, event.KindCount, u.key, event.Context{To: other}, l)
 		u.state = uQuarantined
 	case ForgedSerial:
+		// Only a product of 300 serials or more: the site's serial model
+		// judges from 200.
 		pr := g.randomProduct()
+		if pr.announced < 300 {
+			return false
+		}
 		forged := 1 + g.r.IntN(2)
 		g.smallASN(pr, 30+g.r.IntN(30), at, func(i int, it *master.ASNItem, ctx *event.Context) *Label {
 			if i < 10 || i >= 10+forged {
@@ -769,6 +808,51 @@ func (g *gen) injectOne(p Pattern) bool {
 			it.Lot, it.Expiry = est.name, wrong
 			return lab()
 		})
+	case UnusualShipment:
+		// Its first unit received carries the label: the site judges an
+		// ASN once, at its first receipt. Only a supplier with a history
+		// (35 ASNs: the site judges from 30, and ASNs of this hour may be
+		// received after this one) has a profile to be unlike.
+		pr := g.randomProduct()
+		first := func(i int, it *master.ASNItem, ctx *event.Context) *Label {
+			if i == 0 {
+				return lab()
+			}
+			return nil
+		}
+		switch g.r.IntN(3) {
+		case 0: // a product the supplier never sends, from a lot of its own
+			sup := pr.supplier
+			for sup == pr.supplier {
+				sup = suppliers[g.r.IntN(len(suppliers))]
+			}
+			if g.sent[sup] < 35 {
+				return false
+			}
+			l := g.freshLot(pr)
+			g.shipFrom(pr, sup, 60+g.r.IntN(200), at, func(i int, it *master.ASNItem, ctx *event.Context) *Label {
+				it.Lot, it.Expiry = l.name, l.expiry
+				return first(i, it, ctx)
+			})
+		case 1: // three to five times the units of any of its ASNs
+			if g.sent[pr.supplier] < 35 {
+				return false
+			}
+			g.smallASN(pr, 800+g.r.IntN(500), at, first)
+		default: // four to six lots in one ASN
+			if g.sent[pr.supplier] < 35 {
+				return false
+			}
+			lots := make([]lot, 4+g.r.IntN(3))
+			for i := range lots {
+				lots[i] = g.freshLot(pr)
+			}
+			g.smallASN(pr, 60+g.r.IntN(100), at, func(i int, it *master.ASNItem, ctx *event.Context) *Label {
+				l := lots[i%len(lots)]
+				it.Lot, it.Expiry = l.name, l.expiry
+				return first(i, it, ctx)
+			})
+		}
 	case DiverterDevice:
 		g.devN++
 		dev := fmt.Sprintf("hh-%02d", g.devN)

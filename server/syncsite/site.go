@@ -281,7 +281,8 @@ func viewer(r *state.Reader, user string) (sees func(string) bool, epoch uint64,
 // Snapshot is everything the device's replica holds for its site and
 // user: site, the user's clients and their products, locations,
 // partners, users (for offline sign-in), ASNs, orders, shipments, lot
-// and product holds, unit states and active exceptions.
+// and product holds, unit states, active exceptions and the products'
+// published serial models.
 func (s *Site) Snapshot(ctx context.Context, device, user string) (master.Snapshot, protocol.Cursor, error) {
 	var snap master.Snapshot
 	var cur protocol.Cursor
@@ -341,6 +342,9 @@ func readSnapshot(r *state.Reader, site master.Site, sees func(string) bool) (ma
 		return snap, err
 	}
 	if snap.Holds, err = r.Holds(func(h *master.Hold) bool { return sees(h.Client) }); err != nil {
+		return snap, err
+	}
+	if snap.SerialModels, err = r.SerialModels(func(m *master.SerialModel) bool { return sees(m.Client) }); err != nil {
 		return snap, err
 	}
 	units, err := r.Units(state.UnitFilter{Client: sees})
@@ -513,6 +517,15 @@ func changed(r *state.Reader, sees func(string) bool, ref state.FeedRef, cs *pro
 			return nil
 		}
 		p.Holds = append(p.Holds, x)
+	case state.MasterSerial:
+		x, err := r.SerialModel(ref.ID)
+		if g, err := gone(err); err != nil {
+			return err
+		} else if g || !sees(x.Client) {
+			remove(protocol.KindSerialModel)
+			return nil
+		}
+		p.SerialModels = append(p.SerialModels, x)
 	}
 	return nil
 }

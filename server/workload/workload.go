@@ -80,6 +80,12 @@ func New(o Options) *Gen {
 // Units lists the units received so far.
 func (g *Gen) Units() []event.Key { return g.units }
 
+// Event returns one event of kind k on keys from one of the generator's
+// devices, a millisecond after the last.
+func (g *Gen) Event(k event.Kind, ctx event.Context, keys ...event.Key) event.Event {
+	return g.event(k, ctx, keys...)
+}
+
 func (g *Gen) event(k event.Kind, ctx event.Context, keys ...event.Key) event.Event {
 	d := g.rnd.IntN(len(g.devices))
 	g.seqs[d]++
@@ -105,8 +111,21 @@ func (g *Gen) Receive(n int) []event.Event {
 	return out
 }
 
+// Know makes the next n units (as Receive numbers them) known without
+// making an event for them: a generator over a state another generator
+// built, whose devices' sequences still start at 1.
+func (g *Gen) Know(n int) {
+	for range n {
+		g.units = append(g.units, g.unitKey())
+	}
+}
+
+func (g *Gen) unitKey() event.Key {
+	return event.SGTIN(g.prefix, fmt.Sprintf("S%09d", len(g.units)+1))
+}
+
 func (g *Gen) receive() event.Event {
-	k := event.SGTIN(g.prefix, fmt.Sprintf("S%09d", len(g.units)+1))
+	k := g.unitKey()
 	g.units = append(g.units, k)
 	lot := g.lots[g.rnd.IntN(len(g.lots))]
 	return g.event(event.KindReceive, event.Context{To: "A-01", Lot: lot, Expiry: "301231"}, k)

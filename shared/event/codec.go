@@ -12,6 +12,13 @@ import (
 // state store keep. Decoding never panics and never trusts a length.
 const codecVersion = 1
 
+// Flags after the hold reason. A flag adds a field after the flags byte,
+// so events without it keep the bytes they always had.
+const (
+	flagInferred = 1 << iota // Ctx.Inferred
+	flagQty                  // a uvarint quantity (Ctx.Qty) follows
+)
+
 // AppendBinary appends e's encoding to b.
 func (e *Event) AppendBinary(b []byte) []byte {
 	b = append(b, codecVersion)
@@ -35,9 +42,16 @@ func (e *Event) AppendBinary(b []byte) []byte {
 	}
 	flags := byte(0)
 	if c.Inferred {
-		flags |= 1
+		flags |= flagInferred
 	}
-	return append(b, byte(c.Hold), flags)
+	if c.Qty != 0 {
+		flags |= flagQty
+	}
+	b = append(b, byte(c.Hold), flags)
+	if c.Qty != 0 {
+		b = binary.AppendUvarint(b, uint64(c.Qty))
+	}
+	return b
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler.
@@ -98,9 +112,16 @@ func (e *Event) decode(data []byte) ([]byte, error) {
 	}
 	c.Hold = HoldReason(d.byte())
 	flags := d.byte()
-	c.Inferred = flags&1 != 0
-	if flags&^1 != 0 {
+	c.Inferred = flags&flagInferred != 0
+	if flags&^(flagInferred|flagQty) != 0 {
 		d.fail("unknown flags")
+	}
+	if flags&flagQty != 0 {
+		q := d.uvarint()
+		if q == 0 || q > 1<<32-1 {
+			d.fail("quantity out of range")
+		}
+		c.Qty = uint32(q)
 	}
 	if d.err != nil {
 		return nil, d.err

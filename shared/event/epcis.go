@@ -67,6 +67,8 @@ func (e *Event) EPCIS() EPCISForm {
 		return EPCISForm{ObjectEvent, ActionObserve, "receiving", "returned"}
 	case KindCount:
 		return EPCISForm{ObjectEvent, ActionObserve, "cycle_counting", "active"}
+	case KindVerifyMismatch:
+		return EPCISForm{ObjectEvent, ActionObserve, "inspecting", "mismatch_instance"}
 	}
 	return EPCISForm{}
 }

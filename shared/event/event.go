@@ -83,6 +83,7 @@ type Context struct {
 	Hold        HoldReason `json:"hold,omitempty"`        // reason (hold, release; receive or return to hold)
 	Reason      string     `json:"reason,omitempty"`      // free text or code a person gave
 	Inferred    bool       `json:"inferred,omitempty"`    // received by its container's label only
+	Qty         uint32     `json:"qty,omitempty"`         // how many (short_pick: the quantity short)
 }
 
 // Event is an immutable fact. Device, Epoch and Seq identify its place in
@@ -147,7 +148,7 @@ func (e *Event) Validate() error {
 		return fieldErr("client", "no client")
 	case !e.Kind.Valid():
 		return fieldErr("kind", "unknown kind %d", uint8(e.Kind))
-	case len(e.Subjects) == 0:
+	case len(e.Subjects) == 0 && !e.Kind.Subjectless():
 		return fieldErr("subjects", "%s with no subject", e.Kind)
 	case len(e.Subjects) > MaxSubjects:
 		return fieldErr("subjects", "%d subjects, at most %d", len(e.Subjects), MaxSubjects)
@@ -214,6 +215,10 @@ func (e *Event) Validate() error {
 	case KindUnpack:
 		if c.Parent == "" {
 			return fieldErr("ctx.parent", "unpack without the container it comes out of")
+		}
+	case KindCloseASN, KindShortPick, KindVerifyMismatch:
+		if err := e.validateWorkflow(); err != nil {
+			return err
 		}
 	}
 	if c.Hold != 0 && (c.Hold >= holdEnd || c.Hold&(c.Hold-1) != 0) {

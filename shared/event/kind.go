@@ -26,28 +26,36 @@ const (
 	KindRevert            // an authorized correction: decommissioned back to active
 	KindReturn            // a saleable return received back
 	KindCount             // seen during a count
+	// Workflow records: what a device found, for the shared workflow
+	// rules (shared/unit) to decide on at the device and at the site.
+	KindCloseASN       // an ASN closed: the subjects are what was announced and not received (none: complete)
+	KindShortPick      // an order line cannot be filled: order, line, quantity (Ctx.Qty) and reason; no subject
+	KindVerifyMismatch // a container opened and found not to match: the container, then what was found inside
 	kindEnd
 )
 
 var kindNames = [...]string{
-	KindUnknown:      "unknown",
-	KindExpect:       "expect",
-	KindReceive:      "receive",
-	KindVerify:       "verify",
-	KindUnpack:       "unpack",
-	KindMove:         "move",
-	KindPick:         "pick",
-	KindUnpick:       "unpick",
-	KindPack:         "pack",
-	KindShip:         "ship",
-	KindVoidShip:     "void_ship",
-	KindHold:         "hold",
-	KindRelease:      "release",
-	KindDecommission: "decommission",
-	KindDestroy:      "destroy",
-	KindRevert:       "revert",
-	KindReturn:       "return",
-	KindCount:        "count",
+	KindUnknown:        "unknown",
+	KindExpect:         "expect",
+	KindReceive:        "receive",
+	KindVerify:         "verify",
+	KindUnpack:         "unpack",
+	KindMove:           "move",
+	KindPick:           "pick",
+	KindUnpick:         "unpick",
+	KindPack:           "pack",
+	KindShip:           "ship",
+	KindVoidShip:       "void_ship",
+	KindHold:           "hold",
+	KindRelease:        "release",
+	KindDecommission:   "decommission",
+	KindDestroy:        "destroy",
+	KindRevert:         "revert",
+	KindReturn:         "return",
+	KindCount:          "count",
+	KindCloseASN:       "close_asn",
+	KindShortPick:      "short_pick",
+	KindVerifyMismatch: "verify_mismatch",
 }
 
 // Kinds lists every known kind in number order.
@@ -58,6 +66,14 @@ func Kinds() []Kind {
 	}
 	return out
 }
+
+// Subjectless reports whether an event of kind k may have no subject:
+// an ASN closed with nothing missing, a short pick.
+func (k Kind) Subjectless() bool { return k == KindCloseASN || k == KindShortPick }
+
+// Internal reports whether events of kind k stay inside the site and
+// have no EPCIS counterpart.
+func (k Kind) Internal() bool { return k == KindExpect || k == KindCloseASN || k == KindShortPick }
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k > KindUnknown && k < kindEnd }

@@ -75,6 +75,14 @@ type Client struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
 	Policy Policy `json:"policy"`
+	// The client's identifiers in its trading partners' documents: its
+	// party GLN and GS1 company prefix. With SendsTI the site sends the
+	// DSCSA transaction information and statement on the client's behalf
+	// in each shipment's outbound document (the client, owner of the
+	// stock, is the seller).
+	GLN           string `json:"gln,omitempty"`
+	CompanyPrefix string `json:"companyPrefix,omitempty"`
+	SendsTI       bool   `json:"sendsTransactionInfo,omitempty"`
 }
 
 // checkIDs checks the ids and names a record carries with
@@ -119,6 +127,12 @@ func (c *Client) Validate() error {
 		return invalid("client %s: fefo %q (want off, warn or block)", c.ID, c.Policy.FEFO)
 	case c.Policy.Mixing != "" && c.Policy.Mixing != MixSameLot && c.Policy.Mixing != MixSameProduct && c.Policy.Mixing != MixAny:
 		return invalid("client %s: mixing %q", c.ID, c.Policy.Mixing)
+	case c.GLN != "" && (len(c.GLN) != 13 || event.CheckDigits(c.GLN) != nil):
+		return invalid("client %s: gln %q is not a GLN with its check digit", c.ID, c.GLN)
+	case c.CompanyPrefix != "" && (len(c.CompanyPrefix) < 6 || len(c.CompanyPrefix) > 12 || !digits(c.CompanyPrefix)):
+		return invalid("client %s: companyPrefix %q is not a GS1 company prefix of 6 to 12 digits", c.ID, c.CompanyPrefix)
+	case c.SendsTI && c.GLN == "":
+		return invalid("client %s: sending transaction information on its behalf needs its gln", c.ID)
 	}
 	return nil
 }
@@ -507,6 +521,9 @@ type Snapshot struct {
 	Holds     []Hold           `json:"holds,omitempty"`
 	Units     []unit.State     `json:"units,omitempty"`
 	Open      []unit.Exception `json:"exceptions,omitempty"`
+	// SerialModels are the site's serial models of the products the
+	// device sees, to flag a suspicious serial at the scan, offline.
+	SerialModels []SerialModel `json:"serial_models,omitempty"`
 }
 
 func digits(s string) bool {

@@ -23,6 +23,11 @@ type Config struct {
 	LotThreshold    float64 // lot format or supplier
 	ExpiryThreshold float64 // lot expiry
 	WorkThreshold   float64 // device work shape
+	// SupplierThreshold is the supplier profile's threshold, and
+	// MinShipments how many ASNs of a supplier its profile needs before
+	// it judges.
+	SupplierThreshold float64
+	MinShipments      int64
 	// MinTransit is the least time a unit needs to be scanned by another
 	// device in another place; less is TWO_PLACES.
 	MinTransit time.Duration
@@ -49,6 +54,10 @@ func (c *Config) defaults() {
 	def(&c.LotThreshold, 0.75)
 	def(&c.ExpiryThreshold, 0.9)
 	def(&c.WorkThreshold, 0.9)
+	def(&c.SupplierThreshold, 0.9)
+	if c.MinShipments == 0 {
+		c.MinShipments = 30
+	}
 	if c.MinTransit == 0 {
 		c.MinTransit = time.Minute
 	}
@@ -107,6 +116,8 @@ type Analyzer struct {
 	units    map[event.Key]*unitInfo
 	serials  map[string]*FormatModel // gtin → serial format
 	lots     *LotModel
+	supply   *SupplierModel
+	asns     map[string]*asnInfo // ASN id → what it carries, until its first receipt judges it
 	devices  map[string]*deviceInfo
 	windows  []Window // fleet windows, newest last, bounded
 	work     *WorkModel
@@ -125,7 +136,7 @@ const maxWindows = 8192
 func NewAnalyzer(cfg Config) *Analyzer {
 	cfg.defaults()
 	return &Analyzer{cfg: cfg, units: map[event.Key]*unitInfo{}, serials: map[string]*FormatModel{},
-		lots: NewLotModel(), devices: map[string]*deviceInfo{}, work: &WorkModel{}, suppress: map[string]bool{}}
+		lots: NewLotModel(), supply: NewSupplierModel(), asns: map[string]*asnInfo{}, devices: map[string]*deviceInfo{}, work: &WorkModel{}, suppress: map[string]bool{}}
 }
 
 // Suppress silences a cause: a person judged a finding with it a false
@@ -154,16 +165,19 @@ func (a *Analyzer) unit(k event.Key) *unitInfo {
 	return u
 }
 
+// learn is an ASN item being learned: whether its serial and its lot
+// may teach the product's models.
+type learn struct {
+	it            *master.ASNItem
+	u             *unitInfo
+	serial, lotOK bool
+}
+
 // ObserveASN learns an ASN's supplier data: each item is announced, and
 // its serial, lot and expiry teach the product's models, unless the
 // models already find them odd (judged before any item of the ASN is
 // learned, so a batch of forged items does not vouch for itself).
 func (a *Analyzer) ObserveASN(asn *master.ASN) {
-	type learn struct {
-		it            *master.ASNItem
-		u             *unitInfo
-		serial, lotOK bool
-	}
 	var todo []learn
 	for i := range asn.Items {
 		it := &asn.Items[i]
@@ -190,6 +204,7 @@ func (a *Analyzer) ObserveASN(asn *master.ASN) {
 		}
 		todo = append(todo, l)
 	}
+	a.carries(asn, todo)
 	for _, l := range todo {
 		g := l.it.Key.GTIN()
 		if l.serial {
@@ -292,6 +307,9 @@ func (a *Analyzer) subject(out []Finding, ev *event.Event, sr *unit.SubjectResul
 		}
 		if pre == unit.StatusNone || pre == unit.StatusExpected {
 			out = a.learned(out, ev, k, u)
+		}
+		if pre == unit.StatusExpected {
+			out = a.shipment(out, ev, k, u)
 		}
 	case event.KindReturn:
 		if pre == unit.StatusNone || pre == unit.StatusExpected {

@@ -10,8 +10,9 @@
 // in order; a handheld can score serials with the same format models.
 //
 // Deterministic signals (Tracker) are certain: they follow from what the
-// site has recorded. Learned signals (FormatModel, LotModel, WorkModel)
-// are scores with a threshold each; each finding says in words why.
+// site has recorded. Learned signals (FormatModel, LotModel, WorkModel,
+// SupplierModel) are scores with a threshold each; each finding says in
+// words why.
 package signals
 
 import (
@@ -36,12 +37,14 @@ const (
 	RuleUnknownLot   unit.Rule = "UNKNOWN_LOT"   // lot unlike the product's lots
 	RuleLotExpiry    unit.Rule = "LOT_EXPIRY"    // expiry unlike every other sighting of the lot
 	RuleWorkShape    unit.Rule = "WORK_SHAPE"    // a device's work unlike the fleet's
+	// A shipment unlike what its supplier sends (products, units, lots).
+	RuleSupplierProfile unit.Rule = "SUPPLIER_PROFILE"
 )
 
 // Rules lists the signal rules in a fixed order.
 func Rules() []unit.Rule {
 	return []unit.Rule{RuleClonedSerial, RuleNoSupplierData, RuleReturnNotShipped, RuleTwoPlaces,
-		RuleSerialFormat, RuleUnknownLot, RuleLotExpiry, RuleWorkShape}
+		RuleSerialFormat, RuleUnknownLot, RuleLotExpiry, RuleWorkShape, RuleSupplierProfile}
 }
 
 // IsRule reports whether r is a signal rule.

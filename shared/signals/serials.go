@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/master"
 )
 
 // SerialModels are the per-product serial format models a handheld
@@ -60,4 +61,43 @@ func SuspectSerial(m *FormatModel, k event.Key, learned bool, minSupport int64, 
 	}
 	return j, fmt.Sprintf("serial `%s` does not look like the %s serials seen for GTIN %s: %s; check the pack against the supplier's data",
 		k.Serial(), count(m.N), k.GTIN(), strings.Join(j.Reasons, ", ")), true
+}
+
+// ModelRecord is the record the site publishes of product gtin's serial
+// model m, for the handhelds of client.
+func ModelRecord(gtin, client string, m *FormatModel, minSupport int64, threshold float64) master.SerialModel {
+	return master.SerialModel{GTIN: gtin, Client: client, MinSupport: minSupport, Threshold: threshold,
+		N: m.N, Lengths: m.Lengths, Classes: m.Classes, Chars: m.Chars, Runs: m.Runs, Close: m.Close}
+}
+
+// SerialModelFrom reads a published record back as the model it was.
+func SerialModelFrom(r *master.SerialModel) *FormatModel {
+	return &FormatModel{N: r.N, Lengths: r.Lengths, Classes: r.Classes, Chars: r.Chars, Runs: r.Runs, Close: r.Close}
+}
+
+// SuspectPublished judges the serial of k against a published model of
+// its product, as SerialModels.Suspect does.
+func SuspectPublished(r *master.SerialModel, k event.Key) (Judgement, string, bool) {
+	if r == nil || k.IsContainer() || r.GTIN != k.GTIN() {
+		return Judgement{}, "", false
+	}
+	return SuspectSerial(SerialModelFrom(r), k, false, r.MinSupport, r.Threshold)
+}
+
+// Republish decides whether a product's model n serials strong has moved
+// far enough from the one published (learned from published serials;
+// 0 when none is) for the site to publish it again: once it judges at
+// all, then each time it has learned a tenth more. A model grows by a
+// record every tenth, so a product seen a million times is published
+// some hundred times in all.
+func Republish(published, n, minSupport int64) bool {
+	if n < minSupport {
+		return false
+	}
+	return published == 0 || n*10 >= published*11
+}
+
+// FormatLimits are the serial models' minimum support and threshold.
+func (a *Analyzer) FormatLimits() (minSupport int64, threshold float64) {
+	return a.cfg.MinSupport, a.cfg.FormatThreshold
 }

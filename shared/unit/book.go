@@ -79,10 +79,26 @@ func Evaluate(st Store, ev *event.Event, env Env) (Result, error) {
 			return res, nil
 		}
 	}
+	cat, _ := st.(Catalog)
+	raised, err := Workflow(st, cat, ev)
+	if err != nil {
+		return res, err
+	}
 	for _, s := range ev.Subjects {
+		if Records(ev.Kind) {
+			cur, err := st.Unit(s.Key)
+			if err != nil {
+				return res, fmt.Errorf("unit %s: %w", s.Key, err)
+			}
+			res.Subjects = append(res.Subjects, SubjectResult{Key: s.Key, Verdict: VerdictMerged, Version: cur.Version})
+			continue
+		}
 		if err := evalOne(st, ev, env, s, "", 0, &res, &skew); err != nil {
 			return res, err
 		}
+	}
+	if err := raiseWorkflow(st, ev, env, raised, &res); err != nil {
+		return res, err
 	}
 	if ev.Kind == event.KindPack && res.applied() {
 		if err := ensureContainer(st, ev, env); err != nil {
@@ -105,6 +121,35 @@ func Evaluate(st Store, ev *event.Event, env Env) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// raiseWorkflow opens or joins the exceptions Workflow found and adds
+// them to the result of the subject they are about. A workflow record's
+// subject with a finding is a conflict: the device learns what was found.
+func raiseWorkflow(st Store, ev *event.Event, env Env, raised []Raised, res *Result) error {
+	display := EffectiveTime(ev, env.Received)
+	for _, r := range raised {
+		i := slices.IndexFunc(res.Subjects, func(s SubjectResult) bool { return s.Key == r.Key && s.Via == "" })
+		if !Records(ev.Kind) && (i < 0 || res.Subjects[i].Verdict == VerdictRefused || res.Subjects[i].Version == r.version) {
+			continue // the event did not change the unit: nothing was found
+		}
+		if i < 0 {
+			res.Subjects = append(res.Subjects, SubjectResult{Key: r.Key, Verdict: VerdictConflict, Reason: r.Detail})
+			i = len(res.Subjects) - 1
+		}
+		id, err := raise(st, r.Finding, r.Key, ev, display)
+		if err != nil {
+			return err
+		}
+		sr := &res.Subjects[i]
+		if Records(ev.Kind) {
+			sr.Verdict, sr.Reason = VerdictConflict, r.Detail
+		}
+		if !slices.Contains(sr.Exceptions, id) {
+			sr.Exceptions = append(sr.Exceptions, id)
+		}
+	}
+	return nil
 }
 
 func (r *Result) applied() bool {

@@ -176,6 +176,11 @@ func (a *applier) find(rule Rule, detail string) {
 
 func (a *applier) decide() {
 	k, cur, ev := a.key(), a.cur, a.ev
+	if Records(ev.Kind) {
+		// A workflow record changes no unit: Workflow decides what it raises.
+		a.merged()
+		return
+	}
 	if cur.Status.Inactive() {
 		a.onInactive()
 		return

@@ -11,6 +11,8 @@
 package unit
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/custodyhq/custody/shared/event"
@@ -80,6 +82,45 @@ const (
 	CompletenessInferred              // received by its label: contents assumed from the ASN
 	CompletenessVerified              // opened and its contents scanned
 )
+
+// String names the completeness as people read it ("" when unknown).
+func (c Completeness) String() string {
+	switch c {
+	case CompletenessInferred:
+		return "inferred"
+	case CompletenessVerified:
+		return "verified"
+	}
+	return ""
+}
+
+// MarshalJSON writes the completeness by name.
+func (c Completeness) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+// UnmarshalJSON reads the completeness by name, or as the number earlier
+// documents carried.
+func (c *Completeness) UnmarshalJSON(b []byte) error {
+	var n uint8
+	if err := json.Unmarshal(b, &n); err == nil {
+		*c = Completeness(n)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errors.New("completeness: want a name or a number")
+	}
+	switch s {
+	case "":
+		*c = CompletenessUnknown
+	case "inferred":
+		*c = CompletenessInferred
+	case "verified":
+		*c = CompletenessVerified
+	default:
+		return fmt.Errorf("completeness %q: want inferred or verified", s)
+	}
+	return nil
+}
 
 // State is what the site knows of one unit, case or pallet.
 type State struct {

@@ -597,6 +597,7 @@ func merge(s, part *master.Snapshot) {
 	s.Holds = append(s.Holds, part.Holds...)
 	s.Units = append(s.Units, part.Units...)
 	s.Open = append(s.Open, part.Open...)
+	s.SerialModels = append(s.SerialModels, part.SerialModels...)
 }
 
 // refusal is the error for a site's ERROR (or application close) with

@@ -129,13 +129,14 @@ const (
 	KindHold
 	KindUnit
 	KindException
+	KindSerialModel
 	kindEnd
 )
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k > KindUnknown && k < kindEnd }
 
-var kindNames = [...]string{"unknown", "site", "client", "product", "location", "partner", "user", "asn", "order", "shipment", "hold", "unit", "exception"}
+var kindNames = [...]string{"unknown", "site", "client", "product", "location", "partner", "user", "asn", "order", "shipment", "hold", "unit", "exception", "serialmodel"}
 
 // String is the kind's name.
 func (k Kind) String() string {
@@ -176,7 +177,7 @@ func (c *ChangeSet) Len() int {
 	}
 	p := &c.Put
 	return n + len(p.Clients) + len(p.Products) + len(p.Locations) + len(p.Partners) + len(p.Users) +
-		len(p.ASNs) + len(p.Orders) + len(p.Shipments) + len(p.Holds) + len(p.Units) + len(p.Open)
+		len(p.ASNs) + len(p.Orders) + len(p.Shipments) + len(p.Holds) + len(p.Units) + len(p.Open) + len(p.SerialModels)
 }
 
 // Outcome is what became of one pushed event.

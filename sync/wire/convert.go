@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
@@ -161,6 +162,7 @@ func RecordsToWire(s *master.Snapshot, removed []protocol.Removal) Records {
 			Devices: x.Devices, Opened: uint64(x.Opened), Updated: uint64(x.Updated), By: x.By, Note: x.Note}
 	})
 	r.Removed = mapSlice(removed, func(x *protocol.Removal) Removal { return Removal{Kind: uint8(x.Kind), ID: x.ID} })
+	r.SerialModels = mapSlice(s.SerialModels, serialModelToWire)
 	return r
 }
 
@@ -222,6 +224,7 @@ func RecordsFromWire(r *Records) (master.Snapshot, []protocol.Removal, error) {
 			Events:  mapSlice(x.Events, func(id *[16]byte) event.ID { return *id }),
 			Devices: x.Devices, Opened: hlc.Timestamp(x.Opened), Updated: hlc.Timestamp(x.Updated), By: x.By, Note: x.Note}
 	})
+	s.SerialModels = mapSlice(r.SerialModels, serialModelFromWire)
 	var removed []protocol.Removal
 	for i, x := range r.Removed {
 		k := protocol.Kind(x.Kind)
@@ -266,4 +269,41 @@ func MergeASNs(asns []master.ASN) []master.ASN {
 		out = append(out, a)
 	}
 	return out
+}
+
+// serialCounts lists a serial model's counts in their wire order.
+func serialCounts(m *master.SerialModel) []*int64 {
+	out := make([]*int64, 0, serialModelCounts)
+	out = append(out, &m.N)
+	for i := range m.Lengths {
+		out = append(out, &m.Lengths[i])
+	}
+	for i := range m.Classes {
+		for j := range m.Classes[i] {
+			out = append(out, &m.Classes[i][j])
+		}
+	}
+	for i := range m.Chars {
+		out = append(out, &m.Chars[i])
+	}
+	for i := range m.Runs {
+		out = append(out, &m.Runs[i])
+	}
+	return append(out, &m.Close)
+}
+
+func serialModelToWire(m *master.SerialModel) SerialModel {
+	w := SerialModel{GTIN: m.GTIN, Client: m.Client, MinSupport: uint64(m.MinSupport), Threshold: math.Float64bits(m.Threshold)}
+	for i, c := range serialCounts(m) {
+		w.Counts[i] = uint64(*c)
+	}
+	return w
+}
+
+func serialModelFromWire(w *SerialModel) master.SerialModel {
+	m := master.SerialModel{GTIN: w.GTIN, Client: w.Client, MinSupport: int64(w.MinSupport), Threshold: math.Float64frombits(w.Threshold)}
+	for i, c := range serialCounts(&m) {
+		*c = int64(w.Counts[i])
+	}
+	return m
 }

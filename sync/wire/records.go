@@ -1,6 +1,10 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/custodyhq/custody/shared/master"
+)
 
 // The down-feed's records, as the wire carries them. Each mirrors a type
 // of shared/master or shared/unit field for field; convert.go maps them.
@@ -383,6 +387,40 @@ func decodeRemoval(r *reader, x *Removal) {
 	x.ID = r.string()
 }
 
+// serialModelCounts is how many counts a serial model has: the serials
+// learned, the lengths, the class at each position, the characters, the
+// longest runs and the serials that followed the one before.
+const serialModelCounts = 1 + (master.SerialModelLen + 1) + master.SerialModelLen*master.SerialModelClasses +
+	master.SerialModelChars + (master.SerialModelLen + 1) + 1
+
+// SerialModel mirrors master.SerialModel with its counts in one row, in
+// the order the record names them, and its threshold as float64 bits.
+type SerialModel struct {
+	GTIN, Client string
+	MinSupport   uint64
+	Threshold    uint64
+	Counts       [serialModelCounts]uint64
+}
+
+func appendSerialModel(b []byte, m *SerialModel) []byte {
+	b = appendString(b, m.GTIN)
+	b = appendString(b, m.Client)
+	b = appendU64(b, m.MinSupport)
+	b = appendU64(b, m.Threshold)
+	for _, c := range m.Counts {
+		b = appendU64(b, c)
+	}
+	return b
+}
+
+func decodeSerialModel(r *reader, m *SerialModel) {
+	m.GTIN, m.Client = r.string(), r.string()
+	m.MinSupport, m.Threshold = r.u64(), r.u64()
+	for i := range m.Counts {
+		m.Counts[i] = r.u64()
+	}
+}
+
 // Records is a batch of down-feed records: a part of a snapshot or of a
 // change set.
 type Records struct {
@@ -399,12 +437,15 @@ type Records struct {
 	Units      []Unit
 	Exceptions []Exception
 	Removed    []Removal
+	// SerialModels come last: they were added after the others.
+	SerialModels []SerialModel
 }
 
 // Len is the number of records in r.
 func (r *Records) Len() int {
 	n := len(r.Clients) + len(r.Products) + len(r.Locations) + len(r.Partners) + len(r.Users) + len(r.ASNs) +
-		len(r.Orders) + len(r.Shipments) + len(r.Holds) + len(r.Units) + len(r.Exceptions) + len(r.Removed)
+		len(r.Orders) + len(r.Shipments) + len(r.Holds) + len(r.Units) + len(r.Exceptions) + len(r.Removed) +
+		len(r.SerialModels)
 	if r.Site != nil {
 		n++
 	}
@@ -429,7 +470,8 @@ func (r *Records) appendTo(b []byte) []byte {
 	b = appendList(b, r.Holds, appendHold)
 	b = appendList(b, r.Units, appendUnit)
 	b = appendList(b, r.Exceptions, appendException)
-	return appendList(b, r.Removed, appendRemoval)
+	b = appendList(b, r.Removed, appendRemoval)
+	return appendList(b, r.SerialModels, appendSerialModel)
 }
 
 func (r *Records) decode(d *reader) {
@@ -449,11 +491,12 @@ func (r *Records) decode(d *reader) {
 	r.Units = readList(d, 46, decodeUnit)
 	r.Exceptions = readList(d, 28, decodeException)
 	r.Removed = readList(d, 2, decodeRemoval)
+	r.SerialModels = readList(d, 4+serialModelCounts, decodeSerialModel)
 }
 
 // recordsOverhead bounds the bytes Records adds around its elements: a
-// site flag and 12 list counts of at most 5 bytes each.
-const recordsOverhead = 1 + 12*5
+// site flag and 13 list counts of at most 5 bytes each.
+const recordsOverhead = 1 + 13*5
 
 // Split cuts r into batches whose encodings each take at most budget
 // bytes, keeping every list's order. It fails with ErrTooLarge when one
@@ -484,6 +527,7 @@ func (r *Records) Split(budget int) ([]Records, error) {
 	try(splitList(&s, r.Units, appendUnit, func(p *Records, v Unit) { p.Units = append(p.Units, v) }))
 	try(splitList(&s, r.Exceptions, appendException, func(p *Records, v Exception) { p.Exceptions = append(p.Exceptions, v) }))
 	try(splitList(&s, r.Removed, appendRemoval, func(p *Records, v Removal) { p.Removed = append(p.Removed, v) }))
+	try(splitList(&s, r.SerialModels, appendSerialModel, func(p *Records, v SerialModel) { p.SerialModels = append(p.SerialModels, v) }))
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,28 @@ func sampleSnapshot() master.Snapshot {
 		Open: []unit.Exception{{ID: "Xabc", Rule: unit.RuleDoublePick, Severity: unit.SeverityLow, Status: unit.ExceptionOpen, Unit: event.SGTIN("00614141000012", "SN1"),
 			Client: "c1", Site: "0614141000005", Detail: "picked twice", Events: []event.ID{ev[0].ID, ev[1].ID}, Devices: []string{"dev-7", "dev-8"},
 			Opened: hlc.New(1_790_000_000_000, 0), Updated: hlc.New(1_790_000_000_500, 0), By: "u2", Note: "checked"}},
+		SerialModels: []master.SerialModel{sampleSerialModel()},
 	}
+}
+
+// sampleSerialModel has a distinct count in every place, so a count the
+// codec puts in the wrong place or drops does not round-trip.
+func sampleSerialModel() master.SerialModel {
+	m := master.SerialModel{GTIN: "00614141000012", Client: "c1", MinSupport: 200, Threshold: 0.75, N: 1_000_001, Close: 7}
+	v := int64(1)
+	next := func() int64 { v += 3; return v }
+	for i := range m.Lengths {
+		m.Lengths[i], m.Runs[i] = next(), next()
+	}
+	for i := range m.Classes {
+		for j := range m.Classes[i] {
+			m.Classes[i][j] = next()
+		}
+	}
+	for i := range m.Chars {
+		m.Chars[i] = next()
+	}
+	return m
 }
 
 func sampleMessages(t testing.TB) []Message {

@@ -24,6 +24,7 @@ type report struct {
 	ConflictsMade   int  `json:"conflicts_made"`
 	ExceptionsFound int  `json:"exceptions_found"`
 	ExceptionsWrong int  `json:"exceptions_wrong"`
+	Shortages       int  `json:"shortages"` // SHORTAGE exceptions of the devices' closes, one each
 	ReplicasAgree   bool `json:"replicas_agree"`
 	Consistent      bool `json:"consistent"`
 }
@@ -195,6 +196,27 @@ func (s *sim) check(ctx context.Context) (*report, error) {
 	xs, err := all[unit.Exception](cctx, s.site, "/api/v1/exceptions")
 	if err != nil {
 		return nil, err
+	}
+	// Each device closed its ASN short: one SHORTAGE on its missing unit,
+	// none anywhere else.
+	shortages := map[event.Key]int{}
+	for _, x := range xs {
+		if x.Rule == unit.RuleShortage {
+			shortages[x.Unit]++
+		}
+	}
+	for _, w := range pl.work {
+		n := shortages[w.missing]
+		rep.Shortages += n
+		if n != 1 {
+			s.printf("%d SHORTAGE exceptions on %s, want 1", n, w.missing)
+			rep.ExceptionsWrong += abs(n - 1)
+		}
+		delete(shortages, w.missing)
+	}
+	for k, n := range shortages {
+		s.printf("SHORTAGE on %s, which no close explains", k)
+		rep.ExceptionsWrong += n
 	}
 	rules := conflictRules()
 	got := map[event.Key]map[unit.Rule]int{}

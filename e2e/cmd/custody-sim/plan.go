@@ -44,6 +44,7 @@ type conflict struct {
 type workPlan struct {
 	asn       string
 	caseKey   event.Key
+	missing   event.Key // announced on the ASN, never received: the close raises a SHORTAGE
 	units     []event.Key
 	orders    []string
 	shipments []string
@@ -86,6 +87,7 @@ func newPlan(o options, start time.Time) (*plan, error) {
 			return nil, err
 		}
 		w.caseKey = event.SSCC(sscc)
+		w.missing = event.SGTIN(pl.gtin, fmt.Sprintf("R%sD%dM", pl.tag, d))
 		for i := range perDevice {
 			w.units = append(w.units, event.SGTIN(pl.gtin, fmt.Sprintf("R%sD%dU%d", pl.tag, d, i)))
 		}
@@ -218,6 +220,7 @@ func (pl *plan) load(ctx context.Context, s *site, logf func(string, ...any)) er
 		for _, k := range w.units {
 			a.Items = append(a.Items, master.ASNItem{Key: k, Parent: w.caseKey, Lot: pl.lot, Expiry: pl.expiry})
 		}
+		a.Items = append(a.Items, master.ASNItem{Key: w.missing, Lot: pl.lot, Expiry: pl.expiry})
 		if err := s.do(ctx, "POST", "/api/v1/asns", a, nil); err != nil {
 			return err
 		}

@@ -244,6 +244,7 @@ func (s *sim) work(ctx context.Context, h *handheld, w workPlan) {
 
 	_ = waitUntil(ctx, "the device's ASN", func() bool { return h.unit(w.caseKey).Known() })
 	do(fixed("receive "+w.asn), func() (engine.Step, error) { return h.eng.StartReceive(w.asn) }, demo.KeyScan(w.caseKey, "", ""))
+	s.closeShort(ctx, h, w)
 	next := 0
 	for k := range w.orders {
 		if ctx.Err() != nil {
@@ -434,5 +435,26 @@ func (s *sim) progress(ctx context.Context) {
 		}
 		s.printf("online %d/%d  events %d  acked %d  refused scans %d  conflict rounds %d/%d",
 			online, len(s.hh), written, acked, refused, s.rounds.Load(), len(s.plan.rounds()))
+	}
+}
+
+// closeShort closes the device's ASN with its loose unit never received:
+// the device raises a SHORTAGE, and the site the same one when the close
+// arrives, whatever the offline windows and leader changes in between.
+func (s *sim) closeShort(ctx context.Context, h *handheld, w workPlan) {
+	if !sleep(ctx, s.o.pace) {
+		return
+	}
+	h.work.Lock()
+	defer h.work.Unlock()
+	if h.eng.Mode() != "receive "+w.asn {
+		if st, err := h.eng.StartReceive(w.asn); err != nil || st.Verdict == engine.Refused {
+			s.log.Warn("close: receive refused", "device", h.id, "reason", st.Reason, "err", err)
+			return
+		}
+	}
+	st, err := h.eng.Close()
+	if err != nil || st.Verdict == engine.Refused {
+		s.log.Warn("close refused", "device", h.id, "reason", st.Reason, "err", err)
 	}
 }

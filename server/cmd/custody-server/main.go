@@ -78,6 +78,7 @@ import (
 	"github.com/custodyhq/custody/server/api"
 	"github.com/custodyhq/custody/server/cluster"
 	"github.com/custodyhq/custody/server/console"
+	"github.com/custodyhq/custody/server/notifyclock"
 	"github.com/custodyhq/custody/server/syncsite"
 	"github.com/custodyhq/custody/shared/master"
 	"github.com/custodyhq/custody/sync/session"
@@ -350,6 +351,8 @@ func run(args []string, stderr io.Writer) int {
 	comps := []component{{"node", node.Serve}, {"api", srv.Serve}, {"sync", ep.Serve}, {"console", con.Serve}}
 	// Counterfeit and diversion signals: follow the log, the leader proposes findings.
 	comps = append(comps, component{"signals", analyzer.New(analyzer.Config{Node: node, Logger: log}).Serve})
+	// The 24-hour clock of investigations: the leader raises the overdue FDA notifications.
+	comps = append(comps, component{"notifyclock", notifyclock.New(notifyclock.Config{Node: node, Logger: log}).Serve})
 	if o.debugAddr != "" {
 		comps = append(comps, component{"debug", func(ctx context.Context) error { return serveDebug(ctx, o.debugAddr) }})
 	}

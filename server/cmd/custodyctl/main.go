@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"restore": {"restore a backup into a fresh data directory", runRestore},
 		"devices": {"enrollment tokens and device revocation", runDevices},
 		"users":   {"user certificates for the HTTPS API", runUsers},
+		"recall":  {"recall a lot: hold it, report where its units are", runRecall},
 	}
 }
 

@@ -26,6 +26,8 @@ const usersUsage = `usage: custodyctl --server https://… --ca FILE --cert FILE
                                issued afterwards (users cert) work
   password ID                  set user ID's console password (admin), read from the first line of stdin;
                                ends the user's console sessions
+  pin ID                       set user ID's PIN (admin) to the digits read from standard input (one line);
+                               the site keeps only the verifier handhelds check offline
 `
 
 func runUsers(ctx context.Context, e *env, args []string) int {
@@ -80,6 +82,27 @@ func runUsers(ctx context.Context, e *env, args []string) int {
 		b, err := srvCall(ctx, e, http.MethodPut, "/api/v1/users/"+url.PathEscape(id)+"/password", map[string]string{"password": pw}, time.Minute)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "custodyctl: users password:", err)
+			return 1
+		}
+		printJSON(e.stdout, b)
+	case "pin":
+		if err := fs.Parse(args[2:]); err != nil || fs.NArg() != 0 {
+			fmt.Fprint(e.stderr, usersUsage)
+			return 2
+		}
+		line, err := bufio.NewReader(io.LimitReader(e.stdin, 256)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			fmt.Fprintln(e.stderr, "custodyctl: users pin: reading the PIN:", err)
+			return 1
+		}
+		pin := strings.TrimSpace(line)
+		if pin == "" {
+			fmt.Fprintln(e.stderr, "custodyctl: users pin: no PIN on standard input")
+			return 2
+		}
+		b, err := srvCall(ctx, e, http.MethodPost, "/api/v1/users/"+url.PathEscape(id)+"/pin", map[string]string{"pin": pin}, time.Minute)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "custodyctl: users pin:", err)
 			return 1
 		}
 		printJSON(e.stdout, b)
