@@ -269,7 +269,7 @@ func TestOperatorNetwork(t *testing.T) {
 		}
 		opShot(t, ctx, "recall")
 		run(t, ctx, "hold everywhere", chromedp.Click(chromedp.CSS(`form[action="/recall/hold"] button`)), chromedp.WaitVisible(chromedp.CSS("#results")))
-		if r := text(t, ctx, "#results"); strings.Count(r, "held (") != 2 {
+		if r := text(t, ctx, "#results"); strings.Count(r, "held (RC-") != 2 {
 			t.Fatalf("hold results: %q", r)
 		}
 		for _, s := range []*opSite{north, south} {

@@ -319,7 +319,7 @@ func TestSearchAndRecall(t *testing.T) {
 		t.Fatalf("hold: %d", code)
 	}
 	p = ann.page(h.Get("Location"))
-	if strings.Count(p, "held (") != 2 || !strings.Contains(p, "3 held") {
+	if strings.Count(p, "held (RC-") != 2 || !strings.Contains(p, "3 held") {
 		t.Fatalf("recall holds: %.4000s", p)
 	}
 

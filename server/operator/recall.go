@@ -308,14 +308,9 @@ func (o *Operator) recallHold(x *fiber.Ctx) error {
 		}
 		c := o.bySite[s.SiteID]
 		for _, cl := range s.Clients {
-			body, _ := json.Marshal(map[string]string{"client": cl, "scope": "lot", "gtin": gtin, "lot": lot, "reason": "recall", "note": note})
-			ctx, cancel := context.WithTimeout(x.UserContext(), o.cfg.Timeout)
-			var h struct {
-				ID string `json:"id"`
-			}
-			err := c.do(ctx, http.MethodPost, "/api/v1/holds", bytes.NewReader(body), &h)
-			cancel()
-			r := holdResult{Site: s.SiteName, Client: cl, OK: err == nil, Outcome: "held (" + h.ID + ")"}
+			r := holdResult{Site: s.SiteName, Client: cl}
+			id, err := o.holdAt(x.UserContext(), c, cl, gtin, lot, note)
+			r.OK, r.Outcome = err == nil, "held ("+id+")"
 			if err != nil {
 				r.Outcome = err.Error()
 				if forbidden(err) {
@@ -328,4 +323,23 @@ func (o *Operator) recallHold(x *fiber.Ctx) error {
 	o.log.Info("operator: network recall hold", "user", u.ID, "gtin", gtin, "lot", lot, "sites", len(results), "at", o.cfg.Now().UTC().Format(time.RFC3339))
 	rj, _ := json.Marshal(results)
 	return x.Redirect("/recall?"+url.Values{"gtin": {gtin}, "lot": {lot}, "results": {string(rj)}}.Encode(), fiber.StatusSeeOther)
+}
+
+// holdAt opens the lot's recall at one site for one client, which holds
+// the lot there (POST /api/v1/recalls); a site without recall records
+// gets a lot hold with reason recall instead (POST /api/v1/holds).
+func (o *Operator) holdAt(ctx context.Context, c *siteClient, client, gtin, lot, note string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
+	defer cancel()
+	var res struct {
+		ID string `json:"id"`
+	}
+	body, _ := json.Marshal(map[string]string{"client": client, "gtin": gtin, "lot": lot, "note": note})
+	err := c.do(ctx, http.MethodPost, "/api/v1/recalls", bytes.NewReader(body), &res)
+	if !notFound(err) {
+		return res.ID, err
+	}
+	body, _ = json.Marshal(map[string]string{"client": client, "scope": "lot", "gtin": gtin, "lot": lot, "reason": "recall", "note": note})
+	err = c.do(ctx, http.MethodPost, "/api/v1/holds", bytes.NewReader(body), &res)
+	return res.ID, err
 }
