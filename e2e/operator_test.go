@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,6 +303,10 @@ func TestOperatorNetwork(t *testing.T) {
 			t.Fatalf("duplicates page: %q", d)
 		}
 		opShot(t, ctx, "duplicates")
+		code, doc := fetchText(t, ctx, "GET", "/search/records?q="+url.QueryEscape("(01)"+gtinAcme+"(21)CLONED-1"))
+		if code != 200 || strings.Count(doc, `"type": "ObjectEvent"`)+strings.Count(doc, `"type":"ObjectEvent"`) < 2 {
+			t.Fatalf("records request across sites: %d %.600s", code, doc)
+		}
 		waitText(t, ctx, base, "/exceptions?rule=DUPLICATE_IN_NETWORK", "main", "CLONED-1", 10*time.Second)
 		opShot(t, ctx, "exceptions-network-duplicate")
 	})

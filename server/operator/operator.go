@@ -197,6 +197,7 @@ func (o *Operator) Mount(r fiber.Router) {
 	post("/refresh", o.refresh)
 	get("/exceptions", o.exceptionsPage)
 	get("/search", o.searchPage)
+	get("/search/records", o.recordsRequest)
 	get("/recall", o.recallPage)
 	get("/recall.csv", o.recallCSV)
 	post("/recall/hold", o.recallHold)

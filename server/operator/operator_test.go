@@ -21,6 +21,7 @@ import (
 	"github.com/custodyhq/custody/server/password"
 	"github.com/custodyhq/custody/server/serialdigest"
 	"github.com/custodyhq/custody/server/sitetest"
+	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
 	"github.com/custodyhq/custody/shared/master"
@@ -461,9 +462,21 @@ func TestCrossSiteDuplicate(t *testing.T) {
 	if p := all.page("/duplicates"); !strings.Contains(p, "CLONE1") || strings.Contains(p, ">B1<") || strings.Count(p, "✓ <a href=") != 2 {
 		t.Fatalf("duplicates page: %.4000s", p)
 	}
+	// A records request answers both sites' histories as one document.
+	code, hdr, body := all.do("GET", "/search/records?q="+url.QueryEscape(string(dup)), nil)
+	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "application/ld+json") {
+		t.Fatalf("records request: %d %s %.300s", code, hdr.Get("Content-Type"), body)
+	}
+	doc, err := epcis.DecodeJSON([]byte(body))
+	if err != nil || len(doc.Events) != 2 {
+		t.Fatalf("records document: %v, %d events", err, len(doc.Events))
+	}
 	bob := signedIn(t, e, "bob", "bob password 1")
 	if p := bob.page("/duplicates"); strings.Contains(p, "CLONE1") {
 		t.Fatal("bob (client b) sees a's duplicate")
+	}
+	if code, _, _ := bob.do("GET", "/search/records?q="+url.QueryEscape(string(dup)), nil); code != http.StatusNotFound {
+		t.Fatalf("bob's records request for a's unit: %d", code)
 	}
 }
 

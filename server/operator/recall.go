@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -63,6 +64,7 @@ type holdResult struct {
 // readLot reads every unit of GTIN + lot at every site the user sees,
 // with the shipments' destinations.
 func (o *Operator) readLot(ctx context.Context, u *User, gtin, lot string) []recallSite {
+	var mu sync.Mutex // guards ans, written by each site's reader
 	ans := make(map[string]*recallSite)
 	// A lot can be 100,000 units and their shipments: ten read timeouts.
 	base := o.eachSiteWithin(ctx, u, 10*o.cfg.Timeout, func(ctx context.Context, c *siteClient, a *siteAnswer) error {
@@ -126,7 +128,9 @@ func (o *Operator) readLot(ctx context.Context, u *User, gtin, lot string) []rec
 			}
 		}
 		a.Found = len(r.Units) > 0
+		mu.Lock()
 		ans[c.site.ID] = r
+		mu.Unlock()
 		return nil
 	})
 	out := make([]recallSite, len(base))

@@ -45,6 +45,9 @@ func newSiteClient(s Site) (*siteClient, error) {
 	return &siteClient{site: s, http: &http.Client{Transport: tr}, base: strings.TrimRight(s.URL, "/")}, nil
 }
 
+// maxRaw bounds an answer read whole (an EPCIS document).
+const maxRaw = 64 << 20
+
 // apiError is an answer of the site other than 2xx.
 type apiError struct {
 	Status int
@@ -53,7 +56,8 @@ type apiError struct {
 
 func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Msg) }
 
-// do sends a request and decodes a JSON answer into out (when not nil).
+// do sends a request and decodes a JSON answer into out (when not nil;
+// a *[]byte gets the answer as it is).
 func (c *siteClient) do(ctx context.Context, method, path string, body io.Reader, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
@@ -77,6 +81,10 @@ func (c *siteClient) do(ctx context.Context, method, path string, body io.Reader
 			e.Error = strings.TrimSpace(string(b))
 		}
 		return &apiError{Status: resp.StatusCode, Msg: e.Error}
+	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw, err = io.ReadAll(io.LimitReader(resp.Body, maxRaw))
+		return err
 	}
 	if out == nil {
 		_, err = io.Copy(io.Discard, resp.Body)
