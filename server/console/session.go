@@ -1,8 +1,6 @@
 package console
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -35,13 +33,7 @@ const (
 	csrfHeader    = "X-CSRF-Token"
 )
 
-type sessionData struct {
-	User   string `json:"u"`
-	Epoch  uint64 `json:"e"`
-	ID     string `json:"s"`
-	Issued int64  `json:"i"`
-	Last   int64  `json:"l"`
-}
+type sessionData = webui.Session
 
 func (c *Console) encodeSession(key []byte, s sessionData) string {
 	return webui.Seal(key, "session", s)
@@ -53,17 +45,10 @@ func (c *Console) decodeSession(key []byte, v string) (sessionData, bool) {
 	return s, ok
 }
 
-func randomID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("console: random: %v", err))
-	}
-	return hex.EncodeToString(b)
-}
+func randomID() string { return webui.RandomID() }
 
 func (c *Console) setCookie(x *fiber.Ctx, name, value string, expires time.Time) {
-	x.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, Secure: c.cfg.Secure,
-		SameSite: fiber.CookieSameSiteStrictMode, Expires: expires})
+	webui.SetCookie(x, name, value, expires, c.cfg.Secure)
 }
 
 // authenticate admits a request with a live session: the user is in

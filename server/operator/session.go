@@ -1,8 +1,6 @@
 package operator
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -32,25 +30,12 @@ const (
 	lockFor     = 15 * time.Minute
 )
 
-type sessionData struct {
-	User   string `json:"u"`
-	Epoch  uint64 `json:"e"`
-	ID     string `json:"s"`
-	Issued int64  `json:"i"`
-	Last   int64  `json:"l"`
-}
+type sessionData = webui.Session
 
-func randomID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("operator: random: %v", err))
-	}
-	return hex.EncodeToString(b)
-}
+func randomID() string { return webui.RandomID() }
 
 func (o *Operator) setCookie(x *fiber.Ctx, name, value string, expires time.Time) {
-	x.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, Secure: o.cfg.Secure,
-		SameSite: fiber.CookieSameSiteStrictMode, Expires: expires})
+	webui.SetCookie(x, name, value, expires, o.cfg.Secure)
 }
 
 func (o *Operator) authenticate(x *fiber.Ctx) error {
