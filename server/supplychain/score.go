@@ -67,6 +67,8 @@ func RulesOf(p Pattern) []unit.Rule {
 		return []unit.Rule{signals.RuleWorkShape}
 	case UnusualShipment:
 		return []unit.Rule{signals.RuleSupplierProfile}
+	case DiverterUser:
+		return []unit.Rule{signals.RuleUserShape}
 	}
 	return nil
 }
@@ -89,7 +91,8 @@ type Observed struct {
 
 // Score matches the exceptions a site raised to the data's labels: per
 // pattern, an instance is found when an exception of one of the
-// pattern's rules names its unit (its device, for a device pattern).
+// pattern's rules names its unit (its device, for a device pattern; for
+// a user pattern, its user is the user of the exception's first event).
 // Precision counts exceptions of a pattern's rules on clean units as
 // false; those on another pattern's instances are reported as cross
 // findings, neither true nor false. submitted holds when each event
@@ -103,12 +106,26 @@ func Score(data *Data, xs []Observed, submitted map[event.ID]time.Time, explain 
 		key string
 	}
 	instEvent := map[inst]event.ID{}
-	labelled := map[string]Pattern{} // unit or device → pattern
+	labelled := map[string]Pattern{} // unit, device or "user "+user → pattern
 	var order []inst
+	userOf := map[event.ID]string{}
+	for _, st := range data.Steps {
+		for i := range st.Events {
+			userOf[st.Events[i].ID] = st.Events[i].User
+		}
+	}
 	for _, l := range data.Labels {
+		if l.User != "" {
+			// A diverter device's user works like a diverter too: a user
+			// finding on them is another pattern's, not a false alarm.
+			labelled["user "+l.User] = l.Pattern
+		}
 		k := string(l.Unit)
-		if l.Pattern == DiverterDevice {
+		switch l.Pattern {
+		case DiverterDevice:
 			k = l.Device
+		case DiverterUser:
+			k = "user " + l.User
 		}
 		in := inst{l.Pattern, k}
 		if _, ok := instEvent[in]; !ok {
@@ -130,8 +147,11 @@ func Score(data *Data, xs []Observed, submitted map[event.ID]time.Time, explain 
 				continue
 			}
 			keys := []string{string(s.X.Unit)}
-			if p == DiverterDevice {
+			switch {
+			case p == DiverterDevice:
 				keys = s.X.Devices
+			case p == DiverterUser && len(s.X.Events) > 0:
+				keys = []string{"user " + userOf[s.X.Events[0]]}
 			}
 			match, other := "", false
 			for _, k := range keys {

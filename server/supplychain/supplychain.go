@@ -35,13 +35,17 @@ const (
 	ForgedLot        Pattern = "forged_lot"        // a lot unlike the product's lots
 	WrongExpiry      Pattern = "wrong_expiry"      // an expiry unlike every other sighting of the lot
 	DiverterDevice   Pattern = "diverter_device"   // a device scanning like a diverter
+	DiverterUser     Pattern = "diverter_user"     // a user scanning like a diverter, across the site's devices
 	UnusualShipment  Pattern = "unusual_shipment"  // an ASN unlike what its supplier sends: a product it never sends, far more units, many lots
 )
+
+// rare reports whether p comes at DeviceRate, not Rate.
+func (p Pattern) rare() bool { return p == DiverterDevice || p == DiverterUser }
 
 // Patterns lists every pattern; Deterministic reports the certain ones.
 func Patterns() []Pattern {
 	return []Pattern{ClonedSerial, NoSupplierData, SupplierMismatch, DivertedReturn, TwoPlaces,
-		ForgedSerial, ForgedLot, WrongExpiry, DiverterDevice, UnusualShipment}
+		ForgedSerial, ForgedLot, WrongExpiry, DiverterDevice, UnusualShipment, DiverterUser}
 }
 
 // Deterministic reports whether p is found by a deterministic signal.
@@ -59,6 +63,7 @@ type Label struct {
 	Pattern Pattern   `json:"pattern"`
 	Unit    event.Key `json:"unit,omitempty"`
 	Device  string    `json:"device,omitempty"`
+	User    string    `json:"user,omitempty"`
 	Event   event.ID  `json:"event"`
 }
 
@@ -78,7 +83,7 @@ type Options struct {
 	Events int // roughly how many device events (default 300,000)
 	// Rate is how many events pass, on average, between two injections
 	// of one pattern (default 10,000); DeviceRate for the diverter
-	// device (default 50,000: rarer).
+	// device and the diverter user (default 50,000: rarer).
 	Rate, DeviceRate int
 	// Warmup is the share of events before the first injection, while
 	// the site learns what normal looks like (default 0.15).
@@ -176,8 +181,10 @@ type gen struct {
 	serialN  map[string]bool
 	injectAt map[Pattern]int // event count at which the next injection happens
 	devN     int
-	sent     map[string]int  // supplier → ASNs it sent
-	lotsUsed map[string]bool // lot names given out by unusual shipments
+	tempN    int               // temporary users (the diverters)
+	crew     map[string]string // device → the user signed in on it this hour
+	sent     map[string]int    // supplier → ASNs it sent
+	lotsUsed map[string]bool   // lot names given out by unusual shipments
 }
 
 type pendingEv struct {
@@ -213,12 +220,13 @@ func Generate(o Options) *Data {
 	seed[31] = 0x5c
 	g := &gen{o: o, r: rand.New(rand.NewPCG(o.Seed, 0x5ca1ab1e)), ids: rand.NewChaCha8(seed),
 		now: time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC), byKey: map[event.Key]*unitRec{},
-		seq: map[string]uint64{}, serialN: map[string]bool{}, injectAt: map[Pattern]int{}, sent: map[string]int{}, lotsUsed: map[string]bool{}}
+		seq: map[string]uint64{}, serialN: map[string]bool{}, injectAt: map[Pattern]int{}, sent: map[string]int{}, lotsUsed: map[string]bool{},
+		crew: map[string]string{}}
 	g.master()
 	warm := int(float64(o.Events) * o.Warmup)
 	for _, p := range Patterns() {
 		rate := o.Rate
-		if p == DiverterDevice {
+		if p.rare() {
 			rate = o.DeviceRate
 		}
 		g.injectAt[p] = warm + g.r.IntN(rate)
@@ -354,9 +362,44 @@ func (g *gen) id() event.ID {
 	return id
 }
 
-// scan queues an event at time at.
+// The site's devices and its two shifts' staff. At each shift's start
+// the shift's users take the devices (five of them hold two); now and
+// then two devices change hands within the shift.
+var (
+	devices = []string{"rcv-1", "rcv-2", "rcv-3", "mov-1", "mov-2", "cnt-1", "cnt-2", "cnt-3",
+		"pck-1", "pck-2", "pck-3", "pck-4", "shp-1", "ret-1"}
+	earlyShift = []string{"ana", "ben", "carla", "dev", "emil", "fatima", "goran", "hana"}  // 06:00–14:00
+	lateShift  = []string{"ivan", "jana", "karl", "lena", "marco", "nina", "omar", "petra"} // 14:00–22:00
+)
+
+// staff assigns the devices to the users of the shift starting now, and
+// within a shift moves users between devices.
+func (g *gen) staff() {
+	h := g.now.Hour()
+	switch {
+	case h == 6 || h == 14 || len(g.crew) == 0:
+		shift := earlyShift
+		if h >= 14 {
+			shift = lateShift
+		}
+		perm := g.r.Perm(len(shift))
+		for i, d := range devices {
+			g.crew[d] = shift[perm[i%len(shift)]]
+		}
+	case g.r.IntN(4) == 0:
+		a, b := devices[g.r.IntN(len(devices))], devices[g.r.IntN(len(devices))]
+		g.crew[a], g.crew[b] = g.crew[b], g.crew[a]
+	}
+}
+
+// scan queues an event at time at, by the user signed in on dev.
 func (g *gen) scan(at time.Time, dev string, p *product, kind event.Kind, k event.Key, ctx event.Context, label *Label) {
-	ev := event.Event{ID: g.id(), Device: dev, Epoch: 1, User: "admin", Site: g.o.Site, Client: p.client,
+	g.scanAs(g.crew[dev], at, dev, p, kind, k, ctx, label)
+}
+
+// scanAs queues an event at time at, by user on dev.
+func (g *gen) scanAs(user string, at time.Time, dev string, p *product, kind event.Kind, k event.Key, ctx event.Context, label *Label) {
+	ev := event.Event{ID: g.id(), Device: dev, Epoch: 1, User: user, Site: g.o.Site, Client: p.client,
 		Kind: kind, Subjects: []event.Subject{{Key: k}}, Ctx: ctx, HLC: hlc.New(at.UnixMilli(), 0)}
 	g.pending = append(g.pending, pendingEv{at: at, ev: ev, label: label})
 }
@@ -404,6 +447,7 @@ func (g *gen) within(off time.Duration) time.Time {
 func (g *gen) hour() {
 	h := g.now.Hour()
 	if h >= 6 && h < 22 {
+		g.staff()
 		g.inbound()
 		g.putaway()
 		g.count()
@@ -586,7 +630,7 @@ func (g *gen) inject() {
 			continue
 		}
 		rate := g.o.Rate
-		if p == DiverterDevice {
+		if p.rare() {
 			rate = g.o.DeviceRate
 		}
 		g.injectAt[p] += rate/2 + g.r.IntN(rate)
@@ -783,7 +827,12 @@ func (g *gen) injectOne(p Pattern) bool {
 			return lab()
 		})
 	case ForgedLot:
+		// Only a product of 300 units or more, as for a forged serial:
+		// the site's lot model judges from 200.
 		pr := g.randomProduct()
+		if pr.announced < 300 {
+			return false
+		}
 		name := g.otherLot(pr)
 		n := 2 + g.r.IntN(4)
 		g.smallASN(pr, n, at, func(i int, it *master.ASNItem, ctx *event.Context) *Label {
@@ -856,6 +905,8 @@ func (g *gen) injectOne(p Pattern) bool {
 	case DiverterDevice:
 		g.devN++
 		dev := fmt.Sprintf("hh-%02d", g.devN)
+		g.tempN++
+		user := fmt.Sprintf("temp-%02d", g.tempN)
 		at = g.now.Add(time.Duration(g.r.IntN(30)) * time.Minute)
 		n := 60 + g.r.IntN(40)
 		if len(g.stock) < 200 {
@@ -867,16 +918,56 @@ func (g *gen) injectOne(p Pattern) bool {
 				continue
 			}
 			at = at.Add(time.Duration(3+g.r.IntN(10)) * time.Second)
-			l := &Label{Pattern: p, Device: dev}
+			l := &Label{Pattern: p, Device: dev, User: user}
 			if g.r.IntN(10) < 7 {
 				// Counting stock across the bins, at night.
-				g.scan(at, dev, u.p, event.KindCount, u.key, event.Context{To: u.bin}, l)
+				g.scanAs(user, at, dev, u.p, event.KindCount, u.key, event.Context{To: u.bin}, l)
 			} else {
 				// Trying codes the site does not know: refused.
 				k := event.SGTIN(u.p.gtin, g.serial(u.p))
-				g.scan(at, dev, u.p, event.KindPick, k, event.Context{Order: "O-X", Line: "1"}, l)
+				g.scanAs(user, at, dev, u.p, event.KindPick, k, event.Context{Order: "O-X", Line: "1"}, l)
 			}
 		}
+	case DiverterUser:
+		return g.diverterUser()
+	}
+	return true
+}
+
+// diverterUser: a temporary user, in the day, takes four or five of the
+// site's devices in turn and on each counts stock across the bins and,
+// as often, tries codes the site does not know (refused), a dozen scans
+// a device:
+// no one device's work is odd for long, the user's is.
+func (g *gen) diverterUser() bool {
+	if len(g.stock) < 200 {
+		return false
+	}
+	g.tempN++
+	user := fmt.Sprintf("temp-%02d", g.tempN)
+	busy := []string{"rcv-1", "rcv-2", "rcv-3", "mov-1", "mov-2", "cnt-1", "pck-1", "pck-2", "pck-3", "pck-4"}
+	perm := g.r.Perm(len(busy))
+	at := g.now.Add(time.Duration(g.r.IntN(20)) * time.Minute)
+	for _, i := range perm[:4+g.r.IntN(2)] {
+		dev := busy[i]
+		for range 12 + g.r.IntN(4) {
+			at = at.Add(time.Duration(4+g.r.IntN(12)) * time.Second)
+			u := g.randomStock()
+			if u == nil || !u.at.Before(g.now) {
+				continue // touched this hour: leave it to the normal flow
+			}
+			l := &Label{Pattern: DiverterUser, User: user}
+			if g.r.IntN(2) == 0 {
+				l.Unit = u.key
+				g.scanAs(user, at, dev, u.p, event.KindCount, u.key, event.Context{To: u.bin}, l)
+				u.at = at
+			} else {
+				k := event.SGTIN(u.p.gtin, g.serial(u.p))
+				l.Unit = k
+				g.scanAs(user, at, dev, u.p, event.KindPick, k, event.Context{Order: "O-X", Line: "1"}, l)
+			}
+		}
+		at = at.Add(time.Duration(2+g.r.IntN(4)) * time.Minute)
 	}
 	return true
 }

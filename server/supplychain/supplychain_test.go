@@ -59,7 +59,11 @@ func TestGenerateInjectsEveryPattern(t *testing.T) {
 				if per[l.Pattern] == nil {
 					per[l.Pattern] = map[string]bool{}
 				}
-				per[l.Pattern][string(l.Unit)+l.Device] = true
+				key := string(l.Unit) + l.Device
+				if l.Pattern == DiverterUser {
+					key = l.User
+				}
+				per[l.Pattern][key] = true
 			}
 			if d.Clean != d.Events-len(labelled) {
 				t.Fatalf("clean %d, events %d, labelled %d", d.Clean, d.Events, len(labelled))
@@ -70,7 +74,7 @@ func TestGenerateInjectsEveryPattern(t *testing.T) {
 					t.Errorf("%s never injected", p)
 					continue
 				}
-				if p == DiverterDevice {
+				if p.rare() {
 					continue // its own, rarer rate
 				}
 				// About one injection per rate events after the warm-up,

@@ -22,7 +22,7 @@ type Config struct {
 	FormatThreshold float64 // serial format
 	LotThreshold    float64 // lot format or supplier
 	ExpiryThreshold float64 // lot expiry
-	WorkThreshold   float64 // device work shape
+	WorkThreshold   float64 // device (and user) work shape
 	// SupplierThreshold is the supplier profile's threshold, and
 	// MinShipments how many ASNs of a supplier its profile needs before
 	// it judges.
@@ -31,10 +31,10 @@ type Config struct {
 	// MinTransit is the least time a unit needs to be scanned by another
 	// device in another place; less is TWO_PLACES.
 	MinTransit time.Duration
-	// WorkWindow is how many of a device's scans one work-shape window
-	// holds; windows are judged every WorkWindow/2 scans.
+	// WorkWindow is how many of a device's (or user's) scans one
+	// work-shape window holds; windows are judged every WorkWindow/2 scans.
 	WorkWindow int
-	// MinWindows is how many fleet windows the work model needs.
+	// MinWindows is how many windows a work model needs.
 	MinWindows int
 	// RetrainEvery is how many events pass between refits of the work
 	// model (the format and lot models learn as data arrives).
@@ -92,8 +92,22 @@ type unitInfo struct {
 	learnedSerial bool
 }
 
-// deviceInfo is a device's recent scans.
-type deviceInfo struct {
+// workTrack follows the work of every device, or of every user: each
+// one's recent scans, the windows they gave, and the model fitted to
+// those windows. Devices and users are tracked by the same code.
+type workTrack struct {
+	of      WorkOf
+	each    map[string]*workInfo
+	windows []Window // windows of all of them, newest last, bounded
+	model   *WorkModel
+}
+
+func newWorkTrack(of WorkOf) *workTrack {
+	return &workTrack{of: of, each: map[string]*workInfo{}, model: &WorkModel{}}
+}
+
+// workInfo is one device's (or user's) recent scans.
+type workInfo struct {
 	ring    []scan
 	next    int
 	n       int // scans seen
@@ -118,9 +132,7 @@ type Analyzer struct {
 	lots     *LotModel
 	supply   *SupplierModel
 	asns     map[string]*asnInfo // ASN id → what it carries, until its first receipt judges it
-	devices  map[string]*deviceInfo
-	windows  []Window // fleet windows, newest last, bounded
-	work     *WorkModel
+	work     [2]*workTrack       // by WorkOf: devices, users
 	suppress map[string]bool
 	events   int
 	hours    Hours    // the site's scans by hour of the day
@@ -129,14 +141,15 @@ type Analyzer struct {
 	last     hlc.Timestamp
 }
 
-// maxWindows bounds the fleet windows kept for training.
+// maxWindows bounds the windows a work track keeps for training.
 const maxWindows = 8192
 
 // NewAnalyzer returns an analyzer with no history.
 func NewAnalyzer(cfg Config) *Analyzer {
 	cfg.defaults()
 	return &Analyzer{cfg: cfg, units: map[event.Key]*unitInfo{}, serials: map[string]*FormatModel{},
-		lots: NewLotModel(), supply: NewSupplierModel(), asns: map[string]*asnInfo{}, devices: map[string]*deviceInfo{}, work: &WorkModel{}, suppress: map[string]bool{}}
+		lots: NewLotModel(), supply: NewSupplierModel(), asns: map[string]*asnInfo{},
+		work: [2]*workTrack{newWorkTrack(WorkDevice), newWorkTrack(WorkUser)}, suppress: map[string]bool{}}
 }
 
 // Suppress silences a cause: a person judged a finding with it a false
@@ -222,13 +235,15 @@ func (a *Analyzer) ObserveASN(asn *master.ASN) {
 	}
 }
 
-// Retrain refits the work model from the fleet windows seen so far.
+// Retrain refits the work models from the windows seen so far.
 func (a *Analyzer) Retrain() {
 	// Quiet hours need a whole day of the site's work to tell.
 	if a.last.Ahead(a.first) >= 24*time.Hour {
 		a.quiet = a.hours.Quiet(int64(a.cfg.RetrainEvery))
 	}
-	a.work = FitWork(a.windows, a.cfg.MinWindows)
+	for _, t := range a.work {
+		t.model = FitWork(t.windows, a.cfg.MinWindows)
+	}
 }
 
 // ObserveEvent takes one committed event and what the rules decided
@@ -253,7 +268,17 @@ func (a *Analyzer) ObserveEvent(ev *event.Event, res *unit.Result) []Finding {
 	if len(ev.Subjects) > 0 {
 		first = ev.Subjects[0].Key
 	}
-	out = a.device(out, ev, first, refused)
+	if first == "" {
+		return out
+	}
+	a.hours[ev.HLC.Time().Hour()]++
+	if a.first.IsZero() || ev.HLC < a.first {
+		a.first = ev.HLC
+	}
+	a.last = max(a.last, ev.HLC)
+	for _, t := range a.work {
+		out = a.workShape(out, t, ev, first, refused)
+	}
 	return out
 }
 
@@ -465,21 +490,14 @@ func (a *Analyzer) update(ev *event.Event, sr *unit.SubjectResult, u *unitInfo, 
 	}
 }
 
-// device runs the work-shape signal for the event's device.
-func (a *Analyzer) device(out []Finding, ev *event.Event, first event.Key, refused bool) []Finding {
-	if first == "" {
-		return out
-	}
-	d := a.devices[ev.Device]
+// workShape runs the work-shape signal of t (devices or users) for ev.
+func (a *Analyzer) workShape(out []Finding, t *workTrack, ev *event.Event, first event.Key, refused bool) []Finding {
+	key := t.of.Key(ev)
+	d := t.each[key]
 	if d == nil {
-		d = &deviceInfo{ring: make([]scan, a.cfg.WorkWindow)}
-		a.devices[ev.Device] = d
+		d = &workInfo{ring: make([]scan, a.cfg.WorkWindow)}
+		t.each[key] = d
 	}
-	a.hours[ev.HLC.Time().Hour()]++
-	if a.first.IsZero() || ev.HLC < a.first {
-		a.first = ev.HLC
-	}
-	a.last = max(a.last, ev.HLC)
 	d.ring[d.next] = scan{at: ev.HLC, kind: ev.Kind, refused: refused, place: ev.Ctx.To}
 	d.next = (d.next + 1) % len(d.ring)
 	d.n++
@@ -488,27 +506,27 @@ func (a *Analyzer) device(out []Finding, ev *event.Event, first event.Key, refus
 		return out
 	}
 	win := d.window(&a.quiet)
-	if len(a.windows) == maxWindows {
-		copy(a.windows, a.windows[1:])
-		a.windows = a.windows[:maxWindows-1]
+	if len(t.windows) == maxWindows {
+		copy(t.windows, t.windows[1:])
+		t.windows = t.windows[:maxWindows-1]
 	}
-	a.windows = append(a.windows, win)
+	t.windows = append(t.windows, win)
 	if d.flagged {
 		return out
 	}
-	j := a.work.Judge(ev.Device, win, w)
-	if j.Score < a.cfg.WorkThreshold || a.suppress[cause(RuleWorkShape, ev.Device)] {
+	rule := t.of.Rule()
+	j := t.model.Judge(t.of, key, win, w)
+	if j.Score < a.cfg.WorkThreshold || a.suppress[cause(rule, key)] {
 		return out
 	}
 	d.flagged = true
-	f := a.finding(RuleWorkShape, first, ev, j.Score, cause(RuleWorkShape, ev.Device),
-		strings.Join(j.Reasons, ", ")+": check who holds the device and what it scanned")
+	f := a.finding(rule, first, ev, j.Score, cause(rule, key), strings.Join(j.Reasons, ", ")+": "+t.of.Advice())
 	f.Units = []event.Key{first}
 	return append(out, f)
 }
 
-// window computes the device's features over its ring.
-func (d *deviceInfo) window(quiet *[24]bool) Window {
+// window computes the features over the ring.
+func (d *workInfo) window(quiet *[24]bool) Window {
 	var w Window
 	n := float64(len(d.ring))
 	lo, hi := d.ring[0].at, d.ring[0].at

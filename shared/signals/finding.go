@@ -37,6 +37,7 @@ const (
 	RuleUnknownLot   unit.Rule = "UNKNOWN_LOT"   // lot unlike the product's lots
 	RuleLotExpiry    unit.Rule = "LOT_EXPIRY"    // expiry unlike every other sighting of the lot
 	RuleWorkShape    unit.Rule = "WORK_SHAPE"    // a device's work unlike the fleet's
+	RuleUserShape    unit.Rule = "USER_SHAPE"    // a user's work, across devices, unlike the staff's
 	// A shipment unlike what its supplier sends (products, units, lots).
 	RuleSupplierProfile unit.Rule = "SUPPLIER_PROFILE"
 )
@@ -44,7 +45,8 @@ const (
 // Rules lists the signal rules in a fixed order.
 func Rules() []unit.Rule {
 	return []unit.Rule{RuleClonedSerial, RuleNoSupplierData, RuleReturnNotShipped, RuleTwoPlaces,
-		RuleSerialFormat, RuleUnknownLot, RuleLotExpiry, RuleWorkShape, RuleSupplierProfile}
+		RuleSerialFormat, RuleUnknownLot, RuleLotExpiry, RuleWorkShape, RuleSupplierProfile,
+		RuleUserShape}
 }
 
 // IsRule reports whether r is a signal rule.

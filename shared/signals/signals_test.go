@@ -154,11 +154,11 @@ func TestWorkModel(t *testing.T) {
 	}
 	m := FitWork(ws, 50)
 	normal := ws[7]
-	if j := m.Judge("d1", normal, 40); j.Score >= 0.9 {
+	if j := m.Judge(WorkDevice, "d1", normal, 40); j.Score >= 0.9 {
 		t.Fatalf("a fleet window scores %.2f: %v", j.Score, j.Reasons)
 	}
 	odd := Window{featRate: log1p(8), featRefused: 0.4, featNight: 1, featCount: 0.5, featReturn: 0.3, featPlaces: 0.9}
-	j := m.Judge("rogue", odd, 40)
+	j := m.Judge(WorkDevice, "rogue", odd, 40)
 	if j.Score < 0.9 || !strings.Contains(j.Reasons[0], "100% in the hours the site is quiet") {
 		t.Fatalf("a diverter's window scores %.2f: %v", j.Score, j.Reasons)
 	}

@@ -6,15 +6,17 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/unit"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// The shape of a device's work over a window of its scans: how fast, how
-// often refused, at what hours, what kinds of scans, over how many
-// places. A diverter's scans — at night, counting and returning across
-// many bins, refused often — stand apart from the fleet's.
+// The shape of a device's or a user's work over a window of their scans:
+// how fast, how often refused, at what hours, what kinds of scans, over
+// how many places. A diverter's scans — at night, counting and returning
+// across many bins, refused often — stand apart from the others'.
 const (
 	featRate    = iota // log(1 + scans per minute)
 	featRefused        // share refused or in conflict
@@ -60,11 +62,61 @@ func (h *Hours) Quiet(minScans int64) [24]bool {
 	return q
 }
 
-// Window is one device's features over its last scans.
+// Window is one device's (or user's) features over its last scans.
 type Window [numFeatures]float64
 
-// WorkModel is the fleet's usual work shape: the mean and covariance of
-// the windows of all devices, fitted with gonum. Scoring is the
+// WorkOf says whose work a work-shape model follows: the same model,
+// keyed by device or by user.
+type WorkOf uint8
+
+// Whose work.
+const (
+	WorkDevice WorkOf = iota // the device that scanned
+	WorkUser                 // the user signed in on it, whatever device
+)
+
+// Key is whose work ev is.
+func (o WorkOf) Key(ev *event.Event) string {
+	if o == WorkUser {
+		return ev.User
+	}
+	return ev.Device
+}
+
+// Rule is the rule the work of o raises.
+func (o WorkOf) Rule() unit.Rule {
+	if o == WorkUser {
+		return RuleUserShape
+	}
+	return RuleWorkShape
+}
+
+// Noun names one of o ("device", "user") and Peers all of them.
+func (o WorkOf) Noun() string {
+	if o == WorkUser {
+		return "user"
+	}
+	return "device"
+}
+
+// Peers names all of o in a finding's words.
+func (o WorkOf) Peers() string {
+	if o == WorkUser {
+		return "the staff"
+	}
+	return "the fleet"
+}
+
+// Advice is what a finding of o asks the shift lead to check.
+func (o WorkOf) Advice() string {
+	if o == WorkUser {
+		return "check what the user scanned, on which devices, and why"
+	}
+	return "check who holds the device and what it scanned"
+}
+
+// WorkModel is the usual work shape: the mean and covariance of the
+// windows of all devices (or all users), fitted with gonum. Scoring is the
 // Mahalanobis distance of a window, read through the chi-squared
 // distribution.
 type WorkModel struct {
@@ -109,10 +161,10 @@ func FitWork(windows []Window, minWindows int) *WorkModel {
 // Ready reports whether the model can judge.
 func (m *WorkModel) Ready() bool { return m != nil && m.ok }
 
-// Judge scores a window: -log10 of the chance that a fleet window lies
-// this far out, over 8 (1e-8 and rarer is 1), with the features that
-// stand out most, in words.
-func (m *WorkModel) Judge(device string, w Window, scans int) Judgement {
+// Judge scores the window of key (a device or a user, as of says):
+// -log10 of the chance that a peer's window lies this far out, over 8
+// (1e-8 and rarer is 1), with the features that stand out most, in words.
+func (m *WorkModel) Judge(of WorkOf, key string, w Window, scans int) Judgement {
 	if !m.Ready() {
 		return Judgement{}
 	}
@@ -143,23 +195,23 @@ func (m *WorkModel) Judge(device string, w Window, scans int) Judgement {
 	sort.Slice(devs, func(a, b int) bool { return math.Abs(devs[a].z) > math.Abs(devs[b].z) })
 	var parts []string
 	for _, d := range devs {
-		parts = append(parts, describeFeature(d.j, w[d.j], m.mean[d.j]))
+		parts = append(parts, describeFeature(d.j, w[d.j], m.mean[d.j], of.Peers()))
 	}
-	reason := fmt.Sprintf("device %s's last %d scans do not look like the fleet's work", device, scans)
+	reason := fmt.Sprintf("%s %s's last %d scans do not look like %s's work", of.Noun(), key, scans, of.Peers())
 	if len(parts) > 0 {
 		reason += ": " + strings.Join(parts, ", ")
 	}
-	return Judgement{Score: score, Cause: "device " + device, Reasons: []string{reason}}
+	return Judgement{Score: score, Cause: of.Noun() + " " + key, Reasons: []string{reason}}
 }
 
-func describeFeature(j int, v, fleet float64) string {
+func describeFeature(j int, v, usual float64, peers string) string {
 	if j == featRate {
-		return fmt.Sprintf("%.0f %s where the fleet does %.0f", math.Expm1(v), featNames[j], math.Expm1(fleet))
+		return fmt.Sprintf("%.0f %s where %s does %.0f", math.Expm1(v), featNames[j], peers, math.Expm1(usual))
 	}
 	if j == featPlaces {
-		return fmt.Sprintf("%.2f %s where the fleet has %.2f", v, featNames[j], fleet)
+		return fmt.Sprintf("%.2f %s where %s has %.2f", v, featNames[j], peers, usual)
 	}
-	return fmt.Sprintf("%.0f%% %s where the fleet has %.0f%%", 100*v, featNames[j], 100*fleet)
+	return fmt.Sprintf("%.0f%% %s where %s has %.0f%%", 100*v, featNames[j], peers, 100*usual)
 }
 
 func log1p(x float64) float64 { return math.Log1p(x) }
