@@ -3,8 +3,11 @@ package supplychain
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/custodyhq/custody/shared/event"
+	"github.com/custodyhq/custody/shared/signals"
+	"github.com/custodyhq/custody/shared/unit"
 )
 
 // TestGenerateIsDeterministic: one seed gives the same data, byte for
@@ -88,6 +91,126 @@ func TestGenerateInjectsEveryPattern(t *testing.T) {
 				if float64(n) < want/3 || float64(n) > most {
 					t.Errorf("%s injected %d times, want about %.0f", p, n, want)
 				}
+			}
+		})
+	}
+}
+
+func TestGenerateStaff(t *testing.T) {
+	d := Generate(Options{Seed: 5, Events: 150000})
+	labelled := map[event.ID]Label{}
+	for _, l := range d.Labels {
+		labelled[l.Event] = l
+	}
+	shift := map[string]int{} // user → 0 early, 1 late
+	for _, u := range earlyShift {
+		shift[u] = 0
+	}
+	for _, u := range lateShift {
+		shift[u] = 1
+	}
+	devsOf := map[string]map[string]bool{} // user → devices
+	usersOf := map[string]map[string]bool{}
+	var temps int
+	for _, st := range d.Steps {
+		for _, ev := range st.Events {
+			if devsOf[ev.User] == nil {
+				devsOf[ev.User] = map[string]bool{}
+			}
+			devsOf[ev.User][ev.Device] = true
+			if usersOf[ev.Device] == nil {
+				usersOf[ev.Device] = map[string]bool{}
+			}
+			usersOf[ev.Device][ev.User] = true
+			l, ok := labelled[ev.ID]
+			if ok && l.User != "" {
+				if ev.User != l.User {
+					t.Fatalf("event %s by %q, its label says %q", ev.ID, ev.User, l.User)
+				}
+				temps++
+				continue
+			}
+			s, staff := shift[ev.User]
+			if !staff {
+				t.Fatalf("event %s of no label by %q, not one of the staff", ev.ID, ev.User)
+			}
+			// A shift's work may run into the next hour (a shipment
+			// packed after its last pick).
+			if h := ev.HLC.Time().Hour(); h < 6+8*s || h > 14+8*s {
+				t.Errorf("%s of the %d shift scans at %s", ev.User, s, ev.HLC.Time())
+			}
+		}
+	}
+	if temps == 0 {
+		t.Fatal("no diverter's scan carries its user")
+	}
+	moving := 0
+	for u := range shift {
+		if len(devsOf[u]) >= 3 {
+			moving++
+		}
+	}
+	if moving < len(shift)*3/4 {
+		t.Errorf("%d of %d users worked on three devices or more", moving, len(shift))
+	}
+	for _, dev := range devices {
+		if len(usersOf[dev]) < 4 {
+			t.Errorf("device %s held by %d users", dev, len(usersOf[dev]))
+		}
+	}
+	// Each diverter user spreads over four devices or more.
+	spread := map[string]map[string]bool{}
+	for _, st := range d.Steps {
+		for _, ev := range st.Events {
+			if l, ok := labelled[ev.ID]; ok && l.Pattern == DiverterUser {
+				if spread[l.User] == nil {
+					spread[l.User] = map[string]bool{}
+				}
+				spread[l.User][ev.Device] = true
+			}
+		}
+	}
+	if len(spread) == 0 {
+		t.Fatal("no diverter user")
+	}
+	for u, devs := range spread {
+		if len(devs) < 4 {
+			t.Errorf("diverter %s on %d devices", u, len(devs))
+		}
+	}
+}
+
+// TestScoreUserPattern: a user finding is matched by the user of its
+// first event: the diverter user's is true, a diverter device's user's
+// is another pattern's, anyone else's a false alarm.
+func TestScoreUserPattern(t *testing.T) {
+	ids := []event.ID{{1}, {2}, {3}}
+	data := &Data{Events: 3, Clean: 1, Steps: []Step{{Events: []event.Event{
+		{ID: ids[0], User: "temp-01", Device: "pck-1"},
+		{ID: ids[1], User: "temp-02", Device: "hh-01"},
+		{ID: ids[2], User: "ana", Device: "pck-1"},
+	}}}, Labels: []Label{
+		{Pattern: DiverterUser, User: "temp-01", Event: ids[0]},
+		{Pattern: DiverterDevice, Device: "hh-01", User: "temp-02", Event: ids[1]},
+	}}
+	x := func(id string, ev event.ID) Observed {
+		return Observed{X: unit.Exception{ID: id, Rule: signals.RuleUserShape, Events: []event.ID{ev}, Devices: []string{"pck-1"}}}
+	}
+	cases := []struct {
+		name              string
+		xs                []Observed
+		detected, tr, fal int
+		cross             int
+	}{
+		{"the diverter user", []Observed{x("a", ids[0])}, 1, 1, 0, 0},
+		{"a diverter device's user", []Observed{x("b", ids[1])}, 0, 0, 0, 1},
+		{"one of the staff", []Observed{x("c", ids[2])}, 0, 0, 1, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := Score(data, c.xs, map[event.ID]time.Time{}, nil).Patterns[string(DiverterUser)]
+			if p.Instances != 1 || p.Detected != c.detected || p.True != c.tr || p.False != c.fal || p.Cross != c.cross {
+				t.Fatalf("%+v", p)
 			}
 		})
 	}
