@@ -11,6 +11,7 @@ package supplychain
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -89,6 +90,10 @@ type Options struct {
 	// the site learns what normal looks like (default 0.15).
 	Warmup float64
 	Site   string // default "site"
+	// User, when set, signs every event (no shifts, no temporary users,
+	// no diverter user): for data sent through a site's API, which
+	// binds each event to the user who sends it.
+	User string
 }
 
 // Data is a generated data set.
@@ -230,6 +235,9 @@ func Generate(o Options) *Data {
 			rate = o.DeviceRate
 		}
 		g.injectAt[p] = warm + g.r.IntN(rate)
+	}
+	if o.User != "" {
+		g.injectAt[DiverterUser] = math.MaxInt // one user: nobody to tell apart
 	}
 	for g.data.Events < o.Events {
 		g.hour()
@@ -399,6 +407,9 @@ func (g *gen) scan(at time.Time, dev string, p *product, kind event.Kind, k even
 
 // scanAs queues an event at time at, by user on dev.
 func (g *gen) scanAs(user string, at time.Time, dev string, p *product, kind event.Kind, k event.Key, ctx event.Context, label *Label) {
+	if g.o.User != "" {
+		user = g.o.User
+	}
 	ev := event.Event{ID: g.id(), Device: dev, Epoch: 1, User: user, Site: g.o.Site, Client: p.client,
 		Kind: kind, Subjects: []event.Subject{{Key: k}}, Ctx: ctx, HLC: hlc.New(at.UnixMilli(), 0)}
 	g.pending = append(g.pending, pendingEv{at: at, ev: ev, label: label})

@@ -215,3 +215,28 @@ func TestScoreUserPattern(t *testing.T) {
 		})
 	}
 }
+
+// TestGenerateOneUser: data for a site's API is all one user's, with no
+// diverter user (there is nobody to tell them apart from).
+func TestGenerateOneUser(t *testing.T) {
+	d := Generate(Options{Seed: 5, Events: 60000, Rate: 2000, DeviceRate: 8000, User: "admin"})
+	for _, st := range d.Steps {
+		for _, ev := range st.Events {
+			if ev.User != "admin" {
+				t.Fatalf("event %s by %q", ev.ID, ev.User)
+			}
+		}
+	}
+	devices := 0
+	for _, l := range d.Labels {
+		switch l.Pattern {
+		case DiverterUser:
+			t.Fatalf("a diverter user in one user's data: %+v", l)
+		case DiverterDevice:
+			devices++
+		}
+	}
+	if devices == 0 {
+		t.Fatal("no diverter device either")
+	}
+}
