@@ -1,8 +1,8 @@
 package supplychain
 
 import (
-	"slices"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -305,5 +305,38 @@ func TestGenerateLookups(t *testing.T) {
 	}
 	if scout < 60 || len(scouts) == 0 || scoutHandled > scout/10 {
 		t.Fatalf("%d scouting look-ups by %d users, %d handled", scout, len(scouts), scoutHandled)
+	}
+}
+
+// TestScoreLookupScout: a LOOKUP_NO_WORK exception is matched to the
+// scout through the user of its first event.
+func TestScoreLookupScout(t *testing.T) {
+	ids := []event.ID{{1}, {2}, {3}}
+	k := event.SGTIN("00300010123455", "X1")
+	data := &Data{Events: 3, Clean: 2, Steps: []Step{{Events: []event.Event{
+		{ID: ids[0], User: "ana", Device: "pck-1", Kind: event.KindLookup},
+		{ID: ids[1], User: "ana", Device: "pck-1", Kind: event.KindPick},
+		{ID: ids[2], User: "ben", Device: "pck-2", Kind: event.KindPick},
+	}}}, Labels: []Label{{Pattern: LookupScout, User: "ana", Unit: k, Event: ids[0]}}}
+	x := func(ev event.ID) Observed {
+		return Observed{X: unit.Exception{ID: "x" + ev.String(), Rule: signals.RuleLookupNoWork, Unit: k, Events: []event.ID{ev}}}
+	}
+	cases := []struct {
+		name          string
+		xs            []Observed
+		detected, fal int
+	}{
+		{"raised at the scout's later event", []Observed{x(ids[1])}, 1, 0},
+		{"raised on one of the staff", []Observed{x(ids[2])}, 0, 1},
+		{"not raised", nil, 0, 0},
+	}
+	for _, c := range cases {
+		p := Score(data, c.xs, map[event.ID]time.Time{}, nil).Patterns[string(LookupScout)]
+		if p.Instances != 1 || p.Detected != c.detected || p.False != c.fal {
+			t.Fatalf("%s: %+v", c.name, p)
+		}
+	}
+	if rs := RulesOf(LookupScout); len(rs) != 1 || rs[0] != signals.RuleLookupNoWork || LookupScout.Deterministic() {
+		t.Fatalf("rules of the scout: %v", rs)
 	}
 }
