@@ -153,13 +153,15 @@ func (a *Analyzer) lookups(out []Finding, ev *event.Event) []Finding {
 		return out
 	}
 	u.flagged = true
-	last := u.ring[(u.next+len(u.ring)-1)%len(u.ring)].open
-	f := Finding{Rule: RuleLookupNoWork, Unit: last.key, Event: ev.ID, Client: last.client, Site: ev.Site, Device: ev.Device,
+	f := Finding{Rule: RuleLookupNoWork, Event: ev.ID, Site: ev.Site, Device: ev.Device,
 		At: ev.HLC, Score: j.Score, Cause: c, Detail: lookupWords(ev.User, j, a.cfg.LookupWindow, t.support)}
-	for _, r := range u.ring[:u.filled] {
+	// The evidence, oldest first; the finding names the last unit left.
+	for i := range u.filled {
+		r := u.ring[(u.next-u.filled+i+2*len(u.ring))%len(u.ring)]
 		if r.left {
 			f.Events = append(f.Events, r.open.id)
 			f.Units = append(f.Units, r.open.key)
+			f.Unit, f.Client = r.open.key, r.open.client
 		}
 	}
 	return append(out, f)

@@ -154,6 +154,15 @@ func TestLookupNoWork(t *testing.T) {
 				!strings.Contains(f.Detail, "user scout looked up 16 units and did not handle") || !strings.Contains(f.Detail, "where the staff leaves 9% of 396 look-ups") {
 				t.Fatalf("finding: %+v", f)
 			}
+			// Evidence oldest first, the finding on the last unit left.
+			for i := 1; i < len(f.Units); i++ {
+				if f.Units[i] <= f.Units[i-1] {
+					t.Fatalf("evidence out of order: %v", f.Units)
+				}
+			}
+			if f.Unit != f.Units[len(f.Units)-1] || f.Client != "acme" {
+				t.Fatalf("finding on %s of %s, evidence %v", f.Unit, f.Client, f.Units)
+			}
 			ex := f.Exception()
 			if ex.Rule != RuleLookupNoWork || ex.Events[0] != f.Event {
 				t.Fatalf("exception: %+v", ex)
