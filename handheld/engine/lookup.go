@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+
 	"github.com/custodyhq/custody/handheld/store"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
@@ -71,9 +73,14 @@ func (e *Engine) Lookup(k event.Key) (Step, error) {
 	return e.lookup(k)
 }
 
+// lookup reads what the device knows of k and, when k is a client's the
+// user sees, writes a lookup event to the outbox: who looked at what
+// syncs like any other event (a look-up records nothing on the unit;
+// unit.Evaluate decides so on both sides).
 func (e *Engine) lookup(k event.Key) (Step, error) {
 	var in Info
-	err := e.st.View(func(tx *store.Tx) error {
+	var w *writer
+	err := e.st.Update(func(tx *store.Tx) error {
 		s, err := tx.Unit(k)
 		if err != nil {
 			return err
@@ -119,6 +126,20 @@ func (e *Engine) lookup(k event.Key) (Step, error) {
 		for _, ev := range hist {
 			in.History = append(in.History, HistoryItem{At: ev.HLC, Kind: ev.Kind, User: ev.User, Device: ev.Device, Seq: ev.Seq, Ctx: ev.Ctx})
 		}
+		if in.Client == "" || !e.user.Sees(in.Client) {
+			return nil // no client to record it for, or not the user's to see
+		}
+		w = &writer{e: e, tx: tx}
+		if _, _, err := w.emit(event.KindLookup, in.Client, []event.Key{k}, event.Context{}, ""); err != nil {
+			var r *refusal
+			if errors.As(err, &r) {
+				// The look-up still shows; only its record is not kept.
+				e.log.Info("lookup not recorded", "subject", string(k), "reason", r.reason)
+				w = nil
+				return nil
+			}
+			return err
+		}
 		return nil
 	})
 	if err != nil {
@@ -129,6 +150,9 @@ func (e *Engine) lookup(k event.Key) (Step, error) {
 	}
 	st := accepted("lookup", "%s", describeInfo(&in))
 	st.Subject, st.Info = k, &in
+	if w != nil {
+		st.Events, st.Seq = w.events, w.seq
+	}
 	// Unknown, or held (own or through its lot or product): not a unit
 	// to use as it is, so not a green banner either.
 	if !in.Known || in.Holds != "" || in.Inherited != "" {

@@ -217,3 +217,69 @@ func TestIncompleteReplicaRefuses(t *testing.T) {
 	}
 	r.is(Accepted)(r.e.StartReceive(demo.ASNUS))
 }
+
+// TestLookupWritesEvent: a look-up of a unit the user sees puts a lookup
+// event of that user and device in the outbox, which syncs like any
+// other; it changes nothing on the unit and is not in its history. A
+// look-up of another client's unit, or of a code no client owns,
+// writes nothing.
+func TestLookupWritesEvent(t *testing.T) {
+	r := newRig(t, demo.DefaultParams())
+	r.login("op1")
+	_, cases, units := asn1(r.fx)
+	r.is(Accepted)(r.e.StartReceive(demo.ASNUS))
+	r.is(Accepted)(r.scan(cases[0]))
+	k := units[cases[0]][0].Key
+	before := r.unit(k)
+	ob, err := r.st.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		key    event.Key
+		verd   Verdict
+		writes bool
+	}{
+		{"unit in stock", k, Accepted, true},
+		{"its case", cases[0], Accepted, true},
+		{"again: every look-up counts", k, Accepted, true},
+		{"another client's unit", r.fx.Stock(r.fx.Product(3))[0].Units[0], Refused, false},
+		{"a code of no product", event.SGTIN("00000000000000", "NONE"), Warning, false},
+	}
+	last := ob.Last
+	for _, tc := range tests {
+		s := r.is(tc.verd)(r.e.Lookup(tc.key))
+		after, err := r.st.Outbox()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tc.writes {
+			if after.Last != last || len(s.Events) != 0 {
+				t.Fatalf("%s: wrote %d events", tc.name, after.Last-last)
+			}
+			continue
+		}
+		if after.Last != last+1 || len(s.Events) != 1 || s.Seq != after.Last {
+			t.Fatalf("%s: outbox %d -> %d, step %+v", tc.name, last, after.Last, s)
+		}
+		last = after.Last
+		pend, err := r.st.Pending(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := pend[len(pend)-1]
+		if ev.Kind != event.KindLookup || ev.User != "op1" || ev.Device != "hh-1" || len(ev.Subjects) != 1 || ev.Subjects[0].Key != tc.key || ev.Client == "" {
+			t.Fatalf("%s: outbox event %+v", tc.name, ev)
+		}
+	}
+	if after := r.unit(k); after != before {
+		t.Fatalf("a look-up changed the unit: %+v -> %+v", before, after)
+	}
+	s := r.is(Accepted)(r.e.Lookup(k))
+	for _, h := range s.Info.History {
+		if h.Kind == event.KindLookup {
+			t.Fatalf("a look-up is in the unit's history: %+v", s.Info.History)
+		}
+	}
+}

@@ -99,7 +99,8 @@ func (w *writer) emit(kind event.Kind, client string, keys []event.Key, ctx even
 	if res.Verdict == unit.VerdictRefused {
 		return nil, res, &refusal{reason: res.Reason, cue: w.cueFor(rules, keys), rules: rules}
 	}
-	record := unit.Records(kind) // a workflow record: kept though it changes no unit
+	// A workflow record, or a note (a look-up): kept though it changes no unit.
+	record := unit.Records(kind) || unit.Notes(kind)
 	for _, s := range res.Subjects {
 		if s.Via == "" && s.Verdict == unit.VerdictConflict && !rec.put[s.Key] && !record {
 			r := w.rulesOf(s.Exceptions)

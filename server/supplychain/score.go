@@ -69,6 +69,8 @@ func RulesOf(p Pattern) []unit.Rule {
 		return []unit.Rule{signals.RuleSupplierProfile}
 	case DiverterUser:
 		return []unit.Rule{signals.RuleUserShape}
+	case LookupScout:
+		return []unit.Rule{signals.RuleLookupNoWork}
 	}
 	return nil
 }
@@ -124,7 +126,7 @@ func Score(data *Data, xs []Observed, submitted map[event.ID]time.Time, explain 
 		switch l.Pattern {
 		case DiverterDevice:
 			k = l.Device
-		case DiverterUser:
+		case DiverterUser, LookupScout:
 			k = "user " + l.User
 		}
 		in := inst{l.Pattern, k}
@@ -150,7 +152,7 @@ func Score(data *Data, xs []Observed, submitted map[event.ID]time.Time, explain 
 			switch {
 			case p == DiverterDevice:
 				keys = s.X.Devices
-			case p == DiverterUser && len(s.X.Events) > 0:
+			case (p == DiverterUser || p == LookupScout) && len(s.X.Events) > 0:
 				keys = []string{"user " + userOf[s.X.Events[0]]}
 			}
 			match, other := "", false

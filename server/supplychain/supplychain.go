@@ -38,15 +38,16 @@ const (
 	DiverterDevice   Pattern = "diverter_device"   // a device scanning like a diverter
 	DiverterUser     Pattern = "diverter_user"     // a user scanning like a diverter, across the site's devices
 	UnusualShipment  Pattern = "unusual_shipment"  // an ASN unlike what its supplier sends: a product it never sends, far more units, many lots
+	LookupScout      Pattern = "lookup_scout"      // a user looking units up and not handling them: scouting stock
 )
 
 // rare reports whether p comes at DeviceRate, not Rate.
-func (p Pattern) rare() bool { return p == DiverterDevice || p == DiverterUser }
+func (p Pattern) rare() bool { return p == DiverterDevice || p == DiverterUser || p == LookupScout }
 
 // Patterns lists every pattern; Deterministic reports the certain ones.
 func Patterns() []Pattern {
 	return []Pattern{ClonedSerial, NoSupplierData, SupplierMismatch, DivertedReturn, TwoPlaces,
-		ForgedSerial, ForgedLot, WrongExpiry, DiverterDevice, UnusualShipment, DiverterUser}
+		ForgedSerial, ForgedLot, WrongExpiry, DiverterDevice, UnusualShipment, DiverterUser, LookupScout}
 }
 
 // Deterministic reports whether p is found by a deterministic signal.
@@ -167,9 +168,13 @@ type unitRec struct {
 
 // gen is the generator's working state.
 type gen struct {
-	o        Options
-	r        *rand.Rand
-	ids      *rand.ChaCha8
+	o   Options
+	r   *rand.Rand
+	ids *rand.ChaCha8
+	// The staff's look-ups draw from streams of their own, so the rest
+	// of the flow is drawn as it would be without them.
+	lr       *rand.Rand
+	lids     *rand.ChaCha8
 	now      time.Time
 	products []*product
 	units    []*unitRec
@@ -223,7 +228,10 @@ func Generate(o Options) *Data {
 		seed[i] = byte(o.Seed >> (8 * i))
 	}
 	seed[31] = 0x5c
+	lseed := seed
+	lseed[30] = 0x10
 	g := &gen{o: o, r: rand.New(rand.NewPCG(o.Seed, 0x5ca1ab1e)), ids: rand.NewChaCha8(seed),
+		lr: rand.New(rand.NewPCG(o.Seed, 0x100c0b)), lids: rand.NewChaCha8(lseed),
 		now: time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC), byKey: map[event.Key]*unitRec{},
 		seq: map[string]uint64{}, serialN: map[string]bool{}, injectAt: map[Pattern]int{}, sent: map[string]int{}, lotsUsed: map[string]bool{},
 		crew: map[string]string{}}
@@ -238,6 +246,7 @@ func Generate(o Options) *Data {
 	}
 	if o.User != "" {
 		g.injectAt[DiverterUser] = math.MaxInt // one user: nobody to tell apart
+		g.injectAt[LookupScout] = math.MaxInt
 	}
 	for g.data.Events < o.Events {
 		g.hour()
@@ -358,10 +367,12 @@ func (g *gen) forgedSerial(p *product) string {
 	}
 }
 
-func (g *gen) id() event.ID {
+func (g *gen) id() event.ID { return g.idFrom(g.ids) }
+
+func (g *gen) idFrom(src *rand.ChaCha8) event.ID {
 	var id event.ID
 	var b [16]byte
-	g.ids.Read(b[:])
+	src.Read(b[:])
 	copy(id[:], b[:])
 	ms := uint64(g.now.UnixMilli())
 	id[0], id[1], id[2], id[3], id[4], id[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
@@ -413,6 +424,32 @@ func (g *gen) scanAs(user string, at time.Time, dev string, p *product, kind eve
 	ev := event.Event{ID: g.id(), Device: dev, Epoch: 1, User: user, Site: g.o.Site, Client: p.client,
 		Kind: kind, Subjects: []event.Subject{{Key: k}}, Ctx: ctx, HLC: hlc.New(at.UnixMilli(), 0)}
 	g.pending = append(g.pending, pendingEv{at: at, ev: ev, label: label})
+}
+
+// lookup queues a look-up of u at time at by the user signed in on dev,
+// drawn from the look-ups' own streams.
+func (g *gen) lookup(at time.Time, dev string, u *unitRec) {
+	user := g.crew[dev]
+	if g.o.User != "" {
+		user = g.o.User
+	}
+	ev := event.Event{ID: g.idFrom(g.lids), Device: dev, Epoch: 1, User: user, Site: g.o.Site, Client: u.p.client,
+		Kind: event.KindLookup, Subjects: []event.Subject{{Key: u.key}}, HLC: hlc.New(at.UnixMilli(), 0)}
+	g.pending = append(g.pending, pendingEv{at: at, ev: ev})
+}
+
+// stockFor returns an in-stock unit drawn from the look-ups' stream (nil
+// when none after a few tries), leaving the stock list as it is.
+func (g *gen) stockFor() *unitRec {
+	for range 5 {
+		if len(g.stock) == 0 {
+			return nil
+		}
+		if u := g.stock[g.lr.IntN(len(g.stock))]; u.state == uInStock {
+			return u
+		}
+	}
+	return nil
 }
 
 // flush emits the queued events in time order as one step per 500,
@@ -590,6 +627,16 @@ func (g *gen) outbound() {
 				continue
 			}
 			at = at.Add(time.Duration(5+g.r.IntN(20)) * time.Second)
+			// Now and then the picker looks the unit up first; now and
+			// then another unit, which they leave where it is.
+			if g.lr.IntN(8) == 0 {
+				g.lookup(at.Add(-time.Duration(1+g.lr.IntN(3))*time.Second), dev, u)
+			}
+			if g.lr.IntN(50) == 0 {
+				if o := g.stockFor(); o != nil && o != u {
+					g.lookup(at.Add(-time.Duration(1+g.lr.IntN(3))*time.Second), dev, o)
+				}
+			}
 			g.scan(at, dev, u.p, event.KindPick, u.key, event.Context{Order: order, Line: "1"}, nil)
 			u.state, u.at = uPicked, at
 			picked = append(picked, u)
@@ -941,6 +988,32 @@ func (g *gen) injectOne(p Pattern) bool {
 		}
 	case DiverterUser:
 		return g.diverterUser()
+	case LookupScout:
+		return g.scout()
+	}
+	return true
+}
+
+// scout: one of the shift's pickers, in the day, looks up thirty to
+// forty-five units across the bins, a few seconds apart, and handles
+// none of them; then goes back to work.
+func (g *gen) scout() bool {
+	if len(g.stock) < 200 {
+		return false
+	}
+	dev := fmt.Sprintf("pck-%d", 1+g.r.IntN(4))
+	user := g.crew[dev]
+	if user == "" {
+		return false
+	}
+	at := g.now.Add(time.Duration(g.r.IntN(20)) * time.Minute)
+	for range 30 + g.r.IntN(16) {
+		at = at.Add(time.Duration(4+g.r.IntN(12)) * time.Second)
+		u := g.randomStock()
+		if u == nil {
+			continue
+		}
+		g.scanAs(user, at, dev, u.p, event.KindLookup, u.key, event.Context{}, &Label{Pattern: LookupScout, User: user, Unit: u.key})
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package supplychain
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -230,13 +231,112 @@ func TestGenerateOneUser(t *testing.T) {
 	devices := 0
 	for _, l := range d.Labels {
 		switch l.Pattern {
-		case DiverterUser:
-			t.Fatalf("a diverter user in one user's data: %+v", l)
+		case DiverterUser, LookupScout:
+			t.Fatalf("a user pattern in one user's data: %+v", l)
 		case DiverterDevice:
 			devices++
 		}
 	}
 	if devices == 0 {
 		t.Fatal("no diverter device either")
+	}
+}
+
+// TestGenerateLookups: the staff look units up, and most look-ups are
+// followed by the same user handling the unit within their next 20
+// events; a scout's look-ups are labelled, by one of the staff, and none
+// is handled by them.
+func TestGenerateLookups(t *testing.T) {
+	d := Generate(Options{Seed: 9, Events: 150000, DeviceRate: 20000})
+	label := map[event.ID]*Label{}
+	for i := range d.Labels {
+		label[d.Labels[i].Event] = &d.Labels[i]
+	}
+	staff := map[string]bool{}
+	for _, u := range append(slices.Clone(earlyShift), lateShift...) {
+		staff[u] = true
+	}
+	type open struct {
+		key   event.Key
+		left  int
+		scout bool
+	}
+	opens := map[string][]open{}
+	var normal, handled, scout, scoutHandled int
+	scouts := map[string]bool{}
+	for _, st := range d.Steps {
+		for _, ev := range st.Events {
+			var kept []open
+			for _, o := range opens[ev.User] {
+				o.left--
+				switch {
+				case ev.Kind != event.KindLookup && ev.Subjects[0].Key == o.key:
+					switch {
+					case o.left < 0:
+					case o.scout:
+						scoutHandled++
+					default:
+						handled++
+					}
+				case o.left > 0:
+					kept = append(kept, o)
+				}
+			}
+			opens[ev.User] = kept
+			if ev.Kind != event.KindLookup {
+				continue
+			}
+			if l := label[ev.ID]; l != nil {
+				if l.Pattern != LookupScout || l.User != ev.User || !staff[ev.User] || l.Unit != ev.Subjects[0].Key {
+					t.Fatalf("look-up label %+v on %+v", l, ev)
+				}
+				scout++
+				scouts[ev.User] = true
+				opens[ev.User] = append(opens[ev.User], open{ev.Subjects[0].Key, 20, true})
+				continue
+			}
+			normal++
+			opens[ev.User] = append(opens[ev.User], open{ev.Subjects[0].Key, 20, false})
+		}
+	}
+	share := float64(handled) / float64(max(normal, 1))
+	if normal < 500 || share < 0.8 || share > 0.95 {
+		t.Fatalf("%d normal look-ups, %.2f handled", normal, share)
+	}
+	if scout < 60 || len(scouts) == 0 || scoutHandled > scout/10 {
+		t.Fatalf("%d scouting look-ups by %d users, %d handled", scout, len(scouts), scoutHandled)
+	}
+}
+
+// TestScoreLookupScout: a LOOKUP_NO_WORK exception is matched to the
+// scout through the user of its first event.
+func TestScoreLookupScout(t *testing.T) {
+	ids := []event.ID{{1}, {2}, {3}}
+	k := event.SGTIN("00300010123455", "X1")
+	data := &Data{Events: 3, Clean: 2, Steps: []Step{{Events: []event.Event{
+		{ID: ids[0], User: "ana", Device: "pck-1", Kind: event.KindLookup},
+		{ID: ids[1], User: "ana", Device: "pck-1", Kind: event.KindPick},
+		{ID: ids[2], User: "ben", Device: "pck-2", Kind: event.KindPick},
+	}}}, Labels: []Label{{Pattern: LookupScout, User: "ana", Unit: k, Event: ids[0]}}}
+	x := func(ev event.ID) Observed {
+		return Observed{X: unit.Exception{ID: "x" + ev.String(), Rule: signals.RuleLookupNoWork, Unit: k, Events: []event.ID{ev}}}
+	}
+	cases := []struct {
+		name          string
+		xs            []Observed
+		detected, fal int
+	}{
+		{"raised at the scout's later event", []Observed{x(ids[1])}, 1, 0},
+		{"raised on one of the staff", []Observed{x(ids[2])}, 0, 1},
+		{"not raised", nil, 0, 0},
+	}
+	for _, c := range cases {
+		p := Score(data, c.xs, map[event.ID]time.Time{}, nil).Patterns[string(LookupScout)]
+		if p.Instances != 1 || p.Detected != c.detected || p.False != c.fal {
+			t.Fatalf("%s: %+v", c.name, p)
+		}
+	}
+	if rs := RulesOf(LookupScout); len(rs) != 1 || rs[0] != signals.RuleLookupNoWork || LookupScout.Deterministic() {
+		t.Fatalf("rules of the scout: %v", rs)
 	}
 }

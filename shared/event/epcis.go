@@ -70,6 +70,9 @@ func (e *Event) EPCIS() EPCISForm {
 	case KindVerifyMismatch:
 		return EPCISForm{ObjectEvent, ActionObserve, "inspecting", "mismatch_instance"}
 	}
+	// Internal kinds (Kind.Internal) have no EPCIS form: an ASN's
+	// announcement, a closed ASN, a short pick, and a look-up, which
+	// tells who looked at a unit, not where it went or what became of it.
 	return EPCISForm{}
 }
 

@@ -318,6 +318,11 @@ func TestKindNamesRoundTrip(t *testing.T) {
 	if f := (&Event{Kind: KindExpect}).EPCIS(); f != (EPCISForm{}) {
 		t.Fatal("expect is internal")
 	}
+	// A look-up is not a custody event: no EPCIS form, and its number
+	// is stored, so it never moves.
+	if f := (&Event{Kind: KindLookup}).EPCIS(); f != (EPCISForm{}) || !KindLookup.Internal() || KindLookup != 21 || KindLookup.String() != "lookup" {
+		t.Fatalf("lookup: %+v %d %s", f, KindLookup, KindLookup)
+	}
 	if f := (&Event{Kind: KindHold, Ctx: Context{Hold: HoldRecall}}).EPCIS(); f.Disposition != "recalled" || f.BizStep != "holding" {
 		t.Fatalf("recall hold: %+v", f)
 	}

@@ -31,6 +31,10 @@ const (
 	KindCloseASN       // an ASN closed: the subjects are what was announced and not received (none: complete)
 	KindShortPick      // an order line cannot be filled: order, line, quantity (Ctx.Qty) and reason; no subject
 	KindVerifyMismatch // a container opened and found not to match: the container, then what was found inside
+	// KindLookup: a user looked the subjects up on a device (what they
+	// are, where, in what state). It records who looked, not custody:
+	// no unit changes and it has no EPCIS counterpart.
+	KindLookup
 	kindEnd
 )
 
@@ -56,6 +60,7 @@ var kindNames = [...]string{
 	KindCloseASN:       "close_asn",
 	KindShortPick:      "short_pick",
 	KindVerifyMismatch: "verify_mismatch",
+	KindLookup:         "lookup",
 }
 
 // Kinds lists every known kind in number order.
@@ -72,8 +77,11 @@ func Kinds() []Kind {
 func (k Kind) Subjectless() bool { return k == KindCloseASN || k == KindShortPick }
 
 // Internal reports whether events of kind k stay inside the site and
-// have no EPCIS counterpart.
-func (k Kind) Internal() bool { return k == KindExpect || k == KindCloseASN || k == KindShortPick }
+// have no EPCIS counterpart. A look-up is one: it is not a custody
+// event.
+func (k Kind) Internal() bool {
+	return k == KindExpect || k == KindCloseASN || k == KindShortPick || k == KindLookup
+}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k > KindUnknown && k < kindEnd }

@@ -37,8 +37,18 @@ type Config struct {
 	// MinWindows is how many windows a work model needs.
 	MinWindows int
 	// RetrainEvery is how many events pass between refits of the work
-	// model (the format and lot models learn as data arrives).
+	// model and of the staff's share of left look-ups (the format and
+	// lot models learn as data arrives).
 	RetrainEvery int
+	// Look-ups: a look-up is handled when the user's next LookupWindow
+	// events name the unit; a user's last LookupRing resolved look-ups
+	// are judged against the staff's share, learned from at least
+	// MinLookups look-ups, and a score at or above LookupThreshold is a
+	// finding.
+	LookupWindow    int
+	LookupRing      int
+	MinLookups      int64
+	LookupThreshold float64
 }
 
 func (c *Config) defaults() {
@@ -70,6 +80,16 @@ func (c *Config) defaults() {
 	if c.RetrainEvery == 0 {
 		c.RetrainEvery = 5000
 	}
+	if c.LookupWindow == 0 {
+		c.LookupWindow = 20
+	}
+	if c.LookupRing == 0 {
+		c.LookupRing = 16
+	}
+	if c.MinLookups == 0 {
+		c.MinLookups = 200
+	}
+	def(&c.LookupThreshold, 0.999999)
 }
 
 // unitInfo is what the analyzer remembers of one unit.
@@ -133,6 +153,7 @@ type Analyzer struct {
 	supply   *SupplierModel
 	asns     map[string]*asnInfo // ASN id → what it carries, until its first receipt judges it
 	work     [2]*workTrack       // by WorkOf: devices, users
+	look     *lookupTrack        // users' look-ups
 	suppress map[string]bool
 	events   int
 	hours    Hours    // the site's scans by hour of the day
@@ -149,7 +170,7 @@ func NewAnalyzer(cfg Config) *Analyzer {
 	cfg.defaults()
 	return &Analyzer{cfg: cfg, units: map[event.Key]*unitInfo{}, serials: map[string]*FormatModel{},
 		lots: NewLotModel(), supply: NewSupplierModel(), asns: map[string]*asnInfo{},
-		work: [2]*workTrack{newWorkTrack(WorkDevice), newWorkTrack(WorkUser)}, suppress: map[string]bool{}}
+		work: [2]*workTrack{newWorkTrack(WorkDevice), newWorkTrack(WorkUser)}, look: newLookupTrack(), suppress: map[string]bool{}}
 }
 
 // Suppress silences a cause: a person judged a finding with it a false
@@ -244,6 +265,7 @@ func (a *Analyzer) Retrain() {
 	for _, t := range a.work {
 		t.model = FitWork(t.windows, a.cfg.MinWindows)
 	}
+	a.look.retrain()
 }
 
 // ObserveEvent takes one committed event and what the rules decided
@@ -253,11 +275,19 @@ func (a *Analyzer) ObserveEvent(ev *event.Event, res *unit.Result) []Finding {
 	if ev.Kind == event.KindExpect {
 		return nil
 	}
+	if ev.Kind == event.KindLookup {
+		// A look-up is not work on a unit: it feeds the look-up signal
+		// only, not the unit signals, the work shapes or the schedule.
+		if res == nil {
+			return nil // rejected: no look-up to follow
+		}
+		return a.lookups(nil, ev)
+	}
 	a.events++
 	if a.events%a.cfg.RetrainEvery == 0 {
 		a.Retrain()
 	}
-	var out []Finding
+	out := a.lookups(nil, ev)
 	refused := res == nil || res.Verdict == unit.VerdictRefused || res.Verdict == unit.VerdictConflict
 	if res != nil {
 		for i := range res.Subjects {

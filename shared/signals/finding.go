@@ -40,13 +40,16 @@ const (
 	RuleUserShape    unit.Rule = "USER_SHAPE"    // a user's work, across devices, unlike the staff's
 	// A shipment unlike what its supplier sends (products, units, lots).
 	RuleSupplierProfile unit.Rule = "SUPPLIER_PROFILE"
+	// A user who looks units up and then does not handle them, far more
+	// often than the staff: scouting stock.
+	RuleLookupNoWork unit.Rule = "LOOKUP_NO_WORK"
 )
 
 // Rules lists the signal rules in a fixed order.
 func Rules() []unit.Rule {
 	return []unit.Rule{RuleClonedSerial, RuleNoSupplierData, RuleReturnNotShipped, RuleTwoPlaces,
 		RuleSerialFormat, RuleUnknownLot, RuleLotExpiry, RuleWorkShape, RuleSupplierProfile,
-		RuleUserShape}
+		RuleUserShape, RuleLookupNoWork}
 }
 
 // IsRule reports whether r is a signal rule.

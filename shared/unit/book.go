@@ -66,6 +66,11 @@ const maxDepth = 8
 func Evaluate(st Store, ev *event.Event, env Env) (Result, error) {
 	var res Result
 	var skew time.Duration
+	if Notes(ev.Kind) {
+		// A look-up records nothing on its units: applied, as a note.
+		res.Verdict = VerdictApplied
+		return res, nil
+	}
 	if ev.Kind == event.KindPack {
 		why, err := packTarget(st, ev)
 		if err != nil {

@@ -181,6 +181,11 @@ func (a *applier) decide() {
 		a.merged()
 		return
 	}
+	if Notes(ev.Kind) {
+		// A look-up notes who looked: the unit stays as it is.
+		a.out.Verdict = VerdictApplied
+		return
+	}
 	if cur.Status.Inactive() {
 		a.onInactive()
 		return
@@ -686,6 +691,8 @@ func pastTense(k event.Kind) string {
 		return "returned"
 	case event.KindCount:
 		return "counted"
+	case event.KindLookup:
+		return "looked up"
 	case event.KindReceive:
 		return "received"
 	case event.KindRevert:

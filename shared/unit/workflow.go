@@ -47,6 +47,12 @@ func Records(k event.Kind) bool {
 	return k == event.KindCloseASN || k == event.KindShortPick || k == event.KindVerifyMismatch
 }
 
+// Notes reports whether events of kind k only note what a user did on a
+// device (a look-up): they are kept in the log and answered applied, but
+// they record nothing on any unit: no state, no version, no exception,
+// no history.
+func Notes(k event.Kind) bool { return k == event.KindLookup }
+
 // Workflow decides the workflow exceptions an event raises: SHORTAGE
 // (an ASN closed with announced items not received), OVERAGE is the
 // rules' own (Apply), AGGREGATION_MISMATCH (a container opened that does
