@@ -162,7 +162,7 @@ func signedIn(b *testing.B, n *logNode, tick time.Duration) (*Console, *fiber.Ap
 	if err != nil {
 		b.Fatal(err)
 	}
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, Immutable: true}) // as the site's API serves it
 	c.Mount(app)
 	key, err := c.key()
 	if err != nil {

@@ -114,7 +114,7 @@ func newEnv(t *testing.T) *env {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = con.Serve(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, Immutable: true}) // as the site's API serves it
 	con.Mount(app)
 	e := &env{t: t, site: site, app: app, clock: ck}
 	// The console key is proposed at start.

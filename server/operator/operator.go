@@ -225,3 +225,13 @@ func (o *Operator) siteName(id string) string {
 
 // String describes the operator for logs.
 func (o *Operator) String() string { return fmt.Sprintf("operator of %d sites", len(o.sites)) }
+
+// NewApp is the Fiber app the operator console is served on. Immutable:
+// the strings Fiber hands a handler are its own copies, not views of a
+// request buffer the next request overwrites; a sign-in's user id kept
+// as a key of the wrong-password counts otherwise turned into the next
+// user's id, locking a user who never typed a wrong password.
+func NewApp() *fiber.App {
+	return fiber.New(fiber.Config{DisableStartupMessage: true, Immutable: true,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 5 * time.Minute, IdleTimeout: time.Minute})
+}

@@ -117,7 +117,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.op.cache.Close() })
-	e.app = fiber.New(fiber.Config{DisableStartupMessage: true})
+	e.app = NewApp()
 	e.op.Mount(e.app)
 	return e
 }
