@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custodyhq/custody/server/command"
+	"github.com/custodyhq/custody/server/serialdigest"
 	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
@@ -155,4 +156,58 @@ func BenchmarkRecordsRequest(b *testing.B) {
 
 func epcisEncodeJSONLD(doc *epcis.Document) ([]byte, error) {
 	return epcis.Encode(doc, epcis.FormatJSONLD)
+}
+
+// BenchmarkDigests: a site's serial digests for the operator, read whole
+// (every unit, in pages as the operator asks) and by the change feed
+// after the last four entries (1,000 units moved, then the recall).
+func BenchmarkDigests(b *testing.B) {
+	n := dscsaBenchUnits()
+	st, _ := dscsaBenchState(b, n)
+	key := make([]byte, 32)
+	all := func(string) bool { return true }
+	var applied uint64
+	if err := st.View(func(r *state.Reader) error { var err error; applied, err = r.Applied(); return err }); err != nil {
+		b.Fatal(err)
+	}
+	b.Run(fmt.Sprintf("whole/units=%d", n), func(b *testing.B) {
+		for b.Loop() {
+			got := 0
+			err := st.View(func(r *state.Reader) error {
+				after := ""
+				for {
+					page, err := r.Units(state.UnitFilter{Client: all, After: after, Limit: 200_000})
+					if err != nil {
+						return err
+					}
+					for i := range page.Items {
+						if _, ok := serialdigest.Of(key, page.Items[i].Key); ok && received(&page.Items[i]) {
+							got++
+						}
+					}
+					if page.Next == "" {
+						return nil
+					}
+					after = page.Next
+				}
+			})
+			if err != nil || got != n {
+				b.Fatalf("%v: %d digests of %d", err, got, n)
+			}
+		}
+	})
+	b.Run("since/units=1000", func(b *testing.B) {
+		for b.Loop() {
+			err := st.View(func(r *state.Reader) error {
+				p, err := digestsSince(r, key, all, applied-4, digestPageDefault)
+				if err == nil && (p.Count != 1000 || p.More || p.Gone) {
+					err = fmt.Errorf("since: %d digests, more %v, gone %v", p.Count, p.More, p.Gone)
+				}
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

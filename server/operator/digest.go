@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,42 +21,63 @@ import (
 	"github.com/custodyhq/custody/shared/unit"
 )
 
-// Cross-site duplicate serials. After each round of reads the operator
-// reads every answering site's serial digests (keyed hashes of the GTIN
-// and serial of what it received, for the clients configured for it
-// there), keeps each site's list sorted, and merges the lists
-// (serialdigest.Find). A digest at two or more sites is confirmed by
-// asking those sites which units have it (the unit keys must be equal,
-// so a chance collision of digests raises nothing), then each site is
-// asked to raise a DUPLICATE_IN_NETWORK exception on its unit, naming
-// the other sites. A site that did not answer keeps its last list: a
-// duplicate with a site that is down now is still found, and raised at
-// that site once it answers.
+// Cross-site duplicate serials. The operator keeps, per answering site,
+// the set of serial digests (keyed hashes of the GTIN and serial) of
+// what the site received for the clients configured for it there. The
+// first read of a site is every unit's digest, page by page; after it
+// the operator follows the site's change feed from the index of that
+// first page (POST /api/v1/digests with since), so a round reads only
+// what changed since the last one. A round that brought a whole list
+// merges every set (serialdigest.Find, the k-way merge); a round of
+// increments looks each new digest up in every other site's set
+// (serialdigest.FindNew), milliseconds however large the sets. A site
+// whose feed no longer reaches back to its cursor, or whose log was
+// restored from a backup (another incarnation), is read whole again.
+//
+// A digest at two or more sites is confirmed by asking those sites
+// which units have it (the unit keys must be equal, so a chance
+// collision of digests raises nothing), then each site is asked to
+// raise a DUPLICATE_IN_NETWORK exception on its unit, naming the other
+// sites. A site that did not answer keeps its last set: a duplicate with
+// a site that is down now is still found, and raised at that site once
+// it answers.
 
-// digestPage is how many digests one request asks for.
+// digestPage is how many digests (or feed references) one request asks for.
 const digestPage = 200_000
 
-// digests keeps the sites' digest lists and the duplicates found.
+// digests keeps the sites' digest sets and the duplicates found.
 type digests struct {
 	o   *Operator
 	key []byte
-	// mu guards lists, read, rows and stats.
-	mu      sync.Mutex
-	lists   map[string][]uint64 // site → sorted digests
-	read    map[string]time.Time
-	applied map[string]uint64  // site → its applied index when its list was read
-	reads   int                // lists read (for tests)
-	rows    map[string]*dupRow // digest (hex) → row
-	matched time.Time
-	took    time.Duration
-	count   int
+	// sets, cursor and incarnation are read and written by round only
+	// (the poller's goroutine).
+	sets        map[string]*serialdigest.Set // site → digests of what it received
+	cursor      map[string]uint64            // site → feed index its set reflects
+	incarnation map[string]string            // site → the incarnation of that index
+	// retry holds the matches not yet raised at every site (a site down,
+	// a confirmation that failed): tried again each round.
+	retry map[uint64]pending
+	// mu guards what follows.
+	mu        sync.Mutex
+	read      map[string]time.Time
+	applied   map[string]uint64  // site → its applied index when its set was read
+	reads     int                // sites read, whole or by increment (for tests)
+	fullReads int                // sites read whole (for tests)
+	rows      map[string]*dupRow // digest (hex) → row
+	matched   time.Time
+	took      time.Duration
+	count     int  // digests held over all sites
+	fresh     int  // new digests the last round matched
+	full      bool // the last round merged whole sets
+	nsets     int
 }
 
 func newDigests(o *Operator, key []byte) (*digests, error) {
 	if err := serialdigest.CheckKey(key); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	d := &digests{o: o, key: key, lists: map[string][]uint64{}, read: map[string]time.Time{}, applied: map[string]uint64{}, rows: map[string]*dupRow{}}
+	d := &digests{o: o, key: key, sets: map[string]*serialdigest.Set{}, cursor: map[string]uint64{}, incarnation: map[string]string{},
+		retry: map[uint64]pending{}, read: map[string]time.Time{}, applied: map[string]uint64{}, rows: map[string]*dupRow{}}
 	var rows []*dupRow
 	if _, err := o.cache.getJSON(keyDuplicates, &rows); err != nil {
 		return nil, err
@@ -95,9 +117,28 @@ func (r *dupRow) done() bool {
 	return true
 }
 
+// pending is a match to raise: its sites, and for those where it was
+// new this round, the feed index after which it arrived there (so the
+// site finds its unit among the units changed since, not among all).
+type pending struct {
+	sites []string
+	since map[string]uint64
+}
+
+// siteDigests is what one round read from one site.
+type siteDigests struct {
+	site        string
+	from        uint64   // the cursor the read followed the feed from
+	whole       bool     // every unit's digest (else: the feed since the cursor)
+	ds          []uint64 // sorted without repeats
+	index       uint64   // the feed index the read reflects
+	incarnation string
+	applied     uint64
+}
+
 // round reads the digests of the sites that answered this round and
-// whose state moved since their list was read, and matches them; at
-// most every DigestEvery.
+// whose state moved since their set was read, and matches what is new;
+// at most every DigestEvery.
 func (d *digests) round(ctx context.Context) {
 	start := d.o.cfg.Now()
 	d.mu.Lock()
@@ -111,92 +152,194 @@ func (d *digests) round(ctx context.Context) {
 	for _, s := range d.o.poller.snapshots() {
 		up[s.Site], applied[s.Site] = s.Up, s.Applied
 	}
-	var wg sync.WaitGroup
+	var (
+		wg   sync.WaitGroup
+		rmu  sync.Mutex
+		read []siteDigests
+	)
 	for _, c := range d.o.sites {
+		id := c.site.ID
 		d.mu.Lock()
-		same := d.lists[c.site.ID] != nil && applied[c.site.ID] != 0 && d.applied[c.site.ID] == applied[c.site.ID]
+		same := d.sets[id] != nil && applied[id] != 0 && d.applied[id] == applied[id]
 		d.mu.Unlock()
-		if !up[c.site.ID] || same {
+		if !up[id] || same {
 			continue
 		}
+		var since *uint64
+		if d.sets[id] != nil {
+			cur := d.cursor[id]
+			since = &cur
+		}
 		wg.Add(1)
-		go func(c *siteClient) {
+		go func(c *siteClient, since *uint64, incarnation string) {
 			defer wg.Done()
-			// A full list takes longer than one read: ten timeouts.
+			// A whole list takes longer than one read: ten timeouts.
 			rctx, cancel := context.WithTimeout(ctx, 10*d.o.cfg.Timeout)
 			defer cancel()
-			l, err := d.readSite(rctx, c)
+			r, err := d.readSite(rctx, c, since, incarnation)
 			if err != nil {
 				d.o.log.Info("operator: serial digests not read", "site", c.site.ID, "err", err)
 				return
 			}
-			d.mu.Lock()
-			d.lists[c.site.ID], d.read[c.site.ID], d.applied[c.site.ID] = l, d.o.cfg.Now(), applied[c.site.ID]
-			d.reads++
-			d.mu.Unlock()
-		}(c)
+			r.applied = applied[c.site.ID]
+			rmu.Lock()
+			read = append(read, r)
+			rmu.Unlock()
+		}(c, since, d.incarnation[id])
 	}
 	wg.Wait()
-	d.mu.Lock()
-	ids := make([]string, 0, len(d.lists))
+	whole := false
+	byID := map[string]siteDigests{}
+	for _, r := range read {
+		byID[r.site] = r
+		whole = whole || r.whole
+	}
+	var (
+		ids   []string
+		sets  []*serialdigest.Set
+		fresh [][]uint64
+		n     int
+		nnew  int
+	)
 	for _, c := range d.o.sites {
-		if d.lists[c.site.ID] != nil {
-			ids = append(ids, c.site.ID)
+		id := c.site.ID
+		r, ok := byID[id]
+		var f []uint64
+		if ok {
+			if r.whole || d.sets[id] == nil {
+				d.sets[id] = serialdigest.NewSet(r.ds)
+				f = r.ds
+			} else {
+				f = d.sets[id].Add(r.ds)
+			}
+			d.cursor[id], d.incarnation[id] = r.index, r.incarnation
+		}
+		if d.sets[id] == nil {
+			continue
+		}
+		ids, sets, fresh = append(ids, id), append(sets, d.sets[id]), append(fresh, f)
+		n += d.sets[id].Len()
+		nnew += len(f)
+	}
+	var matches []serialdigest.Match
+	if whole {
+		lists := make([][]uint64, len(sets))
+		for i, s := range sets {
+			lists[i] = s.Sorted()
+		}
+		matches = serialdigest.Find(lists)
+	} else if nnew > 0 {
+		matches = serialdigest.FindNew(sets, fresh)
+	}
+	d.mu.Lock()
+	for _, r := range read {
+		d.read[r.site], d.applied[r.site] = d.o.cfg.Now(), r.applied
+		d.reads++
+		if r.whole {
+			d.fullReads++
 		}
 	}
-	lists := make([][]uint64, len(ids))
-	n := 0
-	for i, id := range ids {
-		lists[i] = d.lists[id]
-		n += len(lists[i])
-	}
-	d.mu.Unlock()
-	matches := serialdigest.Find(lists)
-	d.mu.Lock()
-	d.matched, d.took, d.count = d.o.cfg.Now(), d.o.cfg.Now().Sub(start), n
+	d.matched, d.took, d.count, d.fresh, d.full, d.nsets = d.o.cfg.Now(), d.o.cfg.Now().Sub(start), n, nnew, whole, len(sets)
 	d.mu.Unlock()
 	for _, m := range matches {
-		sites := make([]string, len(m.Sites))
+		p := pending{sites: make([]string, len(m.Sites)), since: map[string]uint64{}}
 		for i, s := range m.Sites {
-			sites[i] = ids[s]
+			p.sites[i] = ids[s]
+			if r, ok := byID[ids[s]]; ok && !r.whole {
+				if _, isNew := slices.BinarySearch(fresh[s], m.Digest); isNew {
+					p.since[ids[s]] = r.from
+				}
+			}
 		}
-		d.raise(ctx, m.Digest, sites, up)
+		d.retry[m.Digest] = p
+	}
+	for _, dg := range slices.Sorted(maps.Keys(d.retry)) {
+		if d.raise(ctx, dg, d.retry[dg], up) {
+			delete(d.retry, dg)
+		}
 	}
 }
 
-func (d *digests) readSite(ctx context.Context, c *siteClient) ([]uint64, error) {
-	var out []uint64
+// digestAnswer is a site's answer to POST /api/v1/digests.
+type digestAnswer struct {
+	Digests     []byte `json:"digests"`
+	Next        string `json:"next"`
+	Index       uint64 `json:"index"`
+	More        bool   `json:"more"`
+	Gone        bool   `json:"gone"`
+	Incarnation string `json:"incarnation"`
+}
+
+// readSite reads a site's digests: what changed since *since when the
+// site's feed still reaches back to it in the same incarnation, else
+// every unit's.
+func (d *digests) readSite(ctx context.Context, c *siteClient, since *uint64, incarnation string) (siteDigests, error) {
+	if since != nil {
+		out := siteDigests{site: c.site.ID, from: *since, index: *since, incarnation: incarnation}
+		for {
+			var a digestAnswer
+			body, _ := json.Marshal(map[string]any{"key": d.key, "since": out.index, "limit": digestPage, "clients": c.site.Clients})
+			if err := c.do(ctx, http.MethodPost, "/api/v1/digests", bytes.NewReader(body), &a); err != nil {
+				return siteDigests{}, err
+			}
+			if a.Gone || a.Incarnation != incarnation {
+				d.o.log.Info("operator: a site's feed no longer reaches its cursor; reading it whole", "site", c.site.ID,
+					"cursor", *since, "gone", a.Gone, "incarnation", a.Incarnation)
+				return d.readSite(ctx, c, nil, "")
+			}
+			ds, err := serialdigest.Decode(a.Digests)
+			if err != nil {
+				return siteDigests{}, fmt.Errorf("%w: %v", ErrAnswer, err)
+			}
+			out.ds = append(out.ds, ds...)
+			out.index = a.Index
+			if !a.More {
+				out.ds = serialdigest.Sort(out.ds)
+				return out, nil
+			}
+		}
+	}
+	out := siteDigests{site: c.site.ID, whole: true}
 	after := ""
-	for {
-		var page struct {
-			Digests []byte `json:"digests"`
-			Next    string `json:"next"`
-		}
+	for first := true; ; first = false {
+		var a digestAnswer
 		body, _ := json.Marshal(map[string]any{"key": d.key, "after": after, "limit": digestPage, "clients": c.site.Clients})
-		if err := c.do(ctx, http.MethodPost, "/api/v1/digests", bytes.NewReader(body), &page); err != nil {
-			return nil, err
+		if err := c.do(ctx, http.MethodPost, "/api/v1/digests", bytes.NewReader(body), &a); err != nil {
+			return siteDigests{}, err
 		}
-		ds, err := serialdigest.Decode(page.Digests)
+		ds, err := serialdigest.Decode(a.Digests)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrAnswer, err)
+			return siteDigests{}, fmt.Errorf("%w: %v", ErrAnswer, err)
 		}
-		out = append(out, ds...)
-		if page.Next == "" {
-			return serialdigest.Sort(out), nil
+		if first {
+			// What is received while the pages are read is in the feed after this index.
+			out.index, out.incarnation = a.Index, a.Incarnation
 		}
-		after = page.Next
+		out.ds = append(out.ds, ds...)
+		if a.Next == "" {
+			out.ds = serialdigest.Sort(out.ds)
+			return out, nil
+		}
+		after = a.Next
 	}
 }
 
 // raise confirms a digest found at sites and asks each answering site
-// to raise its exception, once per site.
-func (d *digests) raise(ctx context.Context, digest uint64, sites []string, up map[string]bool) {
+// to raise its exception, once per site. It reports whether the match
+// is settled: raised at every site, or found to be two different units.
+//
+// Confirming costs little however large the sites: a site where the
+// digest is new finds its unit among the units its feed names since the
+// round's cursor; the other sites are asked about that unit alone. Only
+// a match found by merging whole sets is looked for among every unit.
+func (d *digests) raise(ctx context.Context, digest uint64, p pending, up map[string]bool) bool {
+	sites := p.sites
 	h := hex.EncodeToString(serialdigest.Encode([]uint64{digest}))
 	d.mu.Lock()
 	row := d.rows[h]
 	if row != nil && row.done() && slices.Equal(row.Sites, sites) {
 		d.mu.Unlock()
-		return
+		return true
 	}
 	var prev []dupFlag
 	if row != nil {
@@ -204,37 +347,77 @@ func (d *digests) raise(ctx context.Context, digest uint64, sites []string, up m
 	}
 	d.mu.Unlock()
 	// Confirm: the same unit at every site.
-	units := map[string]event.Key{}
-	for _, id := range sites {
-		if !up[id] {
-			continue
-		}
+	find := func(id string, req map[string]any) ([]event.Key, error) {
 		c := d.o.bySite[id]
 		rctx, cancel := context.WithTimeout(ctx, 10*d.o.cfg.Timeout)
+		defer cancel()
 		var found struct {
 			Units []struct {
 				Unit event.Key `json:"unit"`
 			} `json:"units"`
 		}
-		body, _ := json.Marshal(map[string]any{"key": d.key, "digests": []string{h}, "clients": c.site.Clients})
-		err := c.do(rctx, http.MethodPost, "/api/v1/digests/find", bytes.NewReader(body), &found)
-		cancel()
-		if err != nil || len(found.Units) != 1 {
-			d.o.log.Info("operator: a digest match not confirmed", "site", id, "digest", h, "err", err, "units", len(found.Units))
-			return
+		req["key"], req["digests"], req["clients"] = d.key, []string{h}, c.site.Clients
+		body, _ := json.Marshal(req)
+		if err := c.do(rctx, http.MethodPost, "/api/v1/digests/find", bytes.NewReader(body), &found); err != nil {
+			return nil, err
 		}
-		units[id] = found.Units[0].Unit
+		out := make([]event.Key, len(found.Units))
+		for i, u := range found.Units {
+			out[i] = u.Unit
+		}
+		return out, nil
+	}
+	// Where the digest is new, among the units changed since; where it
+	// is not (or nowhere was it new: a whole merge), the first answering
+	// site looks among every unit; every other site is asked about the
+	// unit found.
+	units := map[string]event.Key{}
+	var first event.Key
+	ask := func(id string, req map[string]any) bool {
+		ks, err := find(id, req)
+		switch {
+		case err != nil:
+			d.o.log.Info("operator: a digest match not confirmed", "site", id, "digest", h, "err", err)
+			return false
+		case len(ks) != 1:
+			d.o.log.Info("operator: a digest match names no one unit here; nothing raised", "site", id, "digest", h, "units", len(ks))
+			units = nil
+			return false
+		}
+		units[id] = ks[0]
+		if first == "" {
+			first = ks[0]
+		}
+		return true
+	}
+	for _, id := range sites {
+		// ask failed: units == nil when the match is settled (no one unit), else retry.
+		if since, isNew := p.since[id]; isNew && up[id] && !ask(id, map[string]any{"since": since}) {
+			return units == nil
+		}
+	}
+	for _, id := range sites {
+		if _, done := units[id]; done || !up[id] {
+			continue
+		}
+		req := map[string]any{}
+		if first != "" {
+			req["units"] = []event.Key{first}
+		}
+		if !ask(id, req) {
+			return units == nil
+		}
 	}
 	var k event.Key
 	for _, u := range units {
 		if k != "" && u != k {
 			d.o.log.Info("operator: digests collide for different units; nothing raised", "digest", h)
-			return
+			return true
 		}
 		k = u
 	}
 	if k == "" {
-		return
+		return false // no site of the match answers now
 	}
 	if row == nil {
 		row = &dupRow{Digest: h, Unit: k, Found: d.o.cfg.Now()}
@@ -296,6 +479,7 @@ func (d *digests) raise(ctx context.Context, digest uint64, sites []string, up m
 		d.o.log.Warn("operator: cache the duplicates", "err", err)
 	}
 	d.o.log.Warn("operator: serial received at more than one site", "unit", k, "sites", sites)
+	return row.done()
 }
 
 func flagOf(fs []dupFlag, site string) dupFlag {
@@ -310,8 +494,10 @@ func flagOf(fs []dupFlag, site string) dupFlag {
 type duplicatesView struct {
 	Enabled bool
 	Matched time.Time
-	Took    time.Duration
+	Took    string
 	Digests int
+	Fresh   int  // new digests the last round matched
+	Whole   bool // the last round merged whole sets
 	Sites   int
 	Rows    []dupRow
 }
@@ -324,7 +510,7 @@ func (o *Operator) duplicatesPage(x *fiber.Ctx) error {
 	u := currentUser(x)
 	d := o.digests
 	d.mu.Lock()
-	v.Matched, v.Took, v.Digests, v.Sites = d.matched, d.took.Round(time.Millisecond), d.count, len(d.lists)
+	v.Matched, v.Took, v.Digests, v.Fresh, v.Whole, v.Sites = d.matched, tookText(d.took), d.count, d.fresh, d.full, d.nsets
 	for _, r := range d.rows {
 		see := false
 		for _, s := range r.Sites {
@@ -339,4 +525,12 @@ func (o *Operator) duplicatesPage(x *fiber.Ctx) error {
 	d.mu.Unlock()
 	sort.Slice(v.Rows, func(i, j int) bool { return v.Rows[i].Found.After(v.Rows[j].Found) })
 	return o.render(x, "duplicates", "Duplicates", v)
+}
+
+// tookText is a round's duration as the page says it.
+func tookText(d time.Duration) string {
+	if d < time.Millisecond {
+		return "under 1 ms"
+	}
+	return d.Round(time.Millisecond).String()
 }

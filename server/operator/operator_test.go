@@ -437,6 +437,10 @@ func TestCrossSiteDuplicate(t *testing.T) {
 	if e.op.digests.reads != reads {
 		t.Errorf("lists read again with nothing changed: %d reads, were %d", e.op.digests.reads, reads)
 	}
+	// Each site was read whole once; after that, by its change feed.
+	if e.op.digests.fullReads != len(e.sites) {
+		t.Errorf("%d whole reads over %d sites", e.op.digests.fullReads, len(e.sites))
+	}
 
 	for i, s := range e.sites {
 		var xs struct {

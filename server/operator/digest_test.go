@@ -1,0 +1,83 @@
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"github.com/custodyhq/custody/server/serialdigest"
+)
+
+// TestReadSiteFallsBack: a site whose feed no longer reaches the
+// operator's cursor, or whose log is another incarnation now, is read
+// whole, from the index of the first page on. (A fake site at the HTTP
+// seam: a real one keeps at least 65,536 feed references, more than a
+// test can push out.)
+func TestReadSiteFallsBack(t *testing.T) {
+	tests := []struct {
+		name        string
+		gone        bool
+		incarnation string
+		whole       bool
+	}{
+		{"feed reaches the cursor", false, "life-1", false},
+		{"feed gone", true, "life-1", true},
+		{"another incarnation", false, "life-2", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var sinceAsked int
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var req struct {
+					Since *uint64 `json:"since"`
+					After string  `json:"after"`
+				}
+				body, _ := io.ReadAll(r.Body)
+				if err := json.Unmarshal(body, &req); err != nil || r.URL.Path != "/api/v1/digests" {
+					http.Error(w, "bad request", http.StatusBadRequest)
+					return
+				}
+				var a digestAnswer
+				switch {
+				case req.Since != nil:
+					sinceAsked++
+					a = digestAnswer{Gone: tc.gone, Incarnation: tc.incarnation, Index: 50}
+					if !tc.gone {
+						a.Digests = serialdigest.Encode([]uint64{9})
+					}
+				case req.After == "":
+					a = digestAnswer{Digests: serialdigest.Encode([]uint64{3, 1}), Next: "k", Index: 42, Incarnation: tc.incarnation}
+				default:
+					a = digestAnswer{Digests: serialdigest.Encode([]uint64{2}), Index: 43, Incarnation: tc.incarnation}
+				}
+				_ = json.NewEncoder(w).Encode(a)
+			}))
+			defer srv.Close()
+			c, err := newSiteClient(Site{ID: "s", URL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := &digests{o: &Operator{log: slog.New(slog.NewTextHandler(io.Discard, nil))}, key: make([]byte, 32)}
+			since := uint64(10)
+			got, err := d.readSite(context.Background(), c, &since, "life-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sinceAsked != 1 || got.whole != tc.whole {
+				t.Fatalf("asked since %d times, whole %v", sinceAsked, got.whole)
+			}
+			want := siteDigests{site: "s", ds: []uint64{9}, index: 50, incarnation: "life-1"}
+			if tc.whole {
+				want = siteDigests{site: "s", whole: true, ds: []uint64{1, 2, 3}, index: 42, incarnation: tc.incarnation}
+			}
+			if got.index != want.index || got.incarnation != want.incarnation || !slices.Equal(got.ds, want.ds) {
+				t.Fatalf("read %+v, want %+v", got, want)
+			}
+		})
+	}
+}
