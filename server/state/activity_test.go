@@ -119,3 +119,54 @@ func TestActivityCountsAWindowPerClient(t *testing.T) {
 	}
 	t.Run("rebuilt", func(t *testing.T) { check(t, st) })
 }
+
+// BenchmarkActivityDay: one client's day out of 100,000 receipts and
+// shipping events of two clients over 30 days (about 1,700 of the
+// client's that day), each reaching a case of 12 units.
+func BenchmarkActivityDay(b *testing.B) {
+	st, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	const n, days = 100000, 30
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	step := days * 24 * time.Hour / n
+	for batch := 0; batch < n; batch += 1000 {
+		tx := st.Begin()
+		for i := batch; i < batch+1000; i++ {
+			cl, k := "acme", event.KindReceive
+			if i%2 == 1 {
+				cl = "globex"
+			}
+			if i%3 == 0 {
+				k = event.KindShip
+			}
+			r := activityRecord(i, cl, k, start.Add(time.Duration(i)*step), fmt.Sprintf("R%d", i/40), 12, false)
+			r.Event.ID = event.ID{byte(i >> 16), byte(i >> 8), byte(i), 9}
+			if err := tx.PutEvent(r, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		tx.Discard()
+	}
+	from := start.Add(15 * 24 * time.Hour)
+	var got ActivityCounts
+	b.ResetTimer()
+	for range b.N {
+		if err := st.View(func(r *Reader) error {
+			var err error
+			got, err = r.Activity("acme", from, from.Add(24*time.Hour))
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if got.Receipts+got.Shipping < 1500 {
+		b.Fatalf("the day counts %+v", got)
+	}
+}
