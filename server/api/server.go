@@ -264,6 +264,7 @@ func (s *Server) routes() {
 	v1.Post("/shipments", s.putShipment)
 	v1.Get("/shipments/:id", s.getShipment)
 	v1.Get("/shipments/:id/epcis", s.shipmentEPCIS)
+	v1.Get("/activity", s.activity)
 
 	v1.Get("/holds", s.listHolds)
 	v1.Post("/holds", s.lead, s.createHold)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -13,7 +14,8 @@ import (
 
 // cache is the operator's own Badger: the last known state of every
 // site (rebuilt from the sites by polling; never a source of truth for
-// custody), the console's signing key and each user's session epoch.
+// custody), the console's signing key, each user's session epoch and
+// wrong passwords (so a restart does not unlock a user).
 type cache struct {
 	db *badger.DB
 }
@@ -23,6 +25,7 @@ const (
 	keySessionKey = "console/key"
 	prefixSite    = "site/"      // + site id → Snapshot
 	prefixEpoch   = "epoch/"     // + user id → uint64
+	prefixFails   = "fails/"     // + user id → failures (a configured user's wrong passwords)
 	keyDuplicates = "duplicates" // → []dupRow
 )
 
@@ -98,3 +101,23 @@ func (c *cache) snapshot(site string) (Snapshot, bool, error) {
 }
 
 func (c *cache) putSnapshot(s Snapshot) error { return c.putJSON(prefixSite+s.Site, s) }
+
+// failures are a user's wrong passwords since the last good one, and
+// the end of the lock they caused (zero: not locked).
+type failures struct {
+	N     int       `json:"n,omitempty"`
+	Until time.Time `json:"until,omitempty"`
+}
+
+func (c *cache) failures(user string) (failures, error) {
+	var f failures
+	_, err := c.getJSON(prefixFails+user, &f)
+	return f, err
+}
+
+func (c *cache) putFailures(user string, f failures) error { return c.putJSON(prefixFails+user, f) }
+
+// clearFailures forgets a user's wrong passwords (a good one came).
+func (c *cache) clearFailures(user string) error {
+	return c.db.Update(func(tx *badger.Txn) error { return tx.Delete([]byte(prefixFails + user)) })
+}

@@ -29,6 +29,9 @@ type siteRow struct {
 	Open          bySeverity
 	Counts        Counts
 	Stale         bool // the last good read is older than three polls
+	// TodayKnown: the site's figures of today were read today (not from
+	// a read of an earlier day, nor from a site without them).
+	TodayKnown bool
 }
 
 type clientRow struct {
@@ -37,6 +40,8 @@ type clientRow struct {
 	Down   []string
 	Open   bySeverity
 	Counts Counts
+	// NotToday are the sites whose figures of today are not known.
+	NotToday []string
 }
 
 type networkView struct {
@@ -45,6 +50,9 @@ type networkView struct {
 	Up      int
 	Open    bySeverity
 	Polled  time.Duration
+	// Today is the operator's day ("Monday 7 December 2026") and Zone
+	// its time zone.
+	Today, Zone string
 }
 
 // visible reports whether user u sees anything of site c: some client
@@ -63,16 +71,18 @@ func sees(u *User, c *siteClient, cl string) bool { return c.grants(cl) && u.See
 
 func (o *Operator) networkPage(x *fiber.Ctx) error {
 	u := currentUser(x)
-	v := networkView{Polled: o.cfg.Poll}
-	clients := map[string]*clientRow{}
 	now := o.cfg.Now()
+	from, _ := o.day(now)
+	today := from.Format(time.DateOnly)
+	v := networkView{Polled: o.cfg.Poll, Today: from.Format("Monday 2 January 2006"), Zone: o.cfg.Location.String()}
+	clients := map[string]*clientRow{}
 	for _, snap := range o.poller.snapshots() {
 		c := o.bySite[snap.Site]
 		if c == nil || !visible(u, c) {
 			continue
 		}
 		r := siteRow{Snapshot: snap, Name: o.siteName(snap.Site), Console: c.consoleURL(),
-			Stale: !snap.Contact.IsZero() && now.Sub(snap.Contact) > 3*o.cfg.Poll+o.cfg.Timeout}
+			Stale: !snap.Contact.IsZero() && now.Sub(snap.Contact) > 3*o.cfg.Poll+o.cfg.Timeout, TodayKnown: snap.Day == today}
 		r.Exceptions = nil
 		for cl, n := range snap.Clients {
 			if !u.Sees(cl) {
@@ -82,6 +92,9 @@ func (o *Operator) networkPage(x *fiber.Ctx) error {
 			r.Counts.ASNsClosed += n.ASNsClosed
 			r.Counts.Shipments += n.Shipments
 			r.Counts.Departed += n.Departed
+			if r.TodayKnown {
+				r.Counts.Today.add(n.Today)
+			}
 			row := clients[cl]
 			if row == nil {
 				row = &clientRow{Client: cl}
@@ -95,6 +108,11 @@ func (o *Operator) networkPage(x *fiber.Ctx) error {
 			row.Counts.ASNsClosed += n.ASNsClosed
 			row.Counts.Shipments += n.Shipments
 			row.Counts.Departed += n.Departed
+			if r.TodayKnown {
+				row.Counts.Today.add(n.Today)
+			} else {
+				row.NotToday = append(row.NotToday, r.Name)
+			}
 		}
 		for _, e := range snap.Exceptions {
 			if e.Status != unit.ExceptionOpen || !sees(u, c, e.Client) {
@@ -113,6 +131,7 @@ func (o *Operator) networkPage(x *fiber.Ctx) error {
 	}
 	for _, r := range clients {
 		sort.Strings(r.Sites)
+		sort.Strings(r.NotToday)
 		v.Clients = append(v.Clients, *r)
 	}
 	sort.Slice(v.Clients, func(i, j int) bool { return v.Clients[i].Client < v.Clients[j].Client })

@@ -90,14 +90,9 @@ type Operator struct {
 	key     []byte
 	// hashes bounds concurrent password checks.
 	hashes chan struct{}
-	// mu guards fails (wrong passwords per user since the last good one).
-	mu    sync.Mutex
-	fails map[string]failures
-}
-
-type failures struct {
-	n     int
-	until time.Time
+	// mu orders the sign-ins' updates of the wrong-password counts
+	// (kept in the cache: cache.failures).
+	mu sync.Mutex
 }
 
 // New checks the configuration and opens the cache.
@@ -131,7 +126,7 @@ func New(cfg Config) (*Operator, error) {
 		cfg.DigestEvery, _ = cfg.File.DigestInterval()
 	}
 	o := &Operator{cfg: cfg, log: cfg.Logger, bySite: map[string]*siteClient{}, users: map[string]*User{},
-		times: webui.Times{Loc: cfg.Location, Now: cfg.Now}, hashes: make(chan struct{}, 2), fails: map[string]failures{}}
+		times: webui.Times{Loc: cfg.Location, Now: cfg.Now}, hashes: make(chan struct{}, 2)}
 	for _, s := range cfg.Sites {
 		c, err := newSiteClient(s)
 		if err != nil {

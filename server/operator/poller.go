@@ -32,6 +32,11 @@ type Snapshot struct {
 	Online int `json:"online"`
 	// Clients counts inbound and outbound records per granted client.
 	Clients map[string]Counts `json:"clients"`
+	// Day is the operator's day ("2006-01-02" in its time zone) the
+	// Today counts are of: the read asked the site for what was received
+	// and shipped from that day's midnight to the next. "" when the site
+	// did not answer that (a site without GET /api/v1/activity).
+	Day string `json:"day,omitempty"`
 	// Shipments are the granted clients' shipments (up to
 	// ShipmentLimit), for the exports page.
 	Shipments []master.Shipment `json:"shipments,omitempty"`
@@ -47,6 +52,33 @@ type Counts struct {
 	ASNsClosed int `json:"asnsClosed,omitempty"` // fully received
 	Shipments  int `json:"shipments,omitempty"`
 	Departed   int `json:"departed,omitempty"`
+	// Today is what was received and shipped on Snapshot.Day.
+	Today Activity `json:"today"`
+}
+
+// Activity is what a client received and shipped in a window, by the
+// time the site's devices recorded the work (a receipt made offline in
+// the morning counts in the morning, whenever it reached the site).
+type Activity struct {
+	// Receipts are receive scans; ReceivedUnits the saleable units they
+	// took in (through cases and pallets); ASNs the distinct ASNs.
+	Receipts      int `json:"receipts,omitempty"`
+	ReceivedUnits int `json:"receivedUnits,omitempty"`
+	ASNs          int `json:"asns,omitempty"`
+	// Shipping are ship scans; ShippedUnits the saleable units they
+	// shipped; Shipments the distinct shipments.
+	Shipping     int `json:"shipping,omitempty"`
+	ShippedUnits int `json:"shippedUnits,omitempty"`
+	Shipments    int `json:"shipments,omitempty"`
+}
+
+func (a *Activity) add(b Activity) {
+	a.Receipts += b.Receipts
+	a.ReceivedUnits += b.ReceivedUnits
+	a.ASNs += b.ASNs
+	a.Shipping += b.Shipping
+	a.ShippedUnits += b.ShippedUnits
+	a.Shipments += b.Shipments
 }
 
 // ShipmentLimit bounds the shipments kept per site.
@@ -122,7 +154,8 @@ func (p *poller) readSite(ctx context.Context, c *siteClient) {
 	start := p.o.cfg.Now()
 	rctx, cancel := context.WithTimeout(ctx, p.o.cfg.Timeout)
 	defer cancel()
-	snap, err := read(rctx, c)
+	from, to := p.o.day(start)
+	snap, err := read(rctx, c, from, to)
 	now := p.o.cfg.Now()
 	p.mu.Lock()
 	if err != nil {
@@ -165,8 +198,17 @@ func readError(err error) string {
 	return err.Error()
 }
 
-// read is one site's state now.
-func read(ctx context.Context, c *siteClient) (Snapshot, error) {
+// day is the operator's day of t (in its time zone): its midnight and
+// the next one (23 or 25 hours later on a change of summer time).
+func (o *Operator) day(t time.Time) (from, to time.Time) {
+	y, m, d := t.In(o.cfg.Location).Date()
+	from = time.Date(y, m, d, 0, 0, 0, 0, o.cfg.Location)
+	return from, from.AddDate(0, 0, 1)
+}
+
+// read is one site's state now, with what was received and shipped in
+// [from, to).
+func read(ctx context.Context, c *siteClient, from, to time.Time) (Snapshot, error) {
 	s := Snapshot{Online: -1}
 	var st struct {
 		Leader string `json:"leader"`
@@ -234,6 +276,9 @@ func read(ctx context.Context, c *siteClient) (Snapshot, error) {
 			s.Clients[x.Client] = n
 		}
 	}
+	if err := readActivity(ctx, c, &s, from, to); err != nil {
+		return s, err
+	}
 	s.Exceptions = []unit.Exception{}
 	for _, status := range []string{"open", "acknowledged"} {
 		var page struct {
@@ -252,6 +297,34 @@ func read(ctx context.Context, c *siteClient) (Snapshot, error) {
 		s.More = s.More || page.Next != ""
 	}
 	return s, nil
+}
+
+// readActivity reads what each granted client received and shipped in
+// [from, to) into s (Day set when the site answered it; a site without
+// the route answers 404 and the counts stay unknown).
+func readActivity(ctx context.Context, c *siteClient, s *Snapshot, from, to time.Time) error {
+	var act struct {
+		Clients []struct {
+			Client string `json:"client"`
+			Activity
+		} `json:"clients"`
+	}
+	q := url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}}
+	if err := c.get(ctx, "/api/v1/activity", q, &act); err != nil {
+		if notFound(err) {
+			return nil
+		}
+		return err
+	}
+	s.Day = from.Format(time.DateOnly)
+	for _, a := range act.Clients {
+		if c.grants(a.Client) {
+			n := s.Clients[a.Client]
+			n.Today = a.Activity
+			s.Clients[a.Client] = n
+		}
+	}
+	return nil
 }
 
 // grants reports whether the configuration lets the operator see

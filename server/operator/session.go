@@ -151,11 +151,12 @@ func (o *Operator) login(x *fiber.Ctx) error {
 		return o.showLogin(x, "Give your user id and password.", id, fiber.StatusBadRequest)
 	}
 	now := o.cfg.Now()
-	o.mu.Lock()
-	f := o.fails[id]
-	o.mu.Unlock()
-	if now.Before(f.until) {
-		return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(f.until)), id, fiber.StatusTooManyRequests)
+	f, err := o.cache.failures(id)
+	if err != nil {
+		return err
+	}
+	if now.Before(f.Until) {
+		return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(f.Until)), id, fiber.StatusTooManyRequests)
 	}
 	u := o.users[id]
 	v := &dummyVerifier
@@ -163,27 +164,27 @@ func (o *Operator) login(x *fiber.Ctx) error {
 		v = &u.Pass
 	}
 	o.hashes <- struct{}{}
-	err := password.Verify(v, pw)
+	err = password.Verify(v, pw)
 	<-o.hashes
 	if u == nil || err != nil {
-		o.mu.Lock()
-		f = o.fails[id]
 		if u != nil {
-			f.n++
-			if f.n >= maxFailures {
-				f = failures{until: now.Add(lockFor)}
+			// Only configured users have counts: what a stranger types
+			// never becomes a key of the cache.
+			if f, err = o.failed(id, now); err != nil {
+				return err
 			}
-			o.fails[id] = f
 		}
-		o.mu.Unlock()
-		if !f.until.IsZero() {
-			return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(f.until)), id, fiber.StatusTooManyRequests)
+		if now.Before(f.Until) {
+			return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(f.Until)), id, fiber.StatusTooManyRequests)
 		}
 		return o.showLogin(x, wrong, id, fiber.StatusUnauthorized)
 	}
 	o.mu.Lock()
-	delete(o.fails, id)
+	err = o.cache.clearFailures(id)
 	o.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	e, err := o.cache.epoch(id)
 	if err != nil {
 		return err
@@ -193,6 +194,23 @@ func (o *Operator) login(x *fiber.Ctx) error {
 	o.setCookie(x, loginCookie, "", time.Unix(1, 0))
 	o.log.Info("operator sign-in", "user", id, "addr", x.IP())
 	return x.Redirect(safeNext(x.FormValue("next")), fiber.StatusSeeOther)
+}
+
+// failed counts a wrong password of user id at now, in the cache (a
+// restart does not unlock a user): the maxFailures-th in a row locks
+// the user for lockFor.
+func (o *Operator) failed(id string, now time.Time) (failures, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, err := o.cache.failures(id)
+	if err != nil {
+		return f, err
+	}
+	f.N++
+	if f.N >= maxFailures {
+		f = failures{Until: now.Add(lockFor)}
+	}
+	return f, o.cache.putFailures(id, f)
 }
 
 // dummyVerifier keeps an unknown user's sign-in as slow as a known one's.

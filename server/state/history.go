@@ -194,6 +194,9 @@ func (t *Tx) PutEvent(rec *Record, pos uint32) error {
 	if rec.Result == nil {
 		return nil
 	}
+	if err := t.putActivity(rec); err != nil {
+		return err
+	}
 	for _, s := range rec.Result.Subjects {
 		if err := t.PutHistory(s.Key, rec, pos); err != nil {
 			return err

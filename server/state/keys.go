@@ -29,7 +29,7 @@ const (
 func knownTable(b byte) bool {
 	switch b {
 	case tMeta, tUnit, tEvent, tHistory, tLot, tChild, tLocation, tStatus, tHeld,
-		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed, tEnroll, tSignal, tLotCount, tOrderCount:
+		tException, tExcStatus, tActive, tDevice, tVerdict, tInherited, tMaster, tHoldByScope, tFeed, tEnroll, tSignal, tLotCount, tOrderCount, tActivity:
 		return true
 	}
 	return false

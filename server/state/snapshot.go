@@ -105,7 +105,7 @@ func (s *Store) Restore(r io.Reader) error {
 	}
 	err = wb.Flush()
 	if err == nil {
-		err = s.ensureLotCounts() // a snapshot from before the lot counters
+		err = s.ensureDerived() // a snapshot from before the lot counters or the activity index
 	}
 	if err == nil {
 		err = s.db.Sync()

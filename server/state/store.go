@@ -69,7 +69,7 @@ func Open(dir string, o Options) (*Store, error) {
 		dir = ""
 	}
 	s := &Store{db: db, dir: dir, units: newUnitCache(unitCacheSize)}
-	if err := s.ensureLotCounts(); err != nil {
+	if err := s.ensureDerived(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open state: %w", err)
 	}
@@ -356,7 +356,7 @@ func (s *Store) Clear() error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("clear state: %w", err)
 	}
-	return s.ensureLotCounts()
+	return s.ensureDerived()
 }
 
 func (t *Tx) setJSON(k []byte, v any) error {
