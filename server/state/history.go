@@ -274,7 +274,7 @@ func (r *Reader) EventsStamped(from, to time.Time, fn func(Record) (bool, error)
 		if len(k) != 17 {
 			return false, fmt.Errorf("%w: event key", ErrCorrupt)
 		}
-		if binary.BigEndian.Uint64(append([]byte{0, 0}, k[1:7]...)) >= hi {
+		if binary.BigEndian.Uint64(k[1:9])>>16 >= hi { // the id's first 48 bits
 			return false, nil
 		}
 		rec, err := decodeRecord(v)
