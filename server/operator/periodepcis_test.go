@@ -101,6 +101,14 @@ func TestPeriodEPCIS(t *testing.T) {
 	if got, want := document(ann, period("a", "2026-02-01T01:00:00Z", "2026-02-01T03:00:00Z")), ids(n1, s1); !slices.Equal(got, want) {
 		t.Fatalf("ann's 01:00 to 03:00 of a: %v, want %v", got, want)
 	}
+	// The same in EPCIS 1.2 XML.
+	code, hdr, body := ann.do("GET", day+"&format=xml", nil)
+	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "application/xml") {
+		t.Fatalf("ann's day of a in XML: %d %.300s", code, body)
+	}
+	if doc, err := epcis.DecodeXML([]byte(body)); err != nil || len(doc.Events) != 4 {
+		t.Fatalf("ann's day of a in XML: %v", err)
+	}
 	all := signedIn(t, e, "all", "all password 1")
 	if got, want := document(all, period("b", "2026-02-01T00:00", "2026-02-02T00:00")), ids(b1); !slices.Equal(got, want) {
 		t.Fatalf("b's day (north only): %v, want %v", got, want)
@@ -128,7 +136,7 @@ func TestPeriodEPCIS(t *testing.T) {
 	// does not hold b for the operator).
 	m := south.site.Members[0]
 	south.site.Stop(m)
-	code, _, body := ann.do("GET", day, nil)
+	code, _, body = ann.do("GET", day, nil)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "South DC") {
 		t.Fatalf("a's day with south down: %d %.500s", code, body)
 	}
