@@ -47,7 +47,10 @@ const (
 // before the period to periodStampedAfter after it, at most
 // periodMaxScan of them; an answer over that, or over periodMaxEvents
 // events of the client (or ?limit=, for a caller that takes fewer), is
-// refused with 413 naming the field to narrow.
+// refused with 413 naming the field to narrow. There is no paging: a
+// device back from an offline shift adds events of past times, so pages
+// of one period read at different times could miss some; one request
+// answers one view of the site.
 func (s *Server) epcisEvents(c *fiber.Ctx) error {
 	format := epcis.FormatJSONLD
 	if f := c.Query("format"); f != "" {
