@@ -120,12 +120,31 @@ func recordsDocument(r *state.Reader, serials []event.Key, see func(string) bool
 		}
 		return strings.Compare(a.Event.ID.String(), b.Event.ID.String())
 	})
-	site, err := r.Site()
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
+	o, err := mapOptions(r)
+	if err != nil {
 		return nil, err
 	}
+	evs := make([]event.Event, len(recs))
+	created := time.Time{}
+	for i := range recs {
+		evs[i] = recs[i].Event
+		if t := evs[i].HLC.Time(); t.After(created) {
+			created = t
+		}
+	}
+	return epcismap.Document(evs, o, created)
+}
+
+// mapOptions are how this site renders its events in EPCIS: its GLN,
+// and each GTIN's company-prefix length from the product's record (the
+// site's SSCC prefix for an SSCC), read once per GTIN.
+func mapOptions(r *state.Reader) (epcismap.Options, error) {
+	site, err := r.Site()
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return epcismap.Options{}, err
+	}
 	prefix := map[string]int{}
-	o := epcismap.Options{SiteGLN: site.GLN, PrefixLen: func(g string) int {
+	return epcismap.Options{SiteGLN: site.GLN, PrefixLen: func(g string) int {
 		if len(g) == 18 { // an SSCC
 			return len(site.SSCCPrefix)
 		}
@@ -137,14 +156,5 @@ func recordsDocument(r *state.Reader, serials []event.Key, see func(string) bool
 			prefix[g] = p.CompanyPrefixLen
 		}
 		return prefix[g]
-	}}
-	evs := make([]event.Event, len(recs))
-	created := time.Time{}
-	for i := range recs {
-		evs[i] = recs[i].Event
-		if t := evs[i].HLC.Time(); t.After(created) {
-			created = t
-		}
-	}
-	return epcismap.Document(evs, o, created)
+	}}, nil
 }

@@ -275,6 +275,7 @@ func (s *Server) routes() {
 	v1.Post("/recalls", s.lead, s.openRecall)
 	v1.Get("/recalls/:id", s.getRecall)
 	v1.Post("/records-requests", s.recordsRequest)
+	v1.Get("/epcis/events", s.epcisEvents)
 	v1.Get("/investigations", s.listInvestigations)
 	v1.Post("/investigations", s.lead, s.openInvestigation)
 	v1.Get("/investigations/:id", s.getInvestigation)

@@ -19,6 +19,11 @@ type exportsView struct {
 	Client  string
 	Clients []string
 	Rows    []exportRow
+	// Period: the clients the period form offers (those of the
+	// shipments and those granted at any site) and a default period,
+	// the last 24 hours to the minute (UTC, for datetime-local fields).
+	PeriodClients []string
+	From, To      string
 }
 
 // exportsPage lists the shipments of the user's clients across sites,
@@ -50,6 +55,19 @@ func (o *Operator) exportsPage(x *fiber.Ctx) error {
 		v.Clients = append(v.Clients, c)
 	}
 	sort.Strings(v.Clients)
+	for _, c := range o.sites {
+		for _, cl := range c.site.Clients {
+			if cl != "*" && u.Sees(cl) {
+				clients[cl] = true
+			}
+		}
+	}
+	for c := range clients {
+		v.PeriodClients = append(v.PeriodClients, c)
+	}
+	sort.Strings(v.PeriodClients)
+	now := o.cfg.Now().UTC().Truncate(time.Minute)
+	v.From, v.To = now.Add(-24*time.Hour).Format("2006-01-02T15:04"), now.Add(time.Minute).Format("2006-01-02T15:04")
 	sort.SliceStable(v.Rows, func(i, j int) bool {
 		a, b := v.Rows[i], v.Rows[j]
 		if a.Client != b.Client {

@@ -198,6 +198,7 @@ func (o *Operator) Mount(r fiber.Router) {
 	post("/recall/hold", o.recallHold)
 	get("/duplicates", o.duplicatesPage)
 	get("/exports", o.exportsPage)
+	get("/exports/epcis", o.periodEPCIS)
 }
 
 func (o *Operator) static(x *fiber.Ctx) error {
