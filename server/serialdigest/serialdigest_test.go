@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"testing"
 
@@ -89,9 +90,15 @@ func TestFindPlanted(t *testing.T) {
 }
 
 // BenchmarkMatch: matching k sites of n digests each (the lists already
-// sorted, as the operator keeps them). Scaled down from 50 × 10^7.
+// sorted, as the operator keeps them). Scaled down from 50 × 10^7;
+// CUSTODY_DIGEST_SITES and CUSTODY_DIGEST_UNITS run that one scale
+// instead (50 × 10,000,000 needs about 4.5 GB).
 func BenchmarkMatch(b *testing.B) {
-	for _, c := range []struct{ k, n int }{{10, 100_000}, {50, 100_000}, {10, 1_000_000}} {
+	cases := []struct{ k, n int }{{10, 100_000}, {50, 100_000}, {10, 1_000_000}}
+	if os.Getenv("CUSTODY_DIGEST_UNITS") != "" {
+		cases = []struct{ k, n int }{{envInt("CUSTODY_DIGEST_SITES", 50), envInt("CUSTODY_DIGEST_UNITS", 1_000_000)}}
+	}
+	for _, c := range cases {
 		ls := lists(c.k, c.n, 10)
 		b.Run(fmt.Sprintf("sites=%d/per_site=%d", c.k, c.n), func(b *testing.B) {
 			for b.Loop() {
