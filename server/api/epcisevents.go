@@ -22,17 +22,6 @@ const (
 	// periodMaxEvents is how many events of the client one answer holds
 	// (?limit= lowers it).
 	periodMaxEvents = 20_000
-	// periodMaxScan is how many stored events (of every client) one
-	// request reads to find them.
-	periodMaxScan = 500_000
-	// periodStampedBefore and periodStampedAfter widen the part of the
-	// event table read around the period. An event's time is its HLC;
-	// its id carries its creator's clock when it was made, which the
-	// HLC never trails (the HLC is the clock or a later time the device
-	// heard of) unless the device's clock ran more than
-	// periodStampedBefore behind the site's. Such an event is not found.
-	periodStampedBefore = time.Hour
-	periodStampedAfter  = time.Minute
 )
 
 // epcisEvents answers a client's EPCIS events of a period:
@@ -42,11 +31,10 @@ const (
 // event's time (its HLC, the eventTime of its EPCIS form); events the
 // site rejected and kinds without an EPCIS form are left out.
 //
-// There is no index by event time. Event ids are UUIDv7s, so the site
-// reads the events whose ids were stamped from periodStampedBefore
-// before the period to periodStampedAfter after it, at most
-// periodMaxScan of them; an answer over that, or over periodMaxEvents
-// events of the client (or ?limit=, for a caller that takes fewer), is
+// The events come from the state's index of each client's events by
+// time (state.Reader.ClientEvents): the period's own events, of this
+// client only, whatever else the site holds. An answer over
+// periodMaxEvents events (or ?limit=, for a caller that takes fewer) is
 // refused with 413 naming the field to narrow. There is no paging: a
 // device back from an offline shift adds events of past times, so pages
 // of one period read at different times could miss some; one request
@@ -96,17 +84,11 @@ func (s *Server) epcisEvents(c *fiber.Ctx) error {
 		}
 		var recs []state.Record
 		scanned := 0
-		err := r.EventsStamped(from.Add(-periodStampedBefore), to.Add(periodStampedAfter), func(rec state.Record) (bool, error) {
-			if scanned++; scanned > periodMaxScan {
-				return false, tooLarge("from", "the site holds more than %d events (of every client) around this period: ask for a shorter one", periodMaxScan)
-			}
-			if scanned%4096 == 0 && ctx.Err() != nil {
+		err := r.ClientEvents(client, from, to, func(rec state.Record) (bool, error) {
+			if scanned++; scanned%4096 == 0 && ctx.Err() != nil {
 				return false, ctx.Err()
 			}
-			if rec.Result == nil || rec.Event.Client != client {
-				return true, nil
-			}
-			if t := rec.Event.HLC.Time(); t.Before(from) || !t.Before(to) {
+			if rec.Result == nil {
 				return true, nil
 			}
 			if len(recs) == limit {

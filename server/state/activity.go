@@ -20,12 +20,15 @@ import (
 // the window's keys instead of reading every ASN, shipment or unit.
 //
 //	r client 0 kind ms id → uvarint units, then the ASN or shipment id
+//	r client 0 E ms id    → "" (every stored event of the client)
 //
 // kind is actReceive or actShip; ms the event's HLC in milliseconds
 // (8 bytes, big-endian); id the event id (16 bytes); units the saleable
 // units (not containers) the event reached and did not refuse, through
 // its containers too. An event whose every subject was refused, or that
-// was rejected, is not indexed.
+// was rejected, is not indexed as a receipt or shipment. The E keys list
+// every applied event of a client (not the rejected) by the same time:
+// a client's events of a period (its EPCIS) are read from them.
 //
 // The index is written by PutEvent and rebuilt from the stored events
 // when a state has none (keyActivity absent: a data directory or a
@@ -39,6 +42,7 @@ const tActivity byte = 'r'
 const (
 	actReceive byte = 'R'
 	actShip    byte = 'S'
+	actEvent   byte = 'E'
 )
 
 // keyActivity marks a state that keeps the activity index (value: the
@@ -47,7 +51,7 @@ var keyActivity = []byte{tMeta, 'a', 'c', 't', 'i', 'v', 'i', 't', 'y'}
 
 // activityVersion is the index's layout; a state marked with another
 // builds it again.
-const activityVersion = 1
+const activityVersion = 2 // 1: receipts and shipments only
 
 // activityKind is the index kind of an event of kind k (0: not indexed).
 func activityKind(k event.Kind) byte {
@@ -92,13 +96,62 @@ func activityEntry(rec *Record) (k, v []byte) {
 	return k, append(v, ref...)
 }
 
+// eventTimeKey is the E key of a stored event (nil without a client).
+func eventTimeKey(rec *Record) []byte {
+	ev := &rec.Event
+	if ev.Client == "" {
+		return nil
+	}
+	k := append(key(tActivity, ev.Client, ""), actEvent)
+	k = binary.BigEndian.AppendUint64(k, uint64(max(ev.HLC.Millis(), 0)))
+	return append(k, ev.ID[:]...)
+}
+
 // putActivity indexes a stored event (PutEvent).
 func (t *Tx) putActivity(rec *Record) error {
+	if k := eventTimeKey(rec); k != nil {
+		if err := t.set(k, nil); err != nil {
+			return err
+		}
+	}
 	k, v := activityEntry(rec)
 	if k == nil {
 		return nil
 	}
 	return t.set(k, v)
+}
+
+// ClientEvents calls fn for the stored events of client whose time (HLC)
+// is in [from, to), in time order, until fn returns false: the window's
+// keys of the activity index, then each event's record.
+func (r *Reader) ClientEvents(client string, from, to time.Time, fn func(Record) (bool, error)) error {
+	if client == "" || !from.Before(to) {
+		return nil
+	}
+	prefix := append(key(tActivity, client, ""), actEvent)
+	start := binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(max(from.UnixMilli(), 0)))
+	return r.scan(prefix, start, false, func(k, _ []byte) (bool, error) {
+		rest := k[len(prefix):]
+		if len(rest) != 8+len(event.ID{}) {
+			return false, corrupt(k, errors.New("event time key"))
+		}
+		if int64(binary.BigEndian.Uint64(rest[:8])) >= to.UnixMilli() {
+			return false, nil
+		}
+		var id event.ID
+		copy(id[:], rest[8:])
+		rec, err := r.Event(id)
+		if errors.Is(err, ErrNotFound) {
+			return false, corrupt(k, errors.New("event time key of no event"))
+		}
+		if err != nil {
+			return false, err
+		}
+		if t := rec.Event.HLC.Time(); t.Before(from) || !t.Before(to) {
+			return true, nil // the same millisecond, outside by its finer part
+		}
+		return fn(rec)
+	})
 }
 
 // ActivityCounts are what one client received and shipped in a window.
@@ -214,6 +267,11 @@ func (s *Store) ensureActivity() error {
 			}
 			if ak, av := activityEntry(&rec); ak != nil {
 				if err := wb.Set(ak, av); err != nil {
+					return false, err
+				}
+			}
+			if ek := eventTimeKey(&rec); ek != nil {
+				if err := wb.Set(ek, nil); err != nil {
 					return false, err
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/unit"
@@ -259,44 +258,4 @@ func (r *Reader) History(k event.Key, limit int) ([]Record, error) {
 		out = append(out, rec)
 	}
 	return out, nil
-}
-
-// EventsStamped calls fn for the stored events whose ids were stamped
-// at from or later and before to, in id order, until fn returns false.
-// An event id is a UUIDv7: its first 48 bits are its creator's clock in
-// milliseconds. The event table is keyed by id, so this reads only the
-// part of it those times bound; there is no index by event time (HLC),
-// and the caller filters on that.
-func (r *Reader) EventsStamped(from, to time.Time, fn func(Record) (bool, error)) error {
-	lo, hi := idMillis(from), idMillis(to)
-	if hi <= lo {
-		return nil
-	}
-	start := append([]byte{tEvent}, byte(lo>>40), byte(lo>>32), byte(lo>>24), byte(lo>>16), byte(lo>>8), byte(lo))
-	return r.scan([]byte{tEvent}, start, true, func(k, v []byte) (bool, error) {
-		if len(k) != 17 {
-			return false, fmt.Errorf("%w: event key", ErrCorrupt)
-		}
-		if binary.BigEndian.Uint64(k[1:9])>>16 >= hi { // the id's first 48 bits
-			return false, nil
-		}
-		rec, err := decodeRecord(v)
-		if err != nil {
-			return false, err
-		}
-		return fn(rec)
-	})
-}
-
-// idMillis is t as a UUIDv7 time: milliseconds since 1970, 48 bits
-// (times before 1970 are 0, after the 48 bits the largest).
-func idMillis(t time.Time) uint64 {
-	ms := t.UnixMilli()
-	switch {
-	case ms < 0:
-		return 0
-	case ms >= 1<<48:
-		return 1<<48 - 1
-	}
-	return uint64(ms)
 }
