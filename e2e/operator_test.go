@@ -33,10 +33,10 @@ import (
 // processes), each with a fleet of simulated handhelds (custody-sim) at
 // work on its own clients and serials, and a real custody-operator
 // process, in a real browser: the network, the exception queue, a
-// serial search, a network lot recall with its CSV and holds, a serial
-// received at two sites flagged at both (and none of the fleets'
-// serials), a site killed and shown down, and a user of one client who
-// sees nothing of the other. Screenshots go to
+// serial search, a network lot recall with its CSV and holds, the
+// fleets' lot at two sites, a serial received at two sites flagged at
+// both (and none of the fleets' serials), a site killed and shown down,
+// and a user of one client who sees nothing of the other. Screenshots go to
 // artifacts/screenshots/operator/.
 
 const (
@@ -365,6 +365,41 @@ func TestOperatorNetwork(t *testing.T) {
 			}
 		}
 		opShot(t, ctx, "recall-held")
+	})
+
+	t.Run("the fleets' lot and serials across sites", func(t *testing.T) {
+		// The fleets at north and south both receive acme's lot SIMLOT1,
+		// each on its own serials: the lot is at two sites (every unit of
+		// it, received or still expected), a serial received at one.
+		want, per := 0, map[string]int{}
+		var southSerial string
+		for _, st := range []*opSite{north, south} {
+			var us struct{ Items []unit.State }
+			if err := st.adm.Get("/api/v1/lots/"+gtinAcme+"/SIMLOT1/units", &us); err != nil || len(us.Items) == 0 {
+				t.Fatalf("%s: the fleet's lot: %v %d units", st.id, err, len(us.Items))
+			}
+			want += len(us.Items)
+			per[st.id] = len(us.Items)
+			for _, u := range us.Items {
+				if st == south && u.Status != unit.StatusExpected {
+					southSerial = u.Key.Serial()
+				}
+			}
+		}
+		run(t, ctx, "the fleets' lot", chromedp.Navigate(base+"/recall?gtin="+gtinAcme+"&lot=SIMLOT1"), chromedp.WaitVisible(chromedp.CSS("#summary")))
+		if s := text(t, ctx, "#summary"); !strings.Contains(s, fmt.Sprintf(": %d units across the network", want)) {
+			t.Fatalf("the fleets' lot: %q, want %d units (%v)", s, want, per)
+		}
+		opShot(t, ctx, "recall-fleet-lot")
+		run(t, ctx, "a fleet's serial",
+			chromedp.Navigate(base+"/search?q="+url.QueryEscape("(01)"+gtinAcme+"(21)"+southSerial)),
+			chromedp.WaitVisible(chromedp.CSS("#summary")))
+		if s := text(t, ctx, "#summary"); !strings.Contains(s, "found at 1 of 3 sites") {
+			t.Fatalf("south's fleet serial %s: %q", southSerial, s)
+		}
+		if s := text(t, ctx, `section[data-site="south"]`); !strings.Contains(s, "here") || !strings.Contains(s, "receive") {
+			t.Fatalf("south's answer for %s: %q", southSerial, s)
+		}
 	})
 
 	t.Run("a serial received at two sites is flagged at both", func(t *testing.T) {
