@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,11 +30,13 @@ import (
 )
 
 // The operator console over three real one-node sites (custody-server
-// processes) and a real custody-operator process, in a real browser:
-// the network, the exception queue, a serial search, a network lot
-// recall with its CSV and holds, a serial received at two sites flagged
-// at both, a site killed and shown down, and a user of one client who
-// sees nothing of the other. Screenshots go to
+// processes), each with a fleet of simulated handhelds (custody-sim) at
+// work on its own clients and serials, and a real custody-operator
+// process, in a real browser: the network, the exception queue, a
+// serial search, a network lot recall with its CSV and holds, the
+// fleets' lot at two sites, a serial received at two sites flagged at
+// both (and none of the fleets' serials), a site killed and shown down,
+// and a user of one client who sees nothing of the other. Screenshots go to
 // artifacts/screenshots/operator/.
 
 const (
@@ -41,14 +45,55 @@ const (
 	gtinGlobex = "00300020123452"
 )
 
-// opSite is one site of the network with the clients it serves.
+// opSite is one site of the network with the clients it serves and the
+// fleet at work there.
 type opSite struct {
 	id, name string
 	clients  []string
+	sscc     string // the site's SSCC prefix: its fleet numbers containers with it
+	fleet    string // the serial prefix of its fleet
 	srv      *procs.Server
 	adm      *procs.API
+	sim      *procs.Proc
 	epoch    uint32
 	seq      uint64
+}
+
+// Each site's fleet: a few handhelds, online throughout, for longer
+// than the test runs (the test stops them at its end).
+const (
+	fleetDevices  = 3
+	fleetDuration = "60s"
+	fleetPace     = "800ms"
+)
+
+// startFleet starts the site's fleet on its own clients and serials.
+func (s *opSite) startFleet(t *testing.T, dir, bin string, seed int) {
+	t.Helper()
+	s.sim = procs.Start(t, dir, "fleet-"+s.id, bin, "--servers", s.srv.URL(), "--clients", strings.Join(s.clients, ","),
+		"--serial-prefix", s.fleet, "--devices", fmt.Sprint(fleetDevices), "--duration", fleetDuration, "--pace", fleetPace,
+		"--offline", "0", "--conflicts", "0", "--seed", fmt.Sprint(seed), "--dir", filepath.Join(dir, "fleet-"+s.id))
+}
+
+// fleetUnits counts the units the site received, per client: those of
+// its fleet (serials with the fleet's prefix), and all.
+func (s *opSite) fleetUnits(t *testing.T) (fleet map[string]int, all int) {
+	t.Helper()
+	var us struct{ Items []unit.State }
+	if err := s.adm.Get("/api/v1/units?limit=100000", &us); err != nil {
+		t.Fatalf("%s units: %v", s.id, err)
+	}
+	fleet = map[string]int{}
+	for _, u := range us.Items {
+		if u.Key.IsSSCC() || u.Status == unit.StatusExpected {
+			continue
+		}
+		all++
+		if strings.HasPrefix(u.Key.Serial(), s.fleet) {
+			fleet[u.Client]++
+		}
+	}
+	return fleet, all
 }
 
 func (s *opSite) seed(t *testing.T) {
@@ -60,7 +105,7 @@ func (s *opSite) seed(t *testing.T) {
 			t.Fatalf("%s %s %s: %v", s.id, method, path, err)
 		}
 	}
-	do("PUT", "/api/v1/site", master.Site{ID: s.id, Name: s.name})
+	do("PUT", "/api/v1/site", master.Site{ID: s.id, Name: s.name, SSCCPrefix: s.sscc})
 	for _, c := range s.clients {
 		do("PUT", "/api/v1/clients/"+c, map[string]any{"name": strings.ToUpper(c[:1]) + c[1:]})
 		g := map[string]string{"acme": gtinAcme, "globex": gtinGlobex}[c]
@@ -156,17 +201,29 @@ func TestOperatorNetwork(t *testing.T) {
 	dir := t.TempDir()
 	srvBin := procs.Build(t, dir, "github.com/custodyhq/custody/server/cmd/custody-server")
 	opBin := procs.Build(t, dir, "github.com/custodyhq/custody/server/cmd/custody-operator")
+	simBin := procs.Build(t, dir, "github.com/custodyhq/custody/e2e/cmd/custody-sim")
 
 	sites := []*opSite{
-		{id: "north", name: "North DC", clients: []string{"acme", "globex"}},
-		{id: "south", name: "South DC", clients: []string{"acme"}},
-		{id: "east", name: "East DC", clients: []string{"globex"}},
+		{id: "north", name: "North DC", clients: []string{"acme", "globex"}, sscc: "0300100", fleet: "FN"},
+		{id: "south", name: "South DC", clients: []string{"acme"}, sscc: "0300200", fleet: "FS"},
+		{id: "east", name: "East DC", clients: []string{"globex"}, sscc: "0300300", fleet: "FE"},
 	}
-	for _, s := range sites {
-		s.srv = procs.StartCluster(t, srvBin, 1)[0]
+	for i, s := range sites {
+		s.srv = procs.StartCluster(t, srvBin, 1, "--insecure-devices")[0]
 		s.adm = procs.Client(s.srv, "admin")
 		s.seed(t)
+		s.startFleet(t, dir, simBin, 21+i)
 	}
+	defer func() {
+		for _, s := range sites {
+			if t.Failed() {
+				t.Logf("%s's fleet log:\n%s", s.id, s.sim.Tail(3000))
+			}
+			if s.sim.Running() {
+				_ = s.sim.Stop(30 * time.Second)
+			}
+		}
+	}()
 	north, south, east := sites[0], sites[1], sites[2]
 	// Lot RCL-1 of acme at north and south; globex at north and east.
 	north.receive(t, "acme", "RCL-1", "", "N1", "N2", "N3")
@@ -214,16 +271,42 @@ func TestOperatorNetwork(t *testing.T) {
 	opShot(t, ctx, "login")
 	signIn(t, ctx, base, "netlead", "netlead password")
 
-	t.Run("the network: three sites up", func(t *testing.T) {
-		procs.WaitFor(t, 60*time.Second, "three sites up", func() bool {
+	t.Run("the network: three sites up, a fleet at work at each", func(t *testing.T) {
+		// A row's cells: site, state, leader, last contact, devices
+		// online, open exceptions, ASNs received ("closed / all"). Each
+		// fleet device receives its own ASN's case and closes it short
+		// (the test itself receives on no ASN).
+		var rows map[string][]string
+		procs.WaitFor(t, 90*time.Second, "three sites up with their fleets at work", func() bool {
 			run(t, ctx, "network", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#sites")))
-			return strings.Count(text(t, ctx, "#sites"), "● up") == 3
+			rows = value(t, ctx, "site rows", chromedp.Evaluate[map[string][]string](`Object.fromEntries([...document.querySelectorAll('#sites tbody tr')].map(r => [r.dataset.site, [...r.cells].map(c => c.innerText.trim())]))`))
+			for _, s := range sites {
+				r := rows[s.id]
+				if len(r) < 7 || !strings.Contains(r[1], "up") || atoi(r[4]) < 1 || atoi(strings.Split(r[6], "/")[0]) < fleetDevices {
+					return false
+				}
+			}
+			return true
 		})
+		t.Logf("sites: %v", rows)
 		c := text(t, ctx, "#clients")
 		if !strings.Contains(c, "acme") || !strings.Contains(c, "globex") {
 			t.Fatalf("clients across sites: %q", c)
 		}
 		opShot(t, ctx, "network")
+		// Each fleet works its site's clients, every one of them, and
+		// nothing else: its receipts are at its site.
+		for _, s := range sites {
+			fleet, _ := s.fleetUnits(t)
+			for _, c := range s.clients {
+				if fleet[c] == 0 {
+					t.Fatalf("%s: no unit of %s received by the fleet: %v", s.id, c, fleet)
+				}
+			}
+			if len(fleet) != len(s.clients) {
+				t.Fatalf("%s: the fleet received units of clients %v, the site serves %v", s.id, fleet, s.clients)
+			}
+		}
 	})
 
 	t.Run("one exception queue across sites", func(t *testing.T) {
@@ -284,6 +367,41 @@ func TestOperatorNetwork(t *testing.T) {
 		opShot(t, ctx, "recall-held")
 	})
 
+	t.Run("the fleets' lot and serials across sites", func(t *testing.T) {
+		// The fleets at north and south both receive acme's lot SIMLOT1,
+		// each on its own serials: the lot is at two sites (every unit of
+		// it, received or still expected), a serial received at one.
+		want, per := 0, map[string]int{}
+		var southSerial string
+		for _, st := range []*opSite{north, south} {
+			var us struct{ Items []unit.State }
+			if err := st.adm.Get("/api/v1/lots/"+gtinAcme+"/SIMLOT1/units", &us); err != nil || len(us.Items) == 0 {
+				t.Fatalf("%s: the fleet's lot: %v %d units", st.id, err, len(us.Items))
+			}
+			want += len(us.Items)
+			per[st.id] = len(us.Items)
+			for _, u := range us.Items {
+				if st == south && u.Status != unit.StatusExpected {
+					southSerial = u.Key.Serial()
+				}
+			}
+		}
+		run(t, ctx, "the fleets' lot", chromedp.Navigate(base+"/recall?gtin="+gtinAcme+"&lot=SIMLOT1"), chromedp.WaitVisible(chromedp.CSS("#summary")))
+		if s := text(t, ctx, "#summary"); !strings.Contains(s, fmt.Sprintf(": %d units across the network", want)) {
+			t.Fatalf("the fleets' lot: %q, want %d units (%v)", s, want, per)
+		}
+		opShot(t, ctx, "recall-fleet-lot")
+		run(t, ctx, "a fleet's serial",
+			chromedp.Navigate(base+"/search?q="+url.QueryEscape("(01)"+gtinAcme+"(21)"+southSerial)),
+			chromedp.WaitVisible(chromedp.CSS("#summary")))
+		if s := text(t, ctx, "#summary"); !strings.Contains(s, "found at 1 of 3 sites") {
+			t.Fatalf("south's fleet serial %s: %q", southSerial, s)
+		}
+		if s := text(t, ctx, `section[data-site="south"]`); !strings.Contains(s, "here") || !strings.Contains(s, "receive") {
+			t.Fatalf("south's answer for %s: %q", southSerial, s)
+		}
+	})
+
 	t.Run("a serial received at two sites is flagged at both", func(t *testing.T) {
 		north.receive(t, "acme", "RCL-2", "", "CLONED-1")
 		second := time.Now()
@@ -309,6 +427,37 @@ func TestOperatorNetwork(t *testing.T) {
 		}
 		waitText(t, ctx, base, "/exceptions?rule=DUPLICATE_IN_NETWORK", "main", "CLONED-1", 10*time.Second)
 		opShot(t, ctx, "exceptions-network-duplicate")
+	})
+
+	t.Run("the fleets' serials are flagged nowhere", func(t *testing.T) {
+		// The fleets received units of the same GTINs at several sites
+		// (acme at north and south, globex at north and east), each on
+		// serials of its own.
+		total := 0
+		for _, s := range sites {
+			fleet, all := s.fleetUnits(t)
+			total += all
+			t.Logf("%s: %d units received, the fleet's per client %v", s.id, all, fleet)
+		}
+		// Once a match has covered every unit received so far, CLONED-1
+		// is the only serial at two sites.
+		var page string
+		procs.WaitFor(t, 30*time.Second, "a match over every unit received", func() bool {
+			run(t, ctx, "duplicates", chromedp.Navigate(base+"/duplicates"), chromedp.WaitVisible(chromedp.CSS("main")))
+			page = text(t, ctx, "main")
+			m := regexp.MustCompile(`over ([\d,]+) digests`).FindStringSubmatch(page)
+			return m != nil && atoi(strings.ReplaceAll(m[1], ",", "")) >= total
+		})
+		rows := value(t, ctx, "duplicate rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#dups tbody tr')].map(r => r.innerText)`))
+		if len(rows) != 1 || !strings.Contains(rows[0], "CLONED-1") {
+			t.Fatalf("duplicates beyond CLONED-1: %q\n%s", rows, page)
+		}
+		for _, s := range sites {
+			want := map[string]int{"north": 1, "south": 1, "east": 0}[s.id]
+			if xs := s.exceptions(t, unit.RuleDuplicateInNetwork); len(xs) != want {
+				t.Fatalf("%s: %d network duplicates, want %d: %+v", s.id, len(xs), want, xs)
+			}
+		}
 	})
 
 	t.Run("shipments across sites link to their EPCIS", func(t *testing.T) {
@@ -349,6 +498,32 @@ func TestOperatorNetwork(t *testing.T) {
 			t.Fatalf("globex sees acme's site or client: %q", s)
 		}
 		opShot(t, ctx, "network-globex")
+		// The fleets' work for acme (its ASNs' shortages, its shipments)
+		// is not shown to globex either; globex's is.
+		var acmeShips []string
+		for _, st := range []*opSite{north, south} {
+			var xs struct{ Items []master.Shipment }
+			if err := st.adm.Get("/api/v1/shipments", &xs); err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range xs.Items {
+				if x.Client == "acme" {
+					acmeShips = append(acmeShips, x.ID)
+				}
+			}
+		}
+		for path, want := range map[string]string{"/exceptions?status=all": "was announced on ASN SIM-FE-", "/exports": "SIM-FN-"} {
+			run(t, ctx, path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+			s := text(t, ctx, "main")
+			if strings.Contains(s, gtinAcme) || !strings.Contains(s, want) {
+				t.Fatalf("%s to globex: %q", path, s)
+			}
+			for _, id := range acmeShips {
+				if strings.Contains(s, id) {
+					t.Fatalf("%s shows acme's %s to globex", path, id)
+				}
+			}
+		}
 		for _, path := range []string{"/exceptions?status=all", "/duplicates", "/exports", "/search?q=%2801%29" + gtinAcme + "%2821%29N1", "/recall?gtin=" + gtinAcme + "&lot=RCL-1"} {
 			run(t, ctx, path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
 			s := text(t, ctx, "main")
@@ -368,4 +543,33 @@ func TestOperatorNetwork(t *testing.T) {
 		}
 		opShot(t, ctx, "recall-globex")
 	})
+
+	t.Run("the fleets worked on throughout", func(t *testing.T) {
+		// East is down; north's and south's fleets picked, packed and
+		// shipped units of each of their site's clients, and still run.
+		for _, s := range []*opSite{north, south} {
+			procs.WaitFor(t, 60*time.Second, s.id+"'s fleet shipping for every client", func() bool {
+				var us struct{ Items []unit.State }
+				if err := s.adm.Get("/api/v1/units?status=shipped&limit=100000", &us); err != nil {
+					t.Fatalf("%s units: %v", s.id, err)
+				}
+				shipped := map[string]int{}
+				for _, u := range us.Items {
+					if strings.HasPrefix(u.Key.Serial(), s.fleet) {
+						shipped[u.Client]++
+					}
+				}
+				return len(shipped) == len(s.clients)
+			})
+			if !s.sim.Running() {
+				t.Fatalf("%s's fleet ended early:\n%s", s.id, s.sim.Tail(3000))
+			}
+		}
+	})
+}
+
+// atoi is the number a cell shows (0 for none).
+func atoi(s string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(s))
+	return n
 }

@@ -266,10 +266,13 @@ func (s *sim) check(ctx context.Context) (*report, error) {
 		}
 	}
 
-	// Replicas agree with the cluster.
+	// Replicas agree with the cluster: on the fleet's own clients with
+	// --clients (the devices' user is granted those only), else on all.
 	site := map[event.Key]unit.State{}
 	for _, u := range units {
-		site[u.Key] = u
+		if !pl.own || slices.Contains(pl.clients, u.Client) {
+			site[u.Key] = u
+		}
 	}
 	for _, h := range s.hh {
 		diffs, n := 0, 0

@@ -26,10 +26,20 @@
 // unacknowledged or wrong, every conflict was made and the replicas
 // agree.
 //
+// By default the simulator loads the demo data into the site (when it
+// has none yet) and works the demo's EU client. With --clients it works
+// those clients of the site instead, with the site's own products, and
+// loads no demo data but the locations and partners the work needs; the
+// devices' user is granted those clients only. Every serial a run
+// receives begins with --serial-prefix (default "R") and the run's tag:
+// fleets on the sites of one network each take their own prefix, so no
+// two sites receive the same serial.
+//
 // It exits 0 only when the run is consistent. Usage:
 //
 //	custody-sim --servers http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083 \
 //	    --devices 10 --duration 60s --offline 0.3 --conflicts 20 --seed 7
+//	custody-sim --servers http://127.0.0.1:8091 --clients acme,globex --serial-prefix FN
 package main
 
 import (
@@ -41,6 +51,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -53,28 +64,33 @@ func main() {
 }
 
 type options struct {
-	servers   []string
-	devices   int
-	duration  time.Duration
-	offline   float64
-	conflicts int
-	seed      int64
-	dir       string
-	pace      time.Duration
-	user      string
-	logLevel  string
-	keep      bool
-	bench     string
-	events    int
-	rate      int
-	returning int
-	feed      bool
-	memory    bool
+	servers      []string
+	devices      int
+	duration     time.Duration
+	offline      float64
+	conflicts    int
+	seed         int64
+	dir          string
+	pace         time.Duration
+	user         string
+	logLevel     string
+	keep         bool
+	bench        string
+	events       int
+	rate         int
+	returning    int
+	feed         bool
+	memory       bool
+	clients      []string
+	serialPrefix string
 }
+
+// defaultSerialPrefix begins the serials of a run without --serial-prefix.
+const defaultSerialPrefix = "R"
 
 func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var servers string
+	var servers, clients string
 	fs := flag.NewFlagSet("custody-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&servers, "servers", "http://127.0.0.1:8081", "comma-separated base URLs of the site's nodes")
@@ -94,8 +110,17 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.returning, "returning", 10, "devices that come back with --events queued, for --bench mixed")
 	fs.BoolVar(&o.feed, "feed", false, "benchmark devices follow the down-feed too")
 	fs.BoolVar(&o.memory, "memory", false, "benchmark devices keep their outbox in memory (online, mixed)")
+	fs.StringVar(&clients, "clients", "", "comma-separated clients of the site the fleet works, with the site's own products (each client needs one);\n"+
+		"the demo data is not loaded then, only the locations and partners the work needs when the site lacks them\n(default: load the demo data and work its EU client)")
+	fs.StringVar(&o.serialPrefix, "serial-prefix", defaultSerialPrefix, "first characters (1 to 4 letters or digits) of every serial the run receives:\n"+
+		"fleets on the sites of one network each take their own, so that no two sites receive the same serial")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	for _, c := range strings.Split(clients, ",") {
+		if c = strings.TrimSpace(c); c != "" && !slices.Contains(o.clients, c) {
+			o.clients = append(o.clients, c)
+		}
 	}
 	for _, s := range strings.Split(servers, ",") {
 		if s = strings.TrimRight(strings.TrimSpace(s), "/"); s != "" {
@@ -113,8 +138,24 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--offline must be within 0 and 0.8")
 	case o.duration <= 0 || o.pace <= 0:
 		return o, errors.New("--duration and --pace must be positive")
+	case !serialPrefix(o.serialPrefix):
+		return o, fmt.Errorf("--serial-prefix %q: 1 to 4 letters or digits", o.serialPrefix)
+	case o.bench != "" && (len(o.clients) > 0 || o.serialPrefix != defaultSerialPrefix):
+		return o, errors.New("--clients and --serial-prefix are for the simulation, not --bench")
 	}
 	return o, nil
+}
+
+func serialPrefix(s string) bool {
+	if len(s) < 1 || len(s) > 4 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custodyhq/custody/shared/demo"
@@ -42,6 +44,8 @@ type conflict struct {
 // workPlan is what one device does: receive its case, then pick, pack
 // and ship orders of two units, and put a unit on hold now and then.
 type workPlan struct {
+	client    string // whose units the device works
+	gtin      string // the client's unit product
 	asn       string
 	caseKey   event.Key
 	missing   event.Key // announced on the ASN, never received: the close raises a SHORTAGE
@@ -50,19 +54,26 @@ type workPlan struct {
 	shipments []string
 }
 
+// maxSerial is the longest serial a GS1 element string carries (AI 21).
+const maxSerial = 20
+
 // plan is everything the run loads into the site and then does.
 type plan struct {
-	fix       *demo.Fixture
-	tag       string
-	ref       uint64 // SSCC serial range of the run's cases: ref*1000 + device
-	gtin      string // EU unit product the simulation works with
-	lot       string
-	expiry    string
-	user      string // the operator every simulated device signs in as
-	pin       string
-	work      []workPlan
-	conflicts []conflict
-	confASN   string
+	fix                        *demo.Fixture
+	own                        bool     // work the site's own clients and products (--clients), not the demo site's
+	clients                    []string // the clients the fleet works, devices taking turns
+	prefix                     string   // first characters of every serial the run receives
+	tag                        string
+	ref                        uint64 // SSCC serial range of the run's cases: ref*1000 + device
+	gtin                       string // unit product of the conflicts (the first client's)
+	lot                        string
+	expiry                     string
+	user                       string // the operator every simulated device signs in as
+	pin                        string
+	devices, conflictN, cycles int
+	work                       []workPlan
+	conflicts                  []conflict
+	confASN                    string
 }
 
 func newPlan(o options, start time.Time) (*plan, error) {
@@ -75,42 +86,88 @@ func newPlan(o options, start time.Time) (*plan, error) {
 	// The run's tag keeps its identifiers apart from other runs' on the
 	// same site: milliseconds, so runs started in one second differ too.
 	ms := start.UnixMilli() % 2_000_000_000_000
-	pl := &plan{fix: fix, tag: strconv.FormatInt(ms, 36), ref: uint64(ms % 900_000), gtin: fix.Product(3),
-		lot: "SIMLOT1", expiry: start.AddDate(2, 0, 0).Format("060102"), user: "op2"}
+	pl := &plan{fix: fix, prefix: o.serialPrefix, tag: strconv.FormatInt(ms, 36), ref: uint64(ms % 900_000),
+		lot: "SIMLOT1", expiry: start.AddDate(2, 0, 0).Format("060102"), user: "op2",
+		devices: o.devices, conflictN: o.conflicts, cycles: max(4, int(o.duration/(o.pace*8)))}
 	pl.pin = fix.PIN(pl.user)
-	cycles := max(4, int(o.duration/(o.pace*8)))
-	perDevice := 2*cycles + cycles/4 + 2
-	for d := range o.devices {
-		w := workPlan{asn: fmt.Sprintf("SIM-%s-D%d", pl.tag, d)}
-		sscc, err := demo.SSCC(demo.SSCCExtension, "4012345", pl.ref*1000+uint64(d))
-		if err != nil {
+	if len(o.clients) == 0 {
+		// The demo site: its EU client's first product.
+		pl.clients = []string{demo.ClientEU}
+		if err := pl.build(map[string]string{demo.ClientEU: fix.Product(3)}); err != nil {
 			return nil, err
 		}
-		w.caseKey = event.SSCC(sscc)
-		w.missing = event.SGTIN(pl.gtin, fmt.Sprintf("R%sD%dM", pl.tag, d))
-		for i := range perDevice {
-			w.units = append(w.units, event.SGTIN(pl.gtin, fmt.Sprintf("R%sD%dU%d", pl.tag, d, i)))
+		return pl, nil
+	}
+	// The site's own clients: their products are read from the site
+	// before build.
+	pl.own, pl.clients = true, o.clients
+	return pl, nil
+}
+
+// build lays out every device's work and the conflicts, given each
+// client's unit product. Device d works client d mod len(clients); the
+// conflicts are on the first client's product.
+func (pl *plan) build(gtins map[string]string) error {
+	perDevice := 2*pl.cycles + pl.cycles/4 + 2
+	serial := func(format string, a ...any) (string, error) {
+		s := pl.prefix + pl.tag + fmt.Sprintf(format, a...)
+		if len(s) > maxSerial {
+			return "", fmt.Errorf("serial %s is longer than %d characters: a shorter --serial-prefix, fewer devices or a shorter run", s, maxSerial)
 		}
-		for k := range cycles {
-			w.orders = append(w.orders, fmt.Sprintf("SIM-%s-D%d-O%d", pl.tag, d, k))
-			w.shipments = append(w.shipments, fmt.Sprintf("SIM-%s-D%d-S%d", pl.tag, d, k))
+		return s, nil
+	}
+	pl.gtin = gtins[pl.clients[0]]
+	pl.work = nil
+	for d := range pl.devices {
+		client := pl.clients[d%len(pl.clients)]
+		w := workPlan{client: client, gtin: gtins[client], asn: fmt.Sprintf("SIM-%s-D%d", pl.tag, d)}
+		if pl.prefix != defaultSerialPrefix {
+			w.asn = fmt.Sprintf("SIM-%s-%s-D%d", pl.prefix, pl.tag, d)
+		}
+		sscc, err := demo.SSCC(demo.SSCCExtension, "4012345", pl.ref*1000+uint64(d))
+		if err != nil {
+			return err
+		}
+		w.caseKey = event.SSCC(sscc)
+		sn, err := serial("D%dM", d)
+		if err != nil {
+			return err
+		}
+		w.missing = event.SGTIN(w.gtin, sn)
+		for i := range perDevice {
+			if sn, err = serial("D%dU%d", d, i); err != nil {
+				return err
+			}
+			w.units = append(w.units, event.SGTIN(w.gtin, sn))
+		}
+		for k := range pl.cycles {
+			w.orders = append(w.orders, fmt.Sprintf("%s-O%d", w.asn, k))
+			w.shipments = append(w.shipments, fmt.Sprintf("%s-S%d", w.asn, k))
 		}
 		pl.work = append(pl.work, w)
 	}
 	pl.confASN = fmt.Sprintf("SIM-%s-C", pl.tag)
-	for i := range o.conflicts {
-		c := conflict{n: i, kind: conflictKind(i % 3), a: (2 * i) % o.devices, b: (2*i + 1) % o.devices,
-			unit:   event.SGTIN(pl.gtin, fmt.Sprintf("R%sC%d", pl.tag, i)),
-			orderA: fmt.Sprintf("SIM-%s-C%d-A", pl.tag, i), orderB: fmt.Sprintf("SIM-%s-C%d-B", pl.tag, i),
-			ship: fmt.Sprintf("SIM-%s-C%d-S", pl.tag, i)}
+	if pl.prefix != defaultSerialPrefix {
+		pl.confASN = fmt.Sprintf("SIM-%s-%s-C", pl.prefix, pl.tag)
+	}
+	pl.conflicts = nil
+	for i := range pl.conflictN {
+		sn, err := serial("C%d", i)
+		if err != nil {
+			return err
+		}
+		c := conflict{n: i, kind: conflictKind(i % 3), a: (2 * i) % pl.devices, b: (2*i + 1) % pl.devices,
+			unit:   event.SGTIN(pl.gtin, sn),
+			orderA: fmt.Sprintf("%s%d-A", pl.confASN, i), orderB: fmt.Sprintf("%s%d-B", pl.confASN, i),
+			ship: fmt.Sprintf("%s%d-S", pl.confASN, i)}
 		// Every other hold-vs-pick lets the hold reach the log first.
 		c.bFirst = c.kind == holdVsPick && (i/3)%2 == 1
 		if c.a == c.b {
-			c.b = (c.a + 1) % o.devices
+			c.b = (c.a + 1) % pl.devices
 		}
 		pl.conflicts = append(pl.conflicts, c)
 	}
-	return pl, nil
+	return nil
 }
 
 func (pl *plan) deviceID(d int) string { return fmt.Sprintf("sim-%s-%02d", pl.tag, d) }
@@ -135,8 +192,9 @@ func (pl *plan) rounds() [][]conflict {
 	return out
 }
 
-// load writes the demo data (when the site has none yet) and the run's
-// own ASNs, orders and shipments through the API.
+// load writes the demo data (when the site has none yet), or with
+// --clients reads the site's own products and adds what the work needs,
+// then the run's own ASNs, orders and shipments, through the API.
 func (pl *plan) load(ctx context.Context, s *site, logf func(string, ...any)) error {
 	// A site just started knows its first user only once it has a leader.
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
@@ -153,6 +211,20 @@ func (pl *plan) load(ctx context.Context, s *site, logf func(string, ...any)) er
 			return fmt.Errorf("the site does not know user %s: %w", s.user, err)
 		}
 	}
+	var err error
+	if pl.own {
+		err = pl.loadOwn(ctx, s, logf)
+	} else {
+		err = pl.loadDemo(ctx, s, logf)
+	}
+	if err != nil {
+		return err
+	}
+	return pl.loadRun(ctx, s, logf)
+}
+
+// loadDemo writes the demo data when the site has none yet.
+func (pl *plan) loadDemo(ctx context.Context, s *site, logf func(string, ...any)) error {
 	snap := &pl.fix.Snapshot
 	var have master.Product
 	err := s.get(ctx, "/api/v1/products/"+url.PathEscape(pl.gtin)+"?consistency=leader", &have)
@@ -214,9 +286,85 @@ func (pl *plan) load(ctx context.Context, s *site, logf func(string, ...any)) er
 	default:
 		return err
 	}
+	return nil
+}
+
+// loadOwn checks that the site numbers containers (its SSCC prefix),
+// reads each client's unit product from the site (the first by GTIN), adds the demo's locations and partners the site lacks (the
+// work receives at a dock and ships to a partner) and puts the devices'
+// user, granted the fleet's clients only. Nothing else of the site is
+// changed: its own record, clients, products and users stay as they are.
+func (pl *plan) loadOwn(ctx context.Context, s *site, logf func(string, ...any)) error {
+	var me master.Site
+	if err := s.get(ctx, "/api/v1/site?consistency=leader", &me); err != nil {
+		return err
+	}
+	if me.SSCCPrefix == "" {
+		return fmt.Errorf("site %s has no SSCC prefix: the devices number the containers they pack with it", me.ID)
+	}
+	gtins := map[string]string{}
+	for _, c := range pl.clients {
+		if err := s.get(ctx, "/api/v1/clients/"+url.PathEscape(c)+"?consistency=leader", nil); err != nil {
+			if isStatus(err, 404) {
+				return fmt.Errorf("the site has no client %s", c)
+			}
+			return err
+		}
+		var ps list[master.Product]
+		if err := s.get(ctx, "/api/v1/products?client="+url.QueryEscape(c)+"&consistency=leader", &ps); err != nil {
+			return err
+		}
+		for _, p := range ps.Items {
+			if p.Client == c && p.UnitsPerCase == 0 && p.UnitGTIN == "" && (gtins[c] == "" || p.GTIN < gtins[c]) {
+				gtins[c] = p.GTIN
+			}
+		}
+		if gtins[c] == "" {
+			return fmt.Errorf("the site has no unit product of client %s", c)
+		}
+		logf("client %s: product %s", c, gtins[c])
+	}
+	if err := pl.build(gtins); err != nil {
+		return err
+	}
+	snap := &pl.fix.Snapshot
+	var locs list[master.Location]
+	if err := s.get(ctx, "/api/v1/locations?consistency=leader", &locs); err != nil {
+		return err
+	}
+	for _, l := range snap.Locations {
+		if !slices.ContainsFunc(locs.Items, func(x master.Location) bool { return x.ID == l.ID }) {
+			if err := s.do(ctx, "PUT", "/api/v1/locations/"+url.PathEscape(l.ID), l, nil); err != nil {
+				return err
+			}
+		}
+	}
+	var parts list[master.Partner]
+	if err := s.get(ctx, "/api/v1/partners?consistency=leader", &parts); err != nil {
+		return err
+	}
+	for _, x := range snap.Partners {
+		if !slices.ContainsFunc(parts.Items, func(y master.Partner) bool { return y.ID == x.ID }) {
+			if err := s.do(ctx, "PUT", "/api/v1/partners/"+url.PathEscape(x.ID), x, nil); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range snap.Users {
+		if u.ID == pl.user {
+			u.Clients = pl.clients
+			logf("user %s works %s", u.ID, strings.Join(pl.clients, ", "))
+			return s.do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(u.ID), u, nil)
+		}
+	}
+	return fmt.Errorf("the demo data has no user %s", pl.user)
+}
+
+// loadRun writes the run's own ASNs, orders and shipments.
+func (pl *plan) loadRun(ctx context.Context, s *site, logf func(string, ...any)) error {
 	logf("loading the run's ASNs, orders and shipments (tag %s)", pl.tag)
-	for d, w := range pl.work {
-		a := master.ASN{ID: w.asn, Client: demo.ClientEU, Supplier: "SUP-2", Items: []master.ASNItem{{Key: w.caseKey}}}
+	for _, w := range pl.work {
+		a := master.ASN{ID: w.asn, Client: w.client, Supplier: "SUP-2", Items: []master.ASNItem{{Key: w.caseKey}}}
 		for _, k := range w.units {
 			a.Items = append(a.Items, master.ASNItem{Key: k, Parent: w.caseKey, Lot: pl.lot, Expiry: pl.expiry})
 		}
@@ -225,29 +373,29 @@ func (pl *plan) load(ctx context.Context, s *site, logf func(string, ...any)) er
 			return err
 		}
 		for k := range w.orders {
-			o := master.Order{ID: w.orders[k], Client: demo.ClientEU, Customer: "CUST-2",
-				Lines: []master.OrderLine{{ID: "1", GTIN: pl.gtin, Qty: 2}}}
+			o := master.Order{ID: w.orders[k], Client: w.client, Customer: "CUST-2",
+				Lines: []master.OrderLine{{ID: "1", GTIN: w.gtin, Qty: 2}}}
 			if err := s.do(ctx, "POST", "/api/v1/orders", o, nil); err != nil {
 				return err
 			}
-			sh := master.Shipment{ID: w.shipments[k], Client: demo.ClientEU, Destination: "CUST-2", Orders: []string{o.ID}}
+			sh := master.Shipment{ID: w.shipments[k], Client: w.client, Destination: "CUST-2", Orders: []string{o.ID}}
 			if err := s.do(ctx, "POST", "/api/v1/shipments", sh, nil); err != nil {
 				return err
 			}
 		}
-		_ = d
 	}
 	if len(pl.conflicts) > 0 {
-		a := master.ASN{ID: pl.confASN, Client: demo.ClientEU, Supplier: "SUP-2"}
+		client := pl.clients[0]
+		a := master.ASN{ID: pl.confASN, Client: client, Supplier: "SUP-2"}
 		for _, c := range pl.conflicts {
 			a.Items = append(a.Items, master.ASNItem{Key: c.unit, Lot: pl.lot, Expiry: pl.expiry})
 			for _, id := range []string{c.orderA, c.orderB} {
-				o := master.Order{ID: id, Client: demo.ClientEU, Customer: "CUST-2", Lines: []master.OrderLine{{ID: "1", GTIN: pl.gtin, Qty: 1}}}
+				o := master.Order{ID: id, Client: client, Customer: "CUST-2", Lines: []master.OrderLine{{ID: "1", GTIN: pl.gtin, Qty: 1}}}
 				if err := s.do(ctx, "POST", "/api/v1/orders", o, nil); err != nil {
 					return err
 				}
 			}
-			sh := master.Shipment{ID: c.ship, Client: demo.ClientEU, Destination: "CUST-2", Orders: []string{c.orderA}}
+			sh := master.Shipment{ID: c.ship, Client: client, Destination: "CUST-2", Orders: []string{c.orderA}}
 			if err := s.do(ctx, "POST", "/api/v1/shipments", sh, nil); err != nil {
 				return err
 			}

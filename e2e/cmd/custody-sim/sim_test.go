@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/custodyhq/custody/server/syncsite"
 	"github.com/custodyhq/custody/shared/demo"
 	"github.com/custodyhq/custody/shared/master"
+	"github.com/custodyhq/custody/shared/unit"
 )
 
 // inSite runs one site node in this process with the sync endpoint on
@@ -76,6 +78,135 @@ func TestSimOnOneNode(t *testing.T) {
 	}
 	if code != 0 || !rep.Consistent || rep.Devices != 4 || rep.ConflictsMade != 6 || rep.Events == 0 || rep.ExceptionsFound < 6 {
 		t.Fatalf("exit %d, report %+v", code, rep)
+	}
+}
+
+// With --clients and --serial-prefix the fleet works the site's own
+// clients with the site's own products, every serial it receives begins
+// with the prefix, and the site's record and clients stay the site's.
+func TestSimOnTheSiteClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a fleet for several seconds")
+	}
+	url := inSite(t)
+	ctx := context.Background()
+	adm := newSite([]string{url}, "admin")
+	gtins := map[string]string{"acme": "00300010123455", "globex": "00300020123452"}
+	do := func(method, path string, body any) {
+		t.Helper()
+		if err := adm.do(ctx, method, path, body, nil); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	// Without an SSCC prefix the devices could not pack: refused before
+	// anything is loaded.
+	do("PUT", "/api/v1/site", master.Site{ID: "north", Name: "North DC"})
+	var errb0 bytes.Buffer
+	if code := run(ctx, []string{"--servers", url, "--devices", "2", "--duration", "1s", "--dir", t.TempDir(), "--clients", "acme"}, io.Discard, &errb0); code != 1 ||
+		!strings.Contains(errb0.String(), "no SSCC prefix") {
+		t.Fatalf("a site without an SSCC prefix: exit %d, %s", code, errb0.String())
+	}
+	do("PUT", "/api/v1/site", master.Site{ID: "north", Name: "North DC", SSCCPrefix: "0300010"})
+	for _, c := range []string{"acme", "globex", "initech"} {
+		do("PUT", "/api/v1/clients/"+c, map[string]any{"name": c})
+	}
+	for c, g := range gtins {
+		do("PUT", "/api/v1/products/"+g, map[string]any{"client": c, "name": "Pill of " + c, "companyPrefixLen": 7})
+	}
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"--servers", url, "--devices", "3", "--duration", "8s", "--offline", "0.2", "--conflicts", "2",
+		"--seed", "3", "--pace", "100ms", "--dir", t.TempDir(), "--clients", "acme, globex", "--serial-prefix", "FN"}, &out, &errb)
+	t.Logf("output:\n%s\nstderr:\n%s", out.String(), errb.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var rep report
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("last line is not the report: %v", err)
+	}
+	if code != 0 || !rep.Consistent || rep.ConflictsMade != 2 || rep.Shortages != 3 || rep.Events == 0 {
+		t.Fatalf("exit %d, report %+v", code, rep)
+	}
+
+	var site master.Site
+	if err := adm.get(ctx, "/api/v1/site", &site); err != nil || site.ID != "north" {
+		t.Fatalf("the site's record after the run: %+v %v", site, err)
+	}
+	var clients list[master.Client]
+	if err := adm.get(ctx, "/api/v1/clients", &clients); err != nil || len(clients.Items) != 3 {
+		t.Fatalf("the site's clients after the run: %+v %v", clients.Items, err)
+	}
+	units, err := all[unit.State](ctx, adm, "/api/v1/units")
+	if err != nil {
+		t.Fatal(err)
+	}
+	received, shipped := map[string]int{}, map[string]int{}
+	for _, u := range units {
+		if !strings.HasPrefix(u.Key.Serial(), "FN") && !u.Key.IsSSCC() {
+			t.Errorf("unit %s: a serial without the run's prefix", u.Key)
+		}
+		if !u.Key.IsSSCC() && u.Key.GTIN() != gtins[u.Client] {
+			t.Errorf("unit %s of %s: not the client's product", u.Key, u.Client)
+		}
+		if u.Status != unit.StatusExpected && !u.Key.IsSSCC() {
+			received[u.Client]++
+		}
+		if u.Status == unit.StatusShipped && !u.Key.IsSSCC() {
+			shipped[u.Client]++
+		}
+	}
+	if received["acme"] == 0 || received["globex"] == 0 || len(received) != 2 {
+		t.Fatalf("units received per client: %v", received)
+	}
+	if shipped["acme"] == 0 || shipped["globex"] == 0 {
+		t.Fatalf("units shipped per client: %v", shipped)
+	}
+}
+
+func TestParseFleetOptions(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		clients []string
+		prefix  string
+		bad     bool
+	}{
+		{args: nil, prefix: "R"},
+		{args: []string{"--clients", "acme,globex,acme", "--serial-prefix", "FN"}, clients: []string{"acme", "globex"}, prefix: "FN"},
+		{args: []string{"--clients", " acme , "}, clients: []string{"acme"}, prefix: "R"},
+		{args: []string{"--serial-prefix", ""}, bad: true},
+		{args: []string{"--serial-prefix", "ABCDE"}, bad: true},
+		{args: []string{"--serial-prefix", "A-1"}, bad: true},
+		{args: []string{"--bench", "online", "--clients", "acme"}, bad: true},
+		{args: []string{"--bench", "online", "--serial-prefix", "X"}, bad: true},
+	} {
+		o, err := parse(tc.args, io.Discard)
+		switch {
+		case tc.bad && err == nil:
+			t.Errorf("%q: accepted", tc.args)
+		case !tc.bad && err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case !tc.bad && (!slices.Equal(o.clients, tc.clients) || o.serialPrefix != tc.prefix):
+			t.Errorf("%q: clients %q prefix %q", tc.args, o.clients, o.serialPrefix)
+		}
+	}
+}
+
+// A serial longer than GS1's 20 characters is refused when the plan is
+// laid out, not by the site in the middle of the run.
+func TestPlanRefusesLongSerials(t *testing.T) {
+	o, err := parse([]string{"--devices", "999", "--conflicts", "0", "--serial-prefix", "ABCD", "--duration", "1h", "--pace", "10ms"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) // a tag of 8 characters
+	if _, err := newPlan(o, start); err == nil || !strings.Contains(err.Error(), "longer than 20") {
+		t.Fatalf("newPlan: %v", err)
+	}
+	o.serialPrefix, o.duration, o.devices = "R", time.Minute, 10
+	pl, err := newPlan(o, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := pl.work[9].units[0]; !strings.HasPrefix(k.Serial(), "R"+pl.tag+"D9U0") {
+		t.Fatalf("a default serial: %s", k)
 	}
 }
 
