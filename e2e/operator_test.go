@@ -273,16 +273,19 @@ func TestOperatorNetwork(t *testing.T) {
 
 	t.Run("the network: three sites up, a fleet at work at each", func(t *testing.T) {
 		// A row's cells: site, state, leader, last contact, devices
-		// online, open exceptions, ASNs received ("closed / all"). Each
-		// fleet device receives its own ASN's case and closes it short
-		// (the test itself receives on no ASN).
+		// online, open exceptions, then received and shipped today,
+		// ASNs closed ("closed / all") and shipments loaded ("loaded /
+		// all"), by class. Each fleet device receives its own ASN's case
+		// and closes it short (the test itself receives on no ASN), and
+		// ships what it picked.
 		var rows map[string][]string
 		procs.WaitFor(t, 90*time.Second, "three sites up with their fleets at work", func() bool {
 			run(t, ctx, "network", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#sites")))
-			rows = value(t, ctx, "site rows", chromedp.Evaluate[map[string][]string](`Object.fromEntries([...document.querySelectorAll('#sites tbody tr')].map(r => [r.dataset.site, [...r.cells].map(c => c.innerText.trim())]))`))
+			rows = value(t, ctx, "site rows", chromedp.Evaluate[map[string][]string](`Object.fromEntries([...document.querySelectorAll('#sites tbody tr')].map(r => [r.dataset.site, [...r.cells].slice(0, 6).map(c => c.innerText.trim()).concat(['.today-received', '.today-shipped', '.asns', '.shipments'].map(q => (r.querySelector(q) || {innerText: ''}).innerText.trim()))]))`))
 			for _, s := range sites {
 				r := rows[s.id]
-				if len(r) < 7 || !strings.Contains(r[1], "up") || atoi(r[4]) < 1 || atoi(strings.Split(r[6], "/")[0]) < fleetDevices {
+				if len(r) < 10 || !strings.Contains(r[1], "up") || atoi(r[4]) < 1 || atoi(strings.Fields(r[6]+" x")[0]) < 1 ||
+					atoi(strings.Split(r[8], "/")[0]) < fleetDevices || atoi(strings.Split(r[9], "/")[0]) < 1 {
 					return false
 				}
 			}
@@ -445,7 +448,7 @@ func TestOperatorNetwork(t *testing.T) {
 		procs.WaitFor(t, 30*time.Second, "a match over every unit received", func() bool {
 			run(t, ctx, "duplicates", chromedp.Navigate(base+"/duplicates"), chromedp.WaitVisible(chromedp.CSS("main")))
 			page = text(t, ctx, "main")
-			m := regexp.MustCompile(`over ([\d,]+) digests`).FindStringSubmatch(page)
+			m := regexp.MustCompile(`against ([\d,]+) from`).FindStringSubmatch(page)
 			return m != nil && atoi(strings.ReplaceAll(m[1], ",", "")) >= total
 		})
 		rows := value(t, ctx, "duplicate rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#dups tbody tr')].map(r => r.innerText)`))

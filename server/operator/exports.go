@@ -11,6 +11,7 @@ import (
 type exportRow struct {
 	SiteID, SiteName, Client, Shipment, Destination string
 	Departed, Up                                    bool
+	Containers                                      int
 	AsOf                                            time.Time
 	JSONLD, XML                                     string // the shipment's EPCIS at its site's console
 }
@@ -48,7 +49,7 @@ func (o *Operator) exportsPage(x *fiber.Ctx) error {
 			}
 			base := c.consoleURL() + "/outbound/" + url.PathEscape(sh.ID) + "/epcis"
 			v.Rows = append(v.Rows, exportRow{SiteID: snap.Site, SiteName: o.siteName(snap.Site), Client: sh.Client, Shipment: sh.ID,
-				Destination: sh.Destination, Departed: sh.Departed, Up: snap.Up, AsOf: snap.Contact, JSONLD: base, XML: base + "?format=xml"})
+				Destination: sh.Destination, Departed: sh.Departed, Containers: sh.Containers, Up: snap.Up, AsOf: snap.Contact, JSONLD: base, XML: base + "?format=xml"})
 		}
 	}
 	for c := range clients {

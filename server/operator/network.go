@@ -91,6 +91,7 @@ func (o *Operator) networkPage(x *fiber.Ctx) error {
 			r.Counts.ASNs += n.ASNs
 			r.Counts.ASNsClosed += n.ASNsClosed
 			r.Counts.Shipments += n.Shipments
+			r.Counts.Loaded += n.Loaded
 			r.Counts.Departed += n.Departed
 			if r.TodayKnown {
 				r.Counts.Today.add(n.Today)
@@ -107,6 +108,7 @@ func (o *Operator) networkPage(x *fiber.Ctx) error {
 			row.Counts.ASNs += n.ASNs
 			row.Counts.ASNsClosed += n.ASNsClosed
 			row.Counts.Shipments += n.Shipments
+			row.Counts.Loaded += n.Loaded
 			row.Counts.Departed += n.Departed
 			if r.TodayKnown {
 				row.Counts.Today.add(n.Today)

@@ -39,11 +39,20 @@ type Snapshot struct {
 	Day string `json:"day,omitempty"`
 	// Shipments are the granted clients' shipments (up to
 	// ShipmentLimit), for the exports page.
-	Shipments []master.Shipment `json:"shipments,omitempty"`
+	Shipments []shipmentRow `json:"shipments,omitempty"`
 	// Exceptions are the open and acknowledged ones of the granted
 	// clients (up to ExceptionLimit; More when there were more).
 	Exceptions []unit.Exception `json:"exceptions"`
 	More       bool             `json:"more,omitempty"`
+}
+
+// shipmentRow is a shipment as the exports page lists it.
+type shipmentRow struct {
+	ID          string `json:"id"`
+	Client      string `json:"client"`
+	Destination string `json:"destination"`
+	Departed    bool   `json:"departed,omitempty"`
+	Containers  int    `json:"containers,omitempty"` // shipped on it
 }
 
 // Counts are a client's records at a site.
@@ -51,7 +60,8 @@ type Counts struct {
 	ASNs       int `json:"asns,omitempty"`
 	ASNsClosed int `json:"asnsClosed,omitempty"` // fully received
 	Shipments  int `json:"shipments,omitempty"`
-	Departed   int `json:"departed,omitempty"`
+	Loaded     int `json:"loaded,omitempty"`   // with containers shipped on them
+	Departed   int `json:"departed,omitempty"` // marked departed (PUT /shipments by the site's systems)
 	// Today is what was received and shipped on Snapshot.Day.
 	Today Activity `json:"today"`
 }
@@ -266,10 +276,13 @@ func read(ctx context.Context, c *siteClient, from, to time.Time) (Snapshot, err
 	for _, x := range ships.Items {
 		if c.grants(x.Client) {
 			if len(s.Shipments) < ShipmentLimit {
-				s.Shipments = append(s.Shipments, master.Shipment{ID: x.ID, Client: x.Client, Destination: x.Destination, Departed: x.Departed})
+				s.Shipments = append(s.Shipments, shipmentRow{ID: x.ID, Client: x.Client, Destination: x.Destination, Departed: x.Departed, Containers: len(x.Containers)})
 			}
 			n := s.Clients[x.Client]
 			n.Shipments++
+			if len(x.Containers) > 0 {
+				n.Loaded++
+			}
 			if x.Departed {
 				n.Departed++
 			}
