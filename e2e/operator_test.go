@@ -284,7 +284,7 @@ func TestOperatorNetwork(t *testing.T) {
 			rows = value(t, ctx, "site rows", chromedp.Evaluate[map[string][]string](`Object.fromEntries([...document.querySelectorAll('#sites tbody tr')].map(r => [r.dataset.site, [...r.cells].slice(0, 6).map(c => c.innerText.trim()).concat(['.today-received', '.today-shipped', '.asns', '.shipments'].map(q => (r.querySelector(q) || {innerText: ''}).innerText.trim()))]))`))
 			for _, s := range sites {
 				r := rows[s.id]
-				if len(r) < 10 || !strings.Contains(r[1], "up") || atoi(r[4]) < 1 || atoi(strings.Fields(r[6]+" x")[0]) < 1 ||
+				if len(r) < 10 || !strings.Contains(r[1], "up") || atoi(r[4]) < 1 || atoi(strings.Fields(r[6] + " x")[0]) < 1 ||
 					atoi(strings.Split(r[8], "/")[0]) < fleetDevices || atoi(strings.Split(r[9], "/")[0]) < 1 {
 					return false
 				}
