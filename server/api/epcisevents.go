@@ -88,8 +88,8 @@ func (s *Server) epcisEvents(c *fiber.Ctx) error {
 			if scanned++; scanned%4096 == 0 && ctx.Err() != nil {
 				return false, ctx.Err()
 			}
-			if rec.Result == nil {
-				return true, nil
+			if rec.Result == nil || rec.Event.EPCIS().Type == "" {
+				return true, nil // rejected, or no EPCIS form: not in the document, not counted
 			}
 			if len(recs) == limit {
 				return false, tooLarge("to", "client %s has more than %d events in this period: ask for a shorter one", client, limit)

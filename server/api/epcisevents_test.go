@@ -149,3 +149,24 @@ func TestEPCISEventsOfAPeriod(t *testing.T) {
 		t.Fatalf("xml document: %v, %d events", err, len(doc.Events))
 	}
 }
+
+// An ASN's announcements have no EPCIS form: an import of many items,
+// all of one time, neither fills the period's document nor counts
+// against its limit.
+func TestEPCISPeriodLeavesOutAnnouncements(t *testing.T) {
+	site := sitetest.Start(t, sitetest.Options{})
+	adm := client{t: t, base: site.Members[0].URL(), user: "admin"}
+	setupTenants(t, adm)
+	before := time.Now().Add(-time.Minute)
+	adm.ok("POST", "/api/v1/asns", largeASN(10), nil)
+	v := url.Values{"client": {"a"}, "from": {before.Format(time.RFC3339Nano)},
+		"to": {time.Now().Add(time.Minute).Format(time.RFC3339Nano)}, "limit": {"5"}, "consistency": {"leader"}}
+	code, _, body := adm.as("op-a").do("GET", "/api/v1/epcis/events?"+v.Encode(), nil)
+	if code != http.StatusOK {
+		t.Fatalf("a period with an ASN of 10 items and no EPCIS event: %d %s", code, body)
+	}
+	doc, err := epcis.DecodeJSON(body)
+	if err != nil || len(doc.Events) != 0 {
+		t.Fatalf("document: %v, %d events", err, len(doc.Events))
+	}
+}

@@ -56,11 +56,10 @@ type digests struct {
 	incarnation map[string]string            // site → the incarnation of that index
 	// retry holds the matches not yet raised at every site (a site down,
 	// a confirmation that failed): tried again each round.
-	retry map[uint64]pending
+	retry map[uint64]*pending
 	// mu guards what follows.
 	mu        sync.Mutex
 	read      map[string]time.Time
-	applied   map[string]uint64  // site → its applied index when its set was read
 	reads     int                // sites read, whole or by increment (for tests)
 	fullReads int                // sites read whole (for tests)
 	rows      map[string]*dupRow // digest (hex) → row
@@ -77,7 +76,7 @@ func newDigests(o *Operator, key []byte) (*digests, error) {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	d := &digests{o: o, key: key, sets: map[string]*serialdigest.Set{}, cursor: map[string]uint64{}, incarnation: map[string]string{},
-		retry: map[uint64]pending{}, read: map[string]time.Time{}, applied: map[string]uint64{}, rows: map[string]*dupRow{}}
+		retry: map[uint64]*pending{}, read: map[string]time.Time{}, rows: map[string]*dupRow{}}
 	var rows []*dupRow
 	if _, err := o.cache.getJSON(keyDuplicates, &rows); err != nil {
 		return nil, err
@@ -123,7 +122,12 @@ func (r *dupRow) done() bool {
 type pending struct {
 	sites []string
 	since map[string]uint64
+	unit  event.Key // the unit once a site named it: later rounds ask about it alone
+	tries int       // rounds in which the match could not be confirmed
 }
+
+// maxTries is how many rounds a match that no site confirms is tried.
+const maxTries = 5
 
 // siteDigests is what one round read from one site.
 type siteDigests struct {
@@ -133,7 +137,6 @@ type siteDigests struct {
 	ds          []uint64 // sorted without repeats
 	index       uint64   // the feed index the read reflects
 	incarnation string
-	applied     uint64
 }
 
 // round reads the digests of the sites that answered this round and
@@ -160,7 +163,10 @@ func (d *digests) round(ctx context.Context) {
 	for _, c := range d.o.sites {
 		id := c.site.ID
 		d.mu.Lock()
-		same := d.sets[id] != nil && applied[id] != 0 && d.applied[id] == applied[id]
+		// Nothing new: the set reflects the feed up to what the site
+		// (its leader) has applied. The set's own index, not the leader's
+		// when it was read: a read answered by a lagging node reflects less.
+		same := d.sets[id] != nil && applied[id] != 0 && d.cursor[id] >= applied[id]
 		d.mu.Unlock()
 		if !up[id] || same {
 			continue
@@ -181,7 +187,6 @@ func (d *digests) round(ctx context.Context) {
 				d.o.log.Info("operator: serial digests not read", "site", c.site.ID, "err", err)
 				return
 			}
-			r.applied = applied[c.site.ID]
 			rmu.Lock()
 			read = append(read, r)
 			rmu.Unlock()
@@ -233,7 +238,7 @@ func (d *digests) round(ctx context.Context) {
 	}
 	d.mu.Lock()
 	for _, r := range read {
-		d.read[r.site], d.applied[r.site] = d.o.cfg.Now(), r.applied
+		d.read[r.site] = d.o.cfg.Now()
 		d.reads++
 		if r.whole {
 			d.fullReads++
@@ -251,7 +256,10 @@ func (d *digests) round(ctx context.Context) {
 				}
 			}
 		}
-		d.retry[m.Digest] = p
+		if old, ok := d.retry[m.Digest]; ok && slices.Equal(old.sites, p.sites) {
+			continue // already pending, with what it learned
+		}
+		d.retry[m.Digest] = &p
 	}
 	for _, dg := range slices.Sorted(maps.Keys(d.retry)) {
 		if d.raise(ctx, dg, d.retry[dg], up) {
@@ -282,9 +290,12 @@ func (d *digests) readSite(ctx context.Context, c *siteClient, since *uint64, in
 			if err := c.do(ctx, http.MethodPost, "/api/v1/digests", bytes.NewReader(body), &a); err != nil {
 				return siteDigests{}, err
 			}
-			if a.Gone || a.Incarnation != incarnation {
-				d.o.log.Info("operator: a site's feed no longer reaches its cursor; reading it whole", "site", c.site.ID,
-					"cursor", *since, "gone", a.Gone, "incarnation", a.Incarnation)
+			if a.Gone || a.Incarnation != incarnation || a.Next != "" || a.Index == 0 {
+				// The feed no longer reaches the cursor, the log is another
+				// life, or the site does not follow its feed for digests
+				// (a version that ignores since answers a page of units).
+				d.o.log.Info("operator: a site's feed does not reach its cursor; reading it whole", "site", c.site.ID,
+					"cursor", *since, "gone", a.Gone, "incarnation", a.Incarnation, "index", a.Index)
 				return d.readSite(ctx, c, nil, "")
 			}
 			ds, err := serialdigest.Decode(a.Digests)
@@ -326,27 +337,27 @@ func (d *digests) readSite(ctx context.Context, c *siteClient, since *uint64, in
 
 // raise confirms a digest found at sites and asks each answering site
 // to raise its exception, once per site. It reports whether the match
-// is settled: raised at every site, or found to be two different units.
+// is settled: raised at every site, or given up (no site names one unit
+// for it, round after round: digests of different units, or units the
+// operator may no longer see).
 //
 // Confirming costs little however large the sites: a site where the
 // digest is new finds its unit among the units its feed names since the
-// round's cursor; the other sites are asked about that unit alone. Only
-// a match found by merging whole sets is looked for among every unit.
-func (d *digests) raise(ctx context.Context, digest uint64, p pending, up map[string]bool) bool {
+// round's cursor; the other sites are asked about that unit alone, and
+// so are all of them in later rounds (p.unit). Only a match found by
+// merging whole sets makes a site look among all its units.
+func (d *digests) raise(ctx context.Context, digest uint64, p *pending, up map[string]bool) bool {
 	sites := p.sites
 	h := hex.EncodeToString(serialdigest.Encode([]uint64{digest}))
 	d.mu.Lock()
-	row := d.rows[h]
-	if row != nil && row.done() && slices.Equal(row.Sites, sites) {
-		d.mu.Unlock()
-		return true
-	}
-	var prev []dupFlag
-	if row != nil {
-		prev = row.Flagged
+	var cur dupRow
+	if r := d.rows[h]; r != nil {
+		cur = *r
 	}
 	d.mu.Unlock()
-	// Confirm: the same unit at every site.
+	if cur.Digest != "" && cur.done() && slices.Equal(cur.Sites, sites) {
+		return true
+	}
 	find := func(id string, req map[string]any) ([]event.Key, error) {
 		c := d.o.bySite[id]
 		rctx, cancel := context.WithTimeout(ctx, 10*d.o.cfg.Timeout)
@@ -367,61 +378,73 @@ func (d *digests) raise(ctx context.Context, digest uint64, p pending, up map[st
 		}
 		return out, nil
 	}
-	// Where the digest is new, among the units changed since; where it
-	// is not (or nowhere was it new: a whole merge), the first answering
-	// site looks among every unit; every other site is asked about the
-	// unit found.
-	units := map[string]event.Key{}
-	var first event.Key
-	ask := func(id string, req map[string]any) bool {
-		ks, err := find(id, req)
-		switch {
-		case err != nil:
-			d.o.log.Info("operator: a digest match not confirmed", "site", id, "digest", h, "err", err)
-			return false
-		case len(ks) != 1:
-			d.o.log.Info("operator: a digest match names no one unit here; nothing raised", "site", id, "digest", h, "units", len(ks))
-			units = nil
+	giveUp := func(why string) bool {
+		if p.tries++; p.tries < maxTries {
 			return false
 		}
-		units[id] = ks[0]
-		if first == "" {
-			first = ks[0]
-		}
+		d.o.log.Info("operator: a digest match given up", "digest", h, "sites", sites, "why", why)
 		return true
 	}
-	for _, id := range sites {
-		// ask failed: units == nil when the match is settled (no one unit), else retry.
-		if since, isNew := p.since[id]; isNew && up[id] && !ask(id, map[string]any{"since": since}) {
-			return units == nil
+	// Learn the unit: where the digest is new, among the units changed
+	// since; else (a whole merge) among every unit of the first
+	// answering site.
+	if p.unit == "" {
+		var order []string
+		for _, id := range sites {
+			if _, isNew := p.since[id]; isNew {
+				order = append(order, id)
+			}
+		}
+		order = append(order, sites...)
+		for _, id := range order {
+			if !up[id] {
+				continue
+			}
+			req := map[string]any{}
+			if since, isNew := p.since[id]; isNew {
+				req["since"] = since
+			}
+			ks, err := find(id, req)
+			if err != nil {
+				d.o.log.Info("operator: a digest match not confirmed", "site", id, "digest", h, "err", err)
+				return false
+			}
+			if len(ks) > 1 {
+				d.o.log.Info("operator: one digest for several units at a site; nothing raised", "site", id, "digest", h, "units", len(ks))
+				return true
+			}
+			if len(ks) == 1 {
+				p.unit = ks[0]
+				break
+			}
+			if _, isNew := p.since[id]; !isNew {
+				break // a scan of every unit found nothing: no use scanning the others
+			}
+		}
+		if p.unit == "" {
+			return giveUp("no site names a unit for it")
 		}
 	}
+	// Every answering site must hold that very unit.
 	for _, id := range sites {
-		if _, done := units[id]; done || !up[id] {
+		if !up[id] {
 			continue
 		}
-		req := map[string]any{}
-		if first != "" {
-			req["units"] = []event.Key{first}
+		ks, err := find(id, map[string]any{"units": []event.Key{p.unit}})
+		if err != nil {
+			d.o.log.Info("operator: a digest match not confirmed", "site", id, "digest", h, "err", err)
+			return false
 		}
-		if !ask(id, req) {
-			return units == nil
+		if len(ks) != 1 {
+			return giveUp("a site does not hold the unit another holds: digests of different units")
 		}
 	}
-	var k event.Key
-	for _, u := range units {
-		if k != "" && u != k {
-			d.o.log.Info("operator: digests collide for different units; nothing raised", "digest", h)
-			return true
-		}
-		k = u
-	}
-	if k == "" {
-		return false // no site of the match answers now
-	}
-	if row == nil {
+	k := p.unit
+	row := &cur
+	if cur.Digest == "" {
 		row = &dupRow{Digest: h, Unit: k, Found: d.o.cfg.Now()}
 	}
+	prev := row.Flagged
 	row.Sites = sites
 	flags := make([]dupFlag, 0, len(sites))
 	for _, id := range sites {

@@ -8,9 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/custodyhq/custody/server/serialdigest"
+	"github.com/custodyhq/custody/shared/event"
 )
 
 // TestReadSiteFallsBack: a site whose feed no longer reaches the
@@ -24,10 +28,12 @@ func TestReadSiteFallsBack(t *testing.T) {
 		gone        bool
 		incarnation string
 		whole       bool
+		old         bool // a site that ignores since: it answers a first page of every unit
 	}{
-		{"feed reaches the cursor", false, "life-1", false},
-		{"feed gone", true, "life-1", true},
-		{"another incarnation", false, "life-2", true},
+		{"feed reaches the cursor", false, "life-1", false, false},
+		{"feed gone", true, "life-1", true, false},
+		{"another incarnation", false, "life-2", true, false},
+		{"a site that does not follow its feed for digests", false, "", true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,14 +50,20 @@ func TestReadSiteFallsBack(t *testing.T) {
 				}
 				var a digestAnswer
 				switch {
-				case req.Since != nil:
+				case req.Since != nil && !tc.old:
 					sinceAsked++
 					a = digestAnswer{Gone: tc.gone, Incarnation: tc.incarnation, Index: 50}
 					if !tc.gone {
 						a.Digests = serialdigest.Encode([]uint64{9})
 					}
 				case req.After == "":
+					if req.Since != nil {
+						sinceAsked++
+					}
 					a = digestAnswer{Digests: serialdigest.Encode([]uint64{3, 1}), Next: "k", Index: 42, Incarnation: tc.incarnation}
+					if tc.old {
+						a.Index = 0
+					}
 				default:
 					a = digestAnswer{Digests: serialdigest.Encode([]uint64{2}), Index: 43, Incarnation: tc.incarnation}
 				}
@@ -74,10 +86,51 @@ func TestReadSiteFallsBack(t *testing.T) {
 			want := siteDigests{site: "s", ds: []uint64{9}, index: 50, incarnation: "life-1"}
 			if tc.whole {
 				want = siteDigests{site: "s", whole: true, ds: []uint64{1, 2, 3}, index: 42, incarnation: tc.incarnation}
+				if tc.old {
+					want.index = 0 // followed from the start: whatever the site says, nothing is skipped
+				}
 			}
 			if got.index != want.index || got.incarnation != want.incarnation || !slices.Equal(got.ds, want.ds) {
 				t.Fatalf("read %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestDuplicatesPageWhileRaising: the duplicates page reads the rows
+// while a round raises a pending match again (a site back from down);
+// run with -race (task test:race), a row changed in place is a race.
+func TestDuplicatesPageWhileRaising(t *testing.T) {
+	e := newEnv(t)
+	north, south := e.sites[0], e.sites[1]
+	dup := event.SGTIN(gtinA, "CLONE9")
+	north.receive("a", dup, "L1")
+	e.poll()
+	m := north.site.Members[0]
+	north.site.Stop(m)
+	south.receive("a", dup, "L1")
+	e.poll()
+	north.site.Restart(m)
+	north.site.WaitLeader(30 * time.Second)
+	all := signedIn(t, e, "all", "all password 1")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				all.do("GET", "/duplicates", nil)
+			}
+		}
+	}()
+	e.poll()
+	close(stop)
+	wg.Wait()
+	if p := all.page("/duplicates"); strings.Count(p, "✓ <a href=") != 2 {
+		t.Fatalf("after north is back, the duplicate is not flagged at both: %.3000s", p)
 	}
 }

@@ -313,8 +313,8 @@ func read(ctx context.Context, c *siteClient, from, to time.Time) (Snapshot, err
 }
 
 // readActivity reads what each granted client received and shipped in
-// [from, to) into s (Day set when the site answered it; a site without
-// the route answers 404 and the counts stay unknown).
+// [from, to) into s (Day set when the site answered them; a site that
+// answers anything else leaves them unknown).
 func readActivity(ctx context.Context, c *siteClient, s *Snapshot, from, to time.Time) error {
 	var act struct {
 		Clients []struct {
@@ -324,7 +324,11 @@ func readActivity(ctx context.Context, c *siteClient, s *Snapshot, from, to time
 	}
 	q := url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}}
 	if err := c.get(ctx, "/api/v1/activity", q, &act); err != nil {
-		if notFound(err) {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			// The site answered, without the day's figures (a version
+			// without the route, a fault of its own): the rest of its
+			// state stands, and the page says "not read today".
 			return nil
 		}
 		return err

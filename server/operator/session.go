@@ -179,11 +179,19 @@ func (o *Operator) login(x *fiber.Ctx) error {
 		}
 		return o.showLogin(x, wrong, id, fiber.StatusUnauthorized)
 	}
+	// The right password clears the count, unless wrong ones locked the
+	// user while this one was being checked (attempts sent together).
 	o.mu.Lock()
-	err = o.cache.clearFailures(id)
+	f, err = o.cache.failures(id)
+	if err == nil && !now.Before(f.Until) {
+		err = o.cache.clearFailures(id)
+	}
 	o.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	if now.Before(f.Until) {
+		return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(f.Until)), id, fiber.StatusTooManyRequests)
 	}
 	e, err := o.cache.epoch(id)
 	if err != nil {

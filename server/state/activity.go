@@ -26,9 +26,10 @@ import (
 // (8 bytes, big-endian); id the event id (16 bytes); units the saleable
 // units (not containers) the event reached and did not refuse, through
 // its containers too. An event whose every subject was refused, or that
-// was rejected, is not indexed as a receipt or shipment. The E keys list
-// every applied event of a client (not the rejected) by the same time:
-// a client's events of a period (its EPCIS) are read from them.
+// was rejected, is not indexed as a receipt or shipment; nor is a scan
+// that changed nothing (merged: the same case scanned twice). The E keys
+// list every applied event of a client that has an EPCIS form, by the
+// same time: a client's events of a period (its EPCIS) are read from them.
 //
 // The index is written by PutEvent and rebuilt from the stored events
 // when a state has none (keyActivity absent: a data directory or a
@@ -51,7 +52,7 @@ var keyActivity = []byte{tMeta, 'a', 'c', 't', 'i', 'v', 'i', 't', 'y'}
 
 // activityVersion is the index's layout; a state marked with another
 // builds it again.
-const activityVersion = 2 // 1: receipts and shipments only
+const activityVersion = 3 // 1: receipts and shipments only; 2: every event's time, merged scans counted
 
 // activityKind is the index kind of an event of kind k (0: not indexed).
 func activityKind(k event.Kind) byte {
@@ -74,8 +75,8 @@ func activityEntry(rec *Record) (k, v []byte) {
 	}
 	took, units := false, 0
 	for _, s := range rec.Result.Subjects {
-		if s.Verdict == unit.VerdictRefused {
-			continue
+		if s.Verdict == unit.VerdictRefused || s.Verdict == unit.VerdictMerged {
+			continue // refused, or already so (a second scan of the same case)
 		}
 		took = true
 		if !s.Key.IsContainer() {
@@ -96,10 +97,13 @@ func activityEntry(rec *Record) (k, v []byte) {
 	return k, append(v, ref...)
 }
 
-// eventTimeKey is the E key of a stored event (nil without a client).
+// eventTimeKey is the E key of a stored event: nil for an event that
+// was rejected (PutEvent indexes applied events only, and a rebuild must
+// give what live writes gave), has no client or has no EPCIS form (an
+// ASN's announcements, notes).
 func eventTimeKey(rec *Record) []byte {
 	ev := &rec.Event
-	if ev.Client == "" {
+	if rec.Result == nil || ev.Client == "" || ev.EPCIS().Type == "" {
 		return nil
 	}
 	k := append(key(tActivity, ev.Client, ""), actEvent)
@@ -129,13 +133,14 @@ func (r *Reader) ClientEvents(client string, from, to time.Time, fn func(Record)
 		return nil
 	}
 	prefix := append(key(tActivity, client, ""), actEvent)
-	start := binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(max(from.UnixMilli(), 0)))
+	start := binary.BigEndian.AppendUint64(bytes.Clone(prefix), ceilMillis(from))
+	end := ceilMillis(to)
 	return r.scan(prefix, start, false, func(k, _ []byte) (bool, error) {
 		rest := k[len(prefix):]
 		if len(rest) != 8+len(event.ID{}) {
 			return false, corrupt(k, errors.New("event time key"))
 		}
-		if int64(binary.BigEndian.Uint64(rest[:8])) >= to.UnixMilli() {
+		if binary.BigEndian.Uint64(rest[:8]) >= end {
 			return false, nil
 		}
 		var id event.ID
@@ -174,8 +179,8 @@ func (r *Reader) Activity(client string, from, to time.Time) (ActivityCounts, er
 	}
 	for _, kind := range []byte{actReceive, actShip} {
 		prefix := append(key(tActivity, client, ""), kind)
-		start := binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(max(from.UnixMilli(), 0)))
-		end := uint64(max(to.UnixMilli(), 0))
+		start := binary.BigEndian.AppendUint64(bytes.Clone(prefix), ceilMillis(from))
+		end := ceilMillis(to)
 		refs := map[string]bool{}
 		err := r.scanFrom(prefix, start, func(k, v []byte) (bool, error) {
 			rest := k[len(prefix):]
@@ -298,4 +303,18 @@ func (s *Store) ensureDerived() error {
 		return err
 	}
 	return s.ensureActivity()
+}
+
+// ceilMillis is t in whole milliseconds since 1970, rounded up (0 before
+// 1970): an index key holds an event's time in milliseconds, and the
+// events in [from, to) are the keys in [ceilMillis(from), ceilMillis(to)).
+func ceilMillis(t time.Time) uint64 {
+	if t.Before(time.Unix(0, 0)) {
+		return 0
+	}
+	ms := t.UnixMilli()
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		ms++
+	}
+	return uint64(ms)
 }

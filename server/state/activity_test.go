@@ -170,3 +170,79 @@ func BenchmarkActivityDay(b *testing.B) {
 		b.Fatalf("the day counts %+v", got)
 	}
 }
+
+// What the index leaves out, built live and rebuilt alike: a rejected
+// event (whatever its client says), an event with no EPCIS form (an
+// ASN's announcement), a scan that changed nothing; and windows whose
+// bounds fall inside a millisecond.
+func TestActivityLeavesOut(t *testing.T) {
+	st := openTest(t)
+	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	good := activityRecord(1, "acme", event.KindReceive, at, "A1", 2, false)
+	again := activityRecord(2, "acme", event.KindReceive, at.Add(time.Minute), "A1", 2, false)
+	for i := range again.Result.Subjects {
+		again.Result.Subjects[i].Verdict = unit.VerdictMerged // the same case scanned twice
+	}
+	again.Result.Verdict = unit.VerdictMerged
+	rejected := activityRecord(3, "acme\x00E", event.KindReceive, at, "A1", 1, false)
+	rejected.Result, rejected.Reason = nil, "malformed"
+	expect := activityRecord(4, "acme", event.KindExpect, at, "A1", 1, false)
+	applyAt(t, st, 1, func(tx *Tx) error {
+		for i, r := range []*Record{good, again, rejected, expect} {
+			if err := tx.PutEvent(r, uint32(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	type seen struct {
+		events []event.ID
+		counts ActivityCounts
+	}
+	read := func(t *testing.T, from, to time.Time) seen {
+		t.Helper()
+		var s seen
+		err := st.View(func(r *Reader) error {
+			err := r.ClientEvents("acme", from, to, func(rec Record) (bool, error) {
+				s.events = append(s.events, rec.Event.ID)
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
+			s.counts, err = r.Activity("acme", from, to)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	check := func(t *testing.T) {
+		for _, tc := range []struct {
+			name     string
+			from, to time.Time
+			events   []event.ID
+			counts   ActivityCounts
+		}{
+			{"the hour", at, at.Add(time.Hour), []event.ID{good.Event.ID, again.Event.ID}, ActivityCounts{Receipts: 1, ReceivedUnits: 2, ASNs: 1}},
+			{"to inside the first millisecond", at, at.Add(500 * time.Microsecond), []event.ID{good.Event.ID}, ActivityCounts{Receipts: 1, ReceivedUnits: 2, ASNs: 1}},
+			{"from inside the first millisecond", at.Add(500 * time.Microsecond), at.Add(time.Second), nil, ActivityCounts{}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				got := read(t, tc.from, tc.to)
+				if fmt.Sprint(got.events) != fmt.Sprint(tc.events) || got.counts != tc.counts {
+					t.Fatalf("events %v counts %+v, want %v %+v", got.events, got.counts, tc.events, tc.counts)
+				}
+			})
+		}
+	}
+	t.Run("live", check)
+	if err := st.db.DropPrefix([]byte{tActivity}, keyActivity); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ensureDerived(); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("rebuilt", check)
+}
