@@ -87,9 +87,12 @@ func newPlan(o options, start time.Time) (*plan, error) {
 	// same site: milliseconds, so runs started in one second differ too.
 	ms := start.UnixMilli() % 2_000_000_000_000
 	pl := &plan{fix: fix, prefix: o.serialPrefix, tag: strconv.FormatInt(ms, 36), ref: uint64(ms % 900_000),
-		lot: "SIMLOT1", expiry: start.AddDate(2, 0, 0).Format("060102"), user: "op2",
+		lot: "SIMLOT1", expiry: start.AddDate(2, 0, 0).Format("060102"), user: demoUser,
 		devices: o.devices, conflictN: o.conflicts, cycles: max(4, int(o.duration/(o.pace*8)))}
-	pl.pin = fix.PIN(pl.user)
+	pl.pin = fix.PIN(demoUser)
+	if len(o.clients) > 0 {
+		pl.user = ownUser
+	}
 	if len(o.clients) == 0 {
 		// The demo site: its EU client's first product.
 		pl.clients = []string{demo.ClientEU}
@@ -350,15 +353,24 @@ func (pl *plan) loadOwn(ctx context.Context, s *site, logf func(string, ...any))
 			}
 		}
 	}
+	// The fleet's user is one of its own, with the demo operator's PIN:
+	// a user of the site named like the demo's is never replaced.
 	for _, u := range snap.Users {
-		if u.ID == pl.user {
-			u.Clients = pl.clients
+		if u.ID == demoUser {
+			u.ID, u.Name, u.Clients = pl.user, "Simulated fleet", pl.clients
 			logf("user %s works %s", u.ID, strings.Join(pl.clients, ", "))
 			return s.do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(u.ID), u, nil)
 		}
 	}
-	return fmt.Errorf("the demo data has no user %s", pl.user)
+	return fmt.Errorf("the demo data has no user %s", demoUser)
 }
+
+// The fleet's users: the demo operator on the demo site; on a site's
+// own clients, a user of the fleet's own with the demo operator's PIN.
+const (
+	demoUser = "op2"
+	ownUser  = "sim-fleet"
+)
 
 // loadRun writes the run's own ASNs, orders and shipments.
 func (pl *plan) loadRun(ctx context.Context, s *site, logf func(string, ...any)) error {

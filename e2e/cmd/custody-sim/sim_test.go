@@ -113,6 +113,8 @@ func TestSimOnTheSiteClients(t *testing.T) {
 	for c, g := range gtins {
 		do("PUT", "/api/v1/products/"+g, map[string]any{"client": c, "name": "Pill of " + c, "companyPrefixLen": 7})
 	}
+	// A user of the site named like the demo's operator stays as it is.
+	do("PUT", "/api/v1/users/op2", master.User{ID: "op2", Name: "Site's own", Role: master.RoleOperator, Clients: []string{"initech"}})
 	var out, errb bytes.Buffer
 	code := run(ctx, []string{"--servers", url, "--devices", "3", "--duration", "8s", "--offline", "0.2", "--conflicts", "2",
 		"--seed", "3", "--pace", "100ms", "--dir", t.TempDir(), "--clients", "acme, globex", "--serial-prefix", "FN"}, &out, &errb)
@@ -133,6 +135,10 @@ func TestSimOnTheSiteClients(t *testing.T) {
 	var clients list[master.Client]
 	if err := adm.get(ctx, "/api/v1/clients", &clients); err != nil || len(clients.Items) != 3 {
 		t.Fatalf("the site's clients after the run: %+v %v", clients.Items, err)
+	}
+	var op2 master.User
+	if err := adm.get(ctx, "/api/v1/users/op2", &op2); err != nil || op2.Name != "Site's own" || len(op2.Clients) != 1 || op2.Clients[0] != "initech" {
+		t.Fatalf("the site's op2 after the run: %+v %v", op2, err)
 	}
 	units, err := all[unit.State](ctx, adm, "/api/v1/units")
 	if err != nil {
