@@ -2,9 +2,11 @@ package state
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -13,33 +15,40 @@ import (
 	"github.com/custodyhq/custody/shared/unit"
 )
 
-// The activity index: every receipt and every shipping event a client
-// had at the site, by the time the event carries (its HLC, the device's
-// clock when the work was done, not the time it reached the site), so
-// that "what was received or shipped between two times" answers from
-// the window's keys instead of reading every ASN, shipment or unit.
+// The activity index: every event a client had at the site that has an
+// EPCIS form, by the time the event carries (its HLC, the device's clock
+// when the work was done, not the time it reached the site), so that a
+// client's events of a period (its EPCIS) and "what was received or
+// shipped between two times" answer from the period's keys instead of
+// reading every event, ASN, shipment or unit.
 //
-//	r client 0 kind ms id → uvarint units, then the ASN or shipment id
-//	r client 0 E ms id    → "" (every stored event of the client)
+//	r client 0 hour index part → records, one after another:
+//	    ms (8) id (16) kind [uvarint units, uvarint length, ASN or shipment id]
 //
-// kind is actReceive or actShip; ms the event's HLC in milliseconds
-// (8 bytes, big-endian); id the event id (16 bytes); units the saleable
-// units (not containers) the event reached and did not refuse, through
-// its containers too. An event whose every subject was refused, or that
-// was rejected, is not indexed as a receipt or shipment; nor is a scan
-// that changed nothing (merged: the same case scanned twice). The E keys
-// list every applied event of a client that has an EPCIS form, by the
-// same time: a client's events of a period (its EPCIS) are read from them.
+// One key holds the client's events of one raft entry whose times fall
+// in one hour (hours since 1970, 8 bytes; index the entry's raft index;
+// part 0, or the parts a rebuild wrote), so the index costs a key per
+// entry and client, not per event: a coalesced entry of hundreds of
+// events writes one or a few. ms is the event's HLC in milliseconds; id
+// the event id. kind is actReceive or actShip for a receipt or a
+// shipment, with the saleable units (not containers) it reached and
+// changed, through its containers too, and its ASN or shipment; actEvent
+// for any other event, and for a receipt or shipment that changed
+// nothing (every subject refused, or already so: the same case scanned
+// twice). A rejected event is not indexed, nor one without a client or
+// an EPCIS form (an ASN's announcements, notes). Readers sort what they
+// read by time and id: the order within a key is not meaningful.
 //
-// The index is written by PutEvent and rebuilt from the stored events
-// when a state has none (keyActivity absent: a data directory or a
-// snapshot of an older version). Like the lot counters it is left out
-// of Hash: it is a function of the event records, which are hashed.
+// The index is written by Commit from what PutEvent gathered, and
+// rebuilt from the stored events when a state has none (keyActivity
+// absent: a data directory or a snapshot of an older version). Like the
+// lot counters it is left out of Hash: it is a function of the event
+// records, which are hashed.
 
 // tActivity is the activity index's table.
 const tActivity byte = 'r'
 
-// Kinds of activity (the byte after the client).
+// Kinds of activity (the byte after a record's id).
 const (
 	actReceive byte = 'R'
 	actShip    byte = 'S'
@@ -51,103 +60,200 @@ const (
 var keyActivity = []byte{tMeta, 'a', 'c', 't', 'i', 'v', 'i', 't', 'y'}
 
 // activityVersion is the index's layout; a state marked with another
-// builds it again.
-const activityVersion = 3 // 1: receipts and shipments only; 2: every event's time, merged scans counted
+// builds it again (1: receipts and shipments only; 2–4: a key per event).
+const activityVersion = 5
 
-// activityKind is the index kind of an event of kind k (0: not indexed).
-func activityKind(k event.Kind) byte {
-	switch k {
-	case event.KindReceive:
-		return actReceive
-	case event.KindShip:
-		return actShip
-	}
-	return 0
+// msPerHour is the span of one index key's times.
+const msPerHour = uint64(time.Hour / time.Millisecond)
+
+// actGroup names one key of the index but for its part.
+type actGroup struct {
+	client string
+	hour   uint64
+	index  uint64
 }
 
-// activityEntry is the index key and value of a stored event (nil when
-// the event is not indexed).
-func activityEntry(rec *Record) (k, v []byte) {
+func (g actGroup) key(part uint16) []byte {
+	k := make([]byte, 0, 2+len(g.client)+8+8+2)
+	k = append(append(append(k, tActivity), g.client...), 0)
+	k = binary.BigEndian.AppendUint64(k, g.hour)
+	k = binary.BigEndian.AppendUint64(k, g.index)
+	return binary.BigEndian.AppendUint16(k, part)
+}
+
+// actGroupOf is the group of a stored event's index record; ok is false
+// when the event is not indexed.
+func actGroupOf(rec *Record) (actGroup, bool) {
 	ev := &rec.Event
-	kind := activityKind(ev.Kind)
-	if kind == 0 || rec.Result == nil || ev.Client == "" {
-		return nil, nil
+	if rec.Result == nil || ev.Client == "" || ev.EPCIS().Type == "" {
+		return actGroup{}, false
+	}
+	return actGroup{client: ev.Client, hour: uint64(max(ev.HLC.Millis(), 0)) / msPerHour, index: rec.Index}, true
+}
+
+// appendActRecord appends the index record of an indexed event to b.
+func appendActRecord(b []byte, rec *Record) []byte {
+	ev := &rec.Event
+	b = binary.BigEndian.AppendUint64(b, uint64(max(ev.HLC.Millis(), 0)))
+	b = append(b, ev.ID[:]...)
+	kind, ref := byte(0), ""
+	switch ev.Kind {
+	case event.KindReceive:
+		kind, ref = actReceive, ev.Ctx.ASN
+	case event.KindShip:
+		kind, ref = actShip, ev.Ctx.Shipment
 	}
 	took, units := false, 0
-	for _, s := range rec.Result.Subjects {
-		if s.Verdict == unit.VerdictRefused || s.Verdict == unit.VerdictMerged {
-			continue // refused, or already so (a second scan of the same case)
-		}
-		took = true
-		if !s.Key.IsContainer() {
-			units++
+	if kind != 0 {
+		for _, s := range rec.Result.Subjects {
+			if s.Verdict == unit.VerdictRefused || s.Verdict == unit.VerdictMerged {
+				continue
+			}
+			took = true
+			if !s.Key.IsContainer() {
+				units++
+			}
 		}
 	}
 	if !took {
-		return nil, nil
+		return append(b, actEvent)
 	}
-	k = append(key(tActivity, ev.Client, ""), kind)
-	k = binary.BigEndian.AppendUint64(k, uint64(max(ev.HLC.Millis(), 0)))
-	k = append(k, ev.ID[:]...)
-	ref := ev.Ctx.ASN
-	if kind == actShip {
-		ref = ev.Ctx.Shipment
-	}
-	v = binary.AppendUvarint(nil, uint64(units))
-	return k, append(v, ref...)
+	b = binary.AppendUvarint(append(b, kind), uint64(units))
+	b = binary.AppendUvarint(b, uint64(len(ref)))
+	return append(b, ref...)
 }
 
-// eventTimeKey is the E key of a stored event: nil for an event that
-// was rejected (PutEvent indexes applied events only, and a rebuild must
-// give what live writes gave), has no client or has no EPCIS form (an
-// ASN's announcements, notes).
-func eventTimeKey(rec *Record) []byte {
-	ev := &rec.Event
-	if rec.Result == nil || ev.Client == "" || ev.EPCIS().Type == "" {
+// actRec is one decoded record of the index.
+type actRec struct {
+	ms    uint64
+	id    event.ID
+	kind  byte
+	units uint64
+	ref   string
+}
+
+// decodeActivity calls fn for each record of one index value.
+func decodeActivity(k, v []byte, fn func(actRec)) error {
+	bad := func() error { return corrupt(k, errors.New("activity record")) }
+	for len(v) > 0 {
+		if len(v) < 8+16+1 {
+			return bad()
+		}
+		var r actRec
+		r.ms = binary.BigEndian.Uint64(v)
+		copy(r.id[:], v[8:24])
+		r.kind = v[24]
+		v = v[25:]
+		switch r.kind {
+		case actEvent:
+		case actReceive, actShip:
+			n, w := binary.Uvarint(v)
+			if w <= 0 {
+				return bad()
+			}
+			r.units, v = n, v[w:]
+			l, w := binary.Uvarint(v)
+			if w <= 0 || uint64(len(v)-w) < l {
+				return bad()
+			}
+			r.ref, v = string(v[w:w+int(l)]), v[w+int(l):]
+		default:
+			return bad()
+		}
+		fn(r)
+	}
+	return nil
+}
+
+// putActivity gathers the index record of a stored event (PutEvent);
+// Commit writes them (flushActivity).
+func (t *Tx) putActivity(rec *Record) error {
+	g, ok := actGroupOf(rec)
+	if !ok {
 		return nil
 	}
-	k := append(key(tActivity, ev.Client, ""), actEvent)
-	k = binary.BigEndian.AppendUint64(k, uint64(max(ev.HLC.Millis(), 0)))
-	return append(k, ev.ID[:]...)
+	if t.act == nil {
+		t.act = map[actGroup][]byte{}
+	}
+	t.act[g] = appendActRecord(t.act[g], rec)
+	return nil
 }
 
-// putActivity indexes a stored event (PutEvent).
-func (t *Tx) putActivity(rec *Record) error {
-	if k := eventTimeKey(rec); k != nil {
-		if err := t.set(k, nil); err != nil {
+// flushActivity writes the index keys the transaction gathered, part 0
+// of each group (an entry applied again writes the same key again).
+func (t *Tx) flushActivity() error {
+	groups := make([]actGroup, 0, len(t.act))
+	for g := range t.act {
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, func(a, b actGroup) int {
+		return bytes.Compare(a.key(0), b.key(0))
+	})
+	for _, g := range groups {
+		if err := t.set(g.key(0), t.act[g]); err != nil {
 			return err
 		}
 	}
-	k, v := activityEntry(rec)
-	if k == nil {
-		return nil
-	}
-	return t.set(k, v)
+	t.act = nil
+	return nil
 }
 
-// ClientEvents calls fn for the stored events of client whose time (HLC)
-// is in [from, to), in time order, until fn returns false: the window's
-// keys of the activity index, then each event's record.
-func (r *Reader) ClientEvents(client string, from, to time.Time, fn func(Record) (bool, error)) error {
+// activityWindow calls fn for the index records of client whose time in
+// whole milliseconds is in [ceil(from), ceil(to)), in time and id order.
+func (r *Reader) activityWindow(client string, from, to time.Time, fn func(actRec) (bool, error)) error {
 	if client == "" || !from.Before(to) {
 		return nil
 	}
-	prefix := append(key(tActivity, client, ""), actEvent)
-	start := binary.BigEndian.AppendUint64(bytes.Clone(prefix), ceilMillis(from))
-	end := ceilMillis(to)
-	return r.scan(prefix, start, false, func(k, _ []byte) (bool, error) {
+	lo, hi := ceilMillis(from), ceilMillis(to)
+	if lo >= hi {
+		return nil
+	}
+	prefix := key(tActivity, client, "")
+	start := binary.BigEndian.AppendUint64(bytes.Clone(prefix), lo/msPerHour)
+	last := (hi - 1) / msPerHour
+	var recs []actRec
+	err := r.scanFrom(prefix, start, func(k, v []byte) (bool, error) {
 		rest := k[len(prefix):]
-		if len(rest) != 8+len(event.ID{}) {
-			return false, corrupt(k, errors.New("event time key"))
+		if len(rest) != 8+8+2 {
+			return false, corrupt(k, errors.New("activity key"))
 		}
-		if binary.BigEndian.Uint64(rest[:8]) >= end {
+		if binary.BigEndian.Uint64(rest) > last {
 			return false, nil
 		}
-		var id event.ID
-		copy(id[:], rest[8:])
-		rec, err := r.Event(id)
+		return true, decodeActivity(k, v, func(a actRec) {
+			if a.ms >= lo && a.ms < hi {
+				recs = append(recs, a)
+			}
+		})
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(recs, func(a, b actRec) int {
+		if a.ms != b.ms {
+			return cmp.Compare(a.ms, b.ms)
+		}
+		return bytes.Compare(a.id[:], b.id[:])
+	})
+	for i, a := range recs {
+		if i > 0 && recs[i-1].id == a.id {
+			continue // an event in two parts of a rebuild: once
+		}
+		if more, err := fn(a); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// ClientEvents calls fn for the stored events of client whose time (HLC)
+// is in [from, to), in time order, until fn returns false: the period's
+// keys of the activity index, then each event's record.
+func (r *Reader) ClientEvents(client string, from, to time.Time, fn func(Record) (bool, error)) error {
+	return r.activityWindow(client, from, to, func(a actRec) (bool, error) {
+		rec, err := r.Event(a.id)
 		if errors.Is(err, ErrNotFound) {
-			return false, corrupt(k, errors.New("event time key of no event"))
+			return false, corrupt(a.id[:], errors.New("activity record of no event"))
 		}
 		if err != nil {
 			return false, err
@@ -171,52 +277,30 @@ type ActivityCounts struct {
 }
 
 // Activity counts what client received and shipped with event times in
-// [from, to), from the activity index (the keys of the window only).
+// [from, to), from the activity index (the period's keys only).
 func (r *Reader) Activity(client string, from, to time.Time) (ActivityCounts, error) {
 	var c ActivityCounts
-	if client == "" || !from.Before(to) {
-		return c, nil
-	}
-	for _, kind := range []byte{actReceive, actShip} {
-		prefix := append(key(tActivity, client, ""), kind)
-		start := binary.BigEndian.AppendUint64(bytes.Clone(prefix), ceilMillis(from))
-		end := ceilMillis(to)
-		refs := map[string]bool{}
-		err := r.scanFrom(prefix, start, func(k, v []byte) (bool, error) {
-			rest := k[len(prefix):]
-			if len(rest) != 8+len(event.ID{}) {
-				return false, corrupt(k, errors.New("activity key"))
+	asns, ships := map[string]bool{}, map[string]bool{}
+	err := r.activityWindow(client, from, to, func(a actRec) (bool, error) {
+		switch a.kind {
+		case actReceive:
+			c.Receipts++
+			c.ReceivedUnits += int(a.units)
+			if a.ref != "" && !asns[a.ref] {
+				asns[a.ref] = true
+				c.ASNs++
 			}
-			if binary.BigEndian.Uint64(rest[:8]) >= end {
-				return false, nil
+		case actShip:
+			c.Shipping++
+			c.ShippedUnits += int(a.units)
+			if a.ref != "" && !ships[a.ref] {
+				ships[a.ref] = true
+				c.Shipments++
 			}
-			n, w := binary.Uvarint(v)
-			if w <= 0 {
-				return false, corrupt(k, errors.New("activity value"))
-			}
-			ref := string(v[w:])
-			if kind == actReceive {
-				c.Receipts++
-				c.ReceivedUnits += int(n)
-				if ref != "" && !refs[ref] {
-					refs[ref] = true
-					c.ASNs++
-				}
-			} else {
-				c.Shipping++
-				c.ShippedUnits += int(n)
-				if ref != "" && !refs[ref] {
-					refs[ref] = true
-					c.Shipments++
-				}
-			}
-			return true, nil
-		})
-		if err != nil {
-			return c, err
 		}
-	}
-	return c, nil
+		return true, nil
+	})
+	return c, err
 }
 
 // scanFrom calls fn for the keys under prefix from start (inclusive) in
@@ -248,6 +332,9 @@ func (r *Reader) activityKept() (bool, error) {
 	return err == nil && bytes.Equal(v, []byte{activityVersion}), err
 }
 
+// rebuildChunk bounds the records a rebuild gathers before writing them.
+const rebuildChunk = 64 << 20
+
 // ensureActivity builds the activity index from the stored events when
 // the state does not keep it yet, then marks the state as keeping it.
 // The result depends on the event records only, so every replica builds
@@ -263,26 +350,48 @@ func (s *Store) ensureActivity() error {
 	if err := s.db.DropPrefix([]byte{tActivity}); err != nil {
 		return fmt.Errorf("activity index: %w", err)
 	}
+	// The events are read in id order, not by entry: records gather by
+	// group and are written as a group's next part whenever what is
+	// gathered grows past rebuildChunk.
 	wb := s.db.NewWriteBatch()
+	groups := map[actGroup][]byte{}
+	parts := map[actGroup]uint16{}
+	size := 0
+	flush := func() error {
+		for g, b := range groups {
+			if err := wb.Set(g.key(parts[g]), b); err != nil {
+				return err
+			}
+			parts[g]++
+		}
+		clear(groups)
+		size = 0
+		return nil
+	}
 	err := s.View(func(r *Reader) error {
 		return r.scan([]byte{tEvent}, nil, true, func(k, v []byte) (bool, error) {
 			rec, err := decodeRecord(v)
 			if err != nil {
 				return false, corrupt(k, err)
 			}
-			if ak, av := activityEntry(&rec); ak != nil {
-				if err := wb.Set(ak, av); err != nil {
-					return false, err
-				}
+			g, ok := actGroupOf(&rec)
+			if !ok {
+				return true, nil
 			}
-			if ek := eventTimeKey(&rec); ek != nil {
-				if err := wb.Set(ek, nil); err != nil {
-					return false, err
-				}
+			if parts[g] == ^uint16(0) {
+				return false, fmt.Errorf("%w: too many parts of one entry's activity", ErrCorrupt)
+			}
+			n := len(groups[g])
+			groups[g] = appendActRecord(groups[g], &rec)
+			if size += len(groups[g]) - n; size > rebuildChunk {
+				return true, flush()
 			}
 			return true, nil
 		})
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		wb.Cancel()
 		return fmt.Errorf("activity index: %w", err)

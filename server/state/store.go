@@ -231,6 +231,7 @@ type Tx struct {
 	excs      map[string]unit.Exception // exception id → exception as stored
 	active    map[string]string         // active index key → exception id ("" when none)
 	lotc      map[string]int64          // lot counter key → change, written at Commit (lotcount.go)
+	act       map[actGroup][]byte       // activity index records by key, written at Commit (activity.go)
 	feed      feedState                 // the change feed's position (feed.go)
 	applied   uint64                    // written by Commit, last (SetApplied)
 	hasApp    bool
@@ -251,6 +252,9 @@ func (t *Tx) Commit() error {
 		return err
 	}
 	if err := t.flushLotCounts(); err != nil {
+		return err
+	}
+	if err := t.flushActivity(); err != nil {
 		return err
 	}
 	if t.hasApp {
