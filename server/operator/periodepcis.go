@@ -16,6 +16,31 @@ import (
 	"github.com/custodyhq/custody/shared/epcis"
 )
 
+// siteNotFound is the whole error text of a site's 404 for a record
+// that does not exist or is not the user's (the site's API words them
+// alike); any other 404 is a route the site does not have.
+const siteNotFound = "not found"
+
+// What a site's error answer to a period's EPCIS means.
+const (
+	periodFailed  = iota // the site did not answer: the document is not whole
+	periodNotHere        // the client is not here, or not granted to the operator's user here
+	periodNoRoute        // a site of a version without the route
+	periodRefused        // the site refuses the period (too long, too many events)
+)
+
+func periodAnswer(ae *apiError) int {
+	switch {
+	case ae.Status == http.StatusNotFound && ae.Msg != siteNotFound:
+		return periodNoRoute
+	case ae.Status == http.StatusNotFound, ae.Status == http.StatusForbidden:
+		return periodNotHere
+	case ae.Status == http.StatusBadRequest, ae.Status == http.StatusRequestEntityTooLarge:
+		return periodRefused
+	}
+	return periodFailed
+}
+
 // periodEPCIS answers a client's EPCIS events of a period across the
 // network (?client=&from=&to=, times in RFC 3339 or a form's
 // datetime-local read as UTC): every site that holds the client answers
@@ -63,10 +88,16 @@ func (o *Operator) periodEPCIS(x *fiber.Ctx) error {
 		err := c.get(ctx, "/api/v1/epcis/events", q, &raw)
 		var ae *apiError
 		if errors.As(err, &ae) {
-			switch ae.Status {
-			case http.StatusNotFound, http.StatusForbidden:
-				return nil // the client is not here (or not granted to the console's user here)
-			case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			switch periodAnswer(ae) {
+			case periodNoRoute:
+				// Leaving the site out would pass for a whole document.
+				mu.Lock()
+				refused = append(refused, o.siteName(c.site.ID)+": it does not answer a period's EPCIS (a version without it)")
+				mu.Unlock()
+				return nil
+			case periodNotHere:
+				return nil
+			case periodRefused:
 				mu.Lock()
 				refused = append(refused, o.siteName(c.site.ID)+": "+ae.Msg)
 				mu.Unlock()

@@ -3,6 +3,7 @@ package operator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,6 +42,11 @@ func (s *testSite) receiveAt(client string, k event.Key, at time.Time, seed byte
 // of the client does not answer.
 func TestPeriodEPCIS(t *testing.T) {
 	e := newEnv(t)
+	// A real site's 404 of a route it does not have is not its 404 of a record.
+	var ae *apiError
+	if err := e.op.sites[0].get(context.Background(), "/api/v1/epcis/no-such-route", nil, nil); !errors.As(err, &ae) || periodAnswer(ae) != periodNoRoute {
+		t.Fatalf("a route the site does not have: %v", err)
+	}
 	north, south := e.sites[0], e.sites[1]
 	t0 := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
@@ -142,5 +148,30 @@ func TestPeriodEPCIS(t *testing.T) {
 	}
 	if got, want := document(all, period("b", "2026-02-01T00:00", "2026-02-02T00:00")), ids(b1); !slices.Equal(got, want) {
 		t.Fatalf("b's day with south down: %v, want %v", got, want)
+	}
+}
+
+// What a site's error answer to a period's EPCIS means: only the site's
+// own "not found" is a client that is not there; a 404 of a route the
+// site does not have is a site that cannot answer.
+func TestPeriodAnswer(t *testing.T) {
+	tests := []struct {
+		name string
+		ae   apiError
+		want int
+	}{
+		{"client not here", apiError{Status: 404, Msg: "not found"}, periodNotHere},
+		{"client not granted", apiError{Status: 403, Msg: "forbidden: client b is not granted to you"}, periodNotHere},
+		{"a site without the route", apiError{Status: 404, Msg: "Cannot GET /api/v1/epcis/events"}, periodNoRoute},
+		{"period too long", apiError{Status: 400, Msg: "to: at most 31 days after from"}, periodRefused},
+		{"too many events", apiError{Status: 413, Msg: "to: more than 20000 events"}, periodRefused},
+		{"site fault", apiError{Status: 500, Msg: "internal"}, periodFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := periodAnswer(&tc.ae); got != tc.want {
+				t.Fatalf("got %d, want %d", got, tc.want)
+			}
+		})
 	}
 }
