@@ -125,7 +125,13 @@ func (s *Server) shipmentEPCIS(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := epcis.Encode(compliance.ShipmentDocument(in), format)
+	return sendEPCIS(c, compliance.ShipmentDocument(in), format)
+}
+
+// sendEPCIS answers an EPCIS document in the format asked for (JSON-LD
+// or 1.2 XML).
+func sendEPCIS(c *fiber.Ctx, doc *epcis.Document, format epcis.Format) error {
+	b, err := epcis.Encode(doc, format)
 	if err != nil {
 		return fmt.Errorf("encode EPCIS: %w", err)
 	}

@@ -109,16 +109,7 @@ func (s *Server) epcisEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := epcis.Encode(doc, format)
-	if err != nil {
-		return fmt.Errorf("encode EPCIS: %w", err)
-	}
-	ct := "application/ld+json"
-	if format == epcis.FormatXML12 {
-		ct = "application/xml"
-	}
-	c.Set(fiber.HeaderContentType, ct)
-	return c.Send(b)
+	return sendEPCIS(c, doc, format)
 }
 
 // periodTime reads an RFC 3339 time from the query.
