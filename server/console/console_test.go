@@ -6,9 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"github.com/custodyhq/custody/server/console"
 	"github.com/custodyhq/custody/server/password"
 	"github.com/custodyhq/custody/server/sitetest"
+	"github.com/custodyhq/custody/server/webui/webuitest"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
 	"github.com/custodyhq/custody/shared/master"
@@ -48,60 +47,7 @@ type env struct {
 }
 
 // browser keeps cookies like a browser of one person.
-type browser struct {
-	e       *env
-	cookies map[string]string
-}
-
-func (b *browser) do(method, path string, form url.Values) (int, http.Header, string) {
-	b.e.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req := httptest.NewRequest(method, path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for k, v := range b.cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	resp, err := b.e.app.Test(req, -1)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	for _, c := range resp.Cookies() {
-		if c.Value == "" || !c.Expires.IsZero() && c.Expires.Before(time.Unix(10, 0)) {
-			delete(b.cookies, c.Name)
-		} else {
-			b.cookies[c.Name] = c.Value
-		}
-	}
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(out)
-}
-
-var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-
-func csrfOf(t *testing.T, page string) string {
-	t.Helper()
-	m := csrfRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no CSRF token in %.300s", page)
-	}
-	return m[1]
-}
-
-func (b *browser) login(user, pw string) (int, string) {
-	b.e.t.Helper()
-	_, _, page := b.do("GET", "/login", nil)
-	code, h, body := b.do("POST", "/login", url.Values{"csrf": {csrfOf(b.e.t, page)}, "user": {user}, "password": {pw}, "next": {"/"}})
-	if code == http.StatusSeeOther {
-		return code, h.Get("Location")
-	}
-	return code, body
-}
+type browser = webuitest.Browser
 
 func newEnv(t *testing.T) *env {
 	site := sitetest.Start(t, sitetest.Options{})
@@ -120,7 +66,7 @@ func newEnv(t *testing.T) *env {
 	// The console key is proposed at start.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if code, _, _ := (&browser{e: e, cookies: map[string]string{}}).do("GET", "/login", nil); code == http.StatusOK {
+		if code, _, _ := e.browser().Do("GET", "/login", nil); code == http.StatusOK {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -182,17 +128,17 @@ func (e *env) seed() {
 	e.receive("hh-b", "lead-b", "b", 1, event.SGTIN(gtinB, "SB1"), "LOTB")
 }
 
-func (e *env) browser() *browser { return &browser{e: e, cookies: map[string]string{}} }
+func (e *env) browser() *browser { return webuitest.New(e.t, e.app) }
 
 // TestOutputIsEscaped: a product named like a script shows as text.
 func TestOutputIsEscaped(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	if code, loc := b.login("admin", "admin password 1"); code != http.StatusSeeOther || loc != "/" {
+	if code, loc := b.Login("admin", "admin password 1"); code != http.StatusSeeOther || loc != "/" {
 		t.Fatalf("sign-in: %d %s", code, loc)
 	}
 	for _, path := range []string{"/trace?q=" + url.QueryEscape("(01)"+gtinA+"(21)SA1"), "/recall?gtin=" + gtinA + "&lot=LOTA", "/holds"} {
-		code, _, page := b.do("GET", path, nil)
+		code, _, page := b.Do("GET", path, nil)
 		if code != http.StatusOK {
 			t.Fatalf("%s: %d %.500s", path, code, page)
 		}
@@ -200,12 +146,12 @@ func TestOutputIsEscaped(t *testing.T) {
 			t.Fatalf("%s: the product name reached the page unescaped", path)
 		}
 	}
-	_, _, page := b.do("GET", "/trace?q="+url.QueryEscape("(01)"+gtinA+"(21)SA1"), nil)
+	_, _, page := b.Do("GET", "/trace?q="+url.QueryEscape("(01)"+gtinA+"(21)SA1"), nil)
 	if !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Fatalf("the product name is not shown as text: %.2000s", page)
 	}
 	// A search for a script is shown back as text too.
-	_, _, page = b.do("GET", "/trace?q="+url.QueryEscape(xss), nil)
+	_, _, page = b.Do("GET", "/trace?q="+url.QueryEscape(xss), nil)
 	if strings.Contains(page, xss) {
 		t.Fatal("the query reached the page unescaped")
 	}
@@ -217,20 +163,20 @@ func TestOutputIsEscaped(t *testing.T) {
 func TestSignIn(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	if code, _, _ := b.do("GET", "/", nil); code != http.StatusSeeOther {
+	if code, _, _ := b.Do("GET", "/", nil); code != http.StatusSeeOther {
 		t.Fatalf("signed out: / answered %d, want a redirect to the sign-in form", code)
 	}
-	_, _, page := b.do("GET", "/login", nil)
-	if code, _, _ := b.do("POST", "/login", url.Values{"csrf": {"0000"}, "user": {"admin"}, "password": {"admin password 1"}}); code != http.StatusForbidden {
+	_, _, page := b.Do("GET", "/login", nil)
+	if code, _, _ := b.Do("POST", "/login", url.Values{"csrf": {"0000"}, "user": {"admin"}, "password": {"admin password 1"}}); code != http.StatusForbidden {
 		t.Fatalf("sign-in with a wrong CSRF token: %d", code)
 	}
-	_, _, page = b.do("GET", "/login", nil)
-	code, h, _ := b.do("POST", "/login", url.Values{"csrf": {csrfOf(t, page)}, "user": {"admin"}, "password": {"admin password 1"}})
+	_, _, page = b.Do("GET", "/login", nil)
+	code, h, _ := b.Do("POST", "/login", url.Values{"csrf": {webuitest.CSRF(t, page)}, "user": {"admin"}, "password": {"admin password 1"}})
 	sc := h.Get("Set-Cookie")
 	if code != http.StatusSeeOther || !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Strict") {
 		t.Fatalf("sign-in: %d, cookie %q", code, sc)
 	}
-	code, _, page = b.do("GET", "/users", nil)
+	code, _, page = b.Do("GET", "/users", nil)
 	if code != http.StatusOK || !strings.Contains(page, "lead-a") {
 		t.Fatalf("users page: %d", code)
 	}
@@ -238,31 +184,31 @@ func TestSignIn(t *testing.T) {
 		t.Fatal("the users page shows a verifier")
 	}
 	// State-changing requests need the session's token.
-	tok := csrfOf(t, page)
-	if code, _, _ := b.do("POST", "/users/lead-b", url.Values{"action": {"disable"}}); code != http.StatusForbidden {
+	tok := webuitest.CSRF(t, page)
+	if code, _, _ := b.Do("POST", "/users/lead-b", url.Values{"action": {"disable"}}); code != http.StatusForbidden {
 		t.Fatalf("a POST without a CSRF token: %d", code)
 	}
-	if code, _, _ := b.do("POST", "/users/lead-b", url.Values{"action": {"disable"}, "csrf": {tok + "0"}}); code != http.StatusForbidden {
+	if code, _, _ := b.Do("POST", "/users/lead-b", url.Values{"action": {"disable"}, "csrf": {tok + "0"}}); code != http.StatusForbidden {
 		t.Fatalf("a POST with a wrong CSRF token: %d", code)
 	}
 	// lead-b signs in, then is disabled: the session ends.
 	lb := e.browser()
-	if code, _ := lb.login("lead-b", "lead b password"); code != http.StatusSeeOther {
+	if code, _ := lb.Login("lead-b", "lead b password"); code != http.StatusSeeOther {
 		t.Fatalf("lead-b sign-in: %d", code)
 	}
-	if code, _, _ := b.do("POST", "/users/lead-b", url.Values{"action": {"disable"}, "csrf": {tok}}); code != http.StatusSeeOther {
+	if code, _, _ := b.Do("POST", "/users/lead-b", url.Values{"action": {"disable"}, "csrf": {tok}}); code != http.StatusSeeOther {
 		t.Fatalf("disable: %d", code)
 	}
-	if code, h, _ := lb.do("GET", "/", nil); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "disabled") {
+	if code, h, _ := lb.Do("GET", "/", nil); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "disabled") {
 		t.Fatalf("a disabled user's session: %d %s", code, h.Get("Location"))
 	}
-	if code, body := lb.login("lead-b", "lead b password"); code != http.StatusForbidden || !strings.Contains(body, "disabled") {
+	if code, body := lb.Login("lead-b", "lead b password"); code != http.StatusForbidden || !strings.Contains(body, "disabled") {
 		t.Fatalf("a disabled user signs in: %d", code)
 	}
 	// Five wrong passwords lock lead-a; the right one is then refused.
 	la := e.browser()
 	for i := range command.MaxSignInFailures {
-		code, body := la.login("lead-a", "not the password")
+		code, body := la.Login("lead-a", "not the password")
 		want := http.StatusUnauthorized
 		if i == command.MaxSignInFailures-1 {
 			want = http.StatusTooManyRequests
@@ -271,22 +217,22 @@ func TestSignIn(t *testing.T) {
 			t.Fatalf("wrong password %d: %d %.300s", i+1, code, body)
 		}
 	}
-	if code, body := la.login("lead-a", "lead a password"); code != http.StatusTooManyRequests || !strings.Contains(body, "locked until") {
+	if code, body := la.Login("lead-a", "lead a password"); code != http.StatusTooManyRequests || !strings.Contains(body, "locked until") {
 		t.Fatalf("right password while locked: %d", code)
 	}
 	e.clock.add(command.SignInLock + time.Second)
-	if code, _ := la.login("lead-a", "lead a password"); code != http.StatusSeeOther {
+	if code, _ := la.Login("lead-a", "lead a password"); code != http.StatusSeeOther {
 		t.Fatalf("after the lock: %d", code)
 	}
 	// Sign-out ends the session.
-	if code, _ := b.login("admin", "admin password 1"); code != http.StatusSeeOther {
+	if code, _ := b.Login("admin", "admin password 1"); code != http.StatusSeeOther {
 		t.Fatalf("admin signs in again: %d", code)
 	}
-	_, _, page = b.do("GET", "/", nil)
-	if code, _, _ := b.do("POST", "/logout", url.Values{"csrf": {csrfOf(t, page)}}); code != http.StatusSeeOther {
+	_, _, page = b.Do("GET", "/", nil)
+	if code, _, _ := b.Do("POST", "/logout", url.Values{"csrf": {webuitest.CSRF(t, page)}}); code != http.StatusSeeOther {
 		t.Fatalf("sign-out: %d", code)
 	}
-	if code, _, _ := b.do("GET", "/", nil); code != http.StatusSeeOther {
+	if code, _, _ := b.Do("GET", "/", nil); code != http.StatusSeeOther {
 		t.Fatalf("after sign-out: %d", code)
 	}
 }
@@ -295,28 +241,28 @@ func TestSignIn(t *testing.T) {
 func TestSessionExpiry(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	if code, _ := b.login("lead-a", "lead a password"); code != http.StatusSeeOther {
+	if code, _ := b.Login("lead-a", "lead a password"); code != http.StatusSeeOther {
 		t.Fatal(code)
 	}
 	e.clock.add(9 * time.Minute)
-	if code, _, _ := b.do("GET", "/", nil); code != http.StatusOK {
+	if code, _, _ := b.Do("GET", "/", nil); code != http.StatusOK {
 		t.Fatalf("within the idle time: %d", code)
 	}
 	e.clock.add(11 * time.Minute)
-	if code, h, _ := b.do("GET", "/", nil); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "without+use") {
+	if code, h, _ := b.Do("GET", "/", nil); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "without+use") {
 		t.Fatalf("idle: %d %s", code, h.Get("Location"))
 	}
-	if code, _ := b.login("lead-a", "lead a password"); code != http.StatusSeeOther {
+	if code, _ := b.Login("lead-a", "lead a password"); code != http.StatusSeeOther {
 		t.Fatal(code)
 	}
 	for range 6 {
 		e.clock.add(9 * time.Minute)
-		if code, _, _ := b.do("GET", "/", nil); code != http.StatusOK {
+		if code, _, _ := b.Do("GET", "/", nil); code != http.StatusOK {
 			t.Fatalf("in use within the limit: %d", code)
 		}
 	}
 	e.clock.add(9 * time.Minute)
-	if code, h, _ := b.do("GET", "/", nil); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "time+limit") {
+	if code, h, _ := b.Do("GET", "/", nil); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "time+limit") {
 		t.Fatalf("past the absolute limit: %d %s", code, h.Get("Location"))
 	}
 }
@@ -325,7 +271,7 @@ func TestSessionExpiry(t *testing.T) {
 func TestClientIsolation(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	if code, _ := b.login("lead-b", "lead b password"); code != http.StatusSeeOther {
+	if code, _ := b.Login("lead-b", "lead b password"); code != http.StatusSeeOther {
 		t.Fatal(code)
 	}
 	ka := "(01)" + gtinA + "(21)SA1"
@@ -340,7 +286,7 @@ func TestClientIsolation(t *testing.T) {
 		{"/trace?q=" + url.QueryEscape("(01)"+gtinB+"(21)SB1"), http.StatusOK},
 	}
 	for _, tc := range tests {
-		code, _, page := b.do("GET", tc.path, nil)
+		code, _, page := b.Do("GET", tc.path, nil)
 		if code != tc.code {
 			t.Errorf("%s: %d, want %d", tc.path, code, tc.code)
 		}
@@ -351,13 +297,13 @@ func TestClientIsolation(t *testing.T) {
 	}
 	// The floor and its stream: b's scan, not a's.
 	time.Sleep(200 * time.Millisecond)
-	_, _, page := b.do("GET", "/", nil)
+	_, _, page := b.Do("GET", "/", nil)
 	if strings.Contains(page, "SA1") || !strings.Contains(page, "SB1") {
 		t.Errorf("floor of lead-b: %.3000s", page)
 	}
-	_, _, page = b.do("GET", "/holds", nil)
-	tok := csrfOf(t, page)
-	if code, _, _ := b.do("POST", "/holds", url.Values{"csrf": {tok}, "scope": {"lot"}, "ident": {gtinA}, "lot": {"LOTA"}, "reason": {"recall"}}); code != http.StatusBadRequest {
+	_, _, page = b.Do("GET", "/holds", nil)
+	tok := webuitest.CSRF(t, page)
+	if code, _, _ := b.Do("POST", "/holds", url.Values{"csrf": {tok}, "scope": {"lot"}, "ident": {gtinA}, "lot": {"LOTA"}, "reason": {"recall"}}); code != http.StatusBadRequest {
 		t.Errorf("a hold on client a's lot: %d", code)
 	}
 }
@@ -367,38 +313,38 @@ func TestClientIsolation(t *testing.T) {
 func TestRecallHoldsTheLot(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	if code, _ := b.login("lead-a", "lead a password"); code != http.StatusSeeOther {
+	if code, _ := b.Login("lead-a", "lead a password"); code != http.StatusSeeOther {
 		t.Fatal(code)
 	}
 	e.receive("hh-a", "lead-a", "a", 2, event.SGTIN(gtinA, "SA2"), "LOTA")
 	e.receive("hh-a", "lead-a", "a", 3, event.SGTIN(gtinA, "SA3"), "LOTC")
-	_, _, page := b.do("GET", "/recall?gtin="+gtinA+"&lot=LOTA", nil)
+	_, _, page := b.Do("GET", "/recall?gtin="+gtinA+"&lot=LOTA", nil)
 	for _, want := range []string{"<strong>2</strong> units known", `<div class="big">2</div><div>in the building</div>`, `<div class="big">0</div><div>of those held</div>`} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("before the hold, no %q: %.3000s", want, page)
 		}
 	}
-	code, _, body := b.do("POST", "/holds", url.Values{"csrf": {csrfOf(t, page)}, "scope": {"lot"}, "ident": {gtinA}, "lot": {"LOTA"}, "reason": {"recall"},
+	code, _, body := b.Do("POST", "/holds", url.Values{"csrf": {webuitest.CSRF(t, page)}, "scope": {"lot"}, "ident": {gtinA}, "lot": {"LOTA"}, "reason": {"recall"},
 		"note": {"supplier notice"}, "back": {"/recall?gtin=" + gtinA + "&lot=LOTA"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("hold: %d %.500s", code, body)
 	}
 	// Every unit of the held lot here is held; the other lot is not.
-	_, _, page = b.do("GET", "/recall?gtin="+gtinA+"&lot=LOTA", nil)
+	_, _, page = b.Do("GET", "/recall?gtin="+gtinA+"&lot=LOTA", nil)
 	if !strings.Contains(page, `<div class="big">2</div><div>of those held</div>`) {
 		t.Fatalf("after the hold: %.3000s", page)
 	}
-	_, _, page = b.do("GET", "/recall?gtin="+gtinA, nil)
+	_, _, page = b.Do("GET", "/recall?gtin="+gtinA, nil)
 	for _, want := range []string{"<strong>3</strong> units known", `<div class="big">3</div><div>in the building</div>`, `<div class="big">2</div><div>of those held</div>`} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("every lot, no %q: %.3000s", want, page)
 		}
 	}
-	_, _, page = b.do("GET", "/trace?q="+url.QueryEscape("(01)"+gtinA+"(21)SA1"), nil)
+	_, _, page = b.Do("GET", "/trace?q="+url.QueryEscape("(01)"+gtinA+"(21)SA1"), nil)
 	if !strings.Contains(page, "from its lot or product: recall") {
 		t.Fatalf("the unit does not show the lot's hold: %.3000s", page)
 	}
-	_, _, csv := b.do("GET", "/recall.csv?gtin="+gtinA+"&lot=LOTA", nil)
+	_, _, csv := b.Do("GET", "/recall.csv?gtin="+gtinA+"&lot=LOTA", nil)
 	if !strings.Contains(csv, "SA1,LOTA,301231,in_stock,recall,A-01") {
 		t.Fatalf("csv: %s", csv)
 	}
@@ -410,27 +356,27 @@ func TestRecallHoldsTheLot(t *testing.T) {
 func TestHoldAndReleaseAUnit(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	if code, _ := b.login("lead-a", "lead a password"); code != http.StatusSeeOther {
+	if code, _ := b.Login("lead-a", "lead a password"); code != http.StatusSeeOther {
 		t.Fatal(code)
 	}
 	k := "(01)" + gtinA + "(21)SA1"
-	_, _, page := b.do("GET", "/holds?scope=unit", nil)
-	code, _, body := b.do("POST", "/holds", url.Values{"csrf": {csrfOf(t, page)}, "scope": {"unit"}, "ident": {k}, "reason": {"damaged"}, "note": {"crushed corner"}})
+	_, _, page := b.Do("GET", "/holds?scope=unit", nil)
+	code, _, body := b.Do("POST", "/holds", url.Values{"csrf": {webuitest.CSRF(t, page)}, "scope": {"unit"}, "ident": {k}, "reason": {"damaged"}, "note": {"crushed corner"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("hold: %d %.500s", code, body)
 	}
-	_, _, page = b.do("GET", "/trace?q="+url.QueryEscape(k), nil)
+	_, _, page = b.Do("GET", "/trace?q="+url.QueryEscape(k), nil)
 	if !strings.Contains(page, "own: damaged") || !strings.Contains(page, "crushed corner") {
 		t.Fatalf("the unit does not show its hold: %.3000s", page)
 	}
-	tok := csrfOf(t, page)
-	if code, _, _ := b.do("POST", "/trace/release", url.Values{"csrf": {tok}, "ident": {k}, "reason": {"damaged"}}); code != http.StatusBadRequest {
+	tok := webuitest.CSRF(t, page)
+	if code, _, _ := b.Do("POST", "/trace/release", url.Values{"csrf": {tok}, "ident": {k}, "reason": {"damaged"}}); code != http.StatusBadRequest {
 		t.Fatalf("a release without a reason: %d", code)
 	}
-	if code, _, body := b.do("POST", "/trace/release", url.Values{"csrf": {tok}, "ident": {k}, "reason": {"damaged"}, "why": {"inspected"}}); code != http.StatusSeeOther {
+	if code, _, body := b.Do("POST", "/trace/release", url.Values{"csrf": {tok}, "ident": {k}, "reason": {"damaged"}, "why": {"inspected"}}); code != http.StatusSeeOther {
 		t.Fatalf("release: %d %.500s", code, body)
 	}
-	_, _, page = b.do("GET", "/trace?q="+url.QueryEscape(k), nil)
+	_, _, page = b.Do("GET", "/trace?q="+url.QueryEscape(k), nil)
 	if strings.Contains(page, "own: damaged") || !strings.Contains(page, "inspected") {
 		t.Fatalf("after the release: %.3000s", page)
 	}

@@ -11,10 +11,10 @@ import (
 func TestDevicesNotRevokedShowTheirState(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	if code, _ := b.login("admin", "admin password 1"); code != http.StatusSeeOther {
+	if code, _ := b.Login("admin", "admin password 1"); code != http.StatusSeeOther {
 		t.Fatal(code)
 	}
-	code, _, page := b.do("GET", "/devices", nil)
+	code, _, page := b.Do("GET", "/devices", nil)
 	if code != http.StatusOK {
 		t.Fatalf("devices: %d %.500s", code, page)
 	}

@@ -228,7 +228,7 @@ func (c *Console) login(x *fiber.Ctx) error {
 	})
 	if errors.Is(err, state.ErrNotFound) {
 		// The same answer and about the same work as a wrong password.
-		_ = password.Verify(&dummyVerifier, pw)
+		_ = password.Verify(password.Dummy(), pw)
 		return c.showLogin(x, wrong, id, fiber.StatusUnauthorized)
 	}
 	if err != nil {
@@ -264,10 +264,6 @@ func (c *Console) login(x *fiber.Ctx) error {
 	}
 	return x.Redirect(next, fiber.StatusSeeOther)
 }
-
-// dummyVerifier keeps an unknown user's sign-in as slow as a known one's.
-var dummyVerifier = state.PasswordVerifier{Salt: make([]byte, password.SaltLen), Time: password.Time,
-	Memory: password.Memory, Threads: password.Threads, Hash: make([]byte, password.KeyLen)}
 
 // logout ends every session of the user (the account's epoch moves).
 func (c *Console) logout(x *fiber.Ctx) error {

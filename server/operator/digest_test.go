@@ -123,14 +123,14 @@ func TestDuplicatesPageWhileRaising(t *testing.T) {
 			case <-stop:
 				return
 			default:
-				all.do("GET", "/duplicates", nil)
+				all.Do("GET", "/duplicates", nil)
 			}
 		}
 	}()
 	e.poll()
 	close(stop)
 	wg.Wait()
-	if p := all.page("/duplicates"); strings.Count(p, "✓ <a href=") != 2 {
+	if p := all.Page("/duplicates"); strings.Count(p, "✓ <a href=") != 2 {
 		t.Fatalf("after north is back, the duplicate is not flagged at both: %.3000s", p)
 	}
 }

@@ -38,7 +38,7 @@ func TestLockSurvivesRestart(t *testing.T) {
 	wrongs := func(n int, want int) {
 		t.Helper()
 		for i := range n {
-			if code, _ := b.login("ann", "wrong password"); code != want {
+			if code, _ := b.Login("ann", "wrong password"); code != want {
 				t.Fatalf("wrong password %d: %d, want %d", i+1, code, want)
 			}
 		}
@@ -46,7 +46,7 @@ func TestLockSurvivesRestart(t *testing.T) {
 
 	// Four wrong, one good: the count starts again.
 	wrongs(maxFailures-1, http.StatusUnauthorized)
-	if code, _ := b.login("ann", "ann password 1"); code != http.StatusSeeOther {
+	if code, _ := b.Login("ann", "ann password 1"); code != http.StatusSeeOther {
 		t.Fatalf("the good password after %d wrong: %d", maxFailures-1, code)
 	}
 	if f, err := e.op.cache.failures("ann"); err != nil || f != (failures{}) {
@@ -54,6 +54,7 @@ func TestLockSurvivesRestart(t *testing.T) {
 	}
 	wrongs(maxFailures-1, http.StatusUnauthorized)
 	e.reopen(now) // the count survives too
+	b = e.browser()
 	wrongs(1, http.StatusTooManyRequests)
 
 	for _, tc := range []struct {
@@ -69,7 +70,7 @@ func TestLockSurvivesRestart(t *testing.T) {
 			clock = start.Add(tc.after)
 			e.reopen(now)
 			b = e.browser()
-			if code, _ := b.login("ann", "ann password 1"); code != tc.want {
+			if code, _ := b.Login("ann", "ann password 1"); code != tc.want {
 				t.Fatalf("the good password: %d, want %d", code, tc.want)
 			}
 		})
@@ -78,7 +79,7 @@ func TestLockSurvivesRestart(t *testing.T) {
 		t.Fatalf("the sign-in after the lock left %+v (%v)", f, err)
 	}
 
-	if code, _ := b.login("nobody", "whatever pw"); code != http.StatusUnauthorized {
+	if code, _ := b.Login("nobody", "whatever pw"); code != http.StatusUnauthorized {
 		t.Fatalf("unknown user: %d", code)
 	}
 	if ok, err := e.op.cache.getJSON(prefixFails+"nobody", &failures{}); err != nil || ok {
@@ -88,7 +89,7 @@ func TestLockSurvivesRestart(t *testing.T) {
 	clock = start
 	wrongs(maxFailures-1, http.StatusUnauthorized)
 	wrongs(1, http.StatusTooManyRequests)
-	if code, _ := e.browser().login("bob", "bob password 1"); code != http.StatusSeeOther {
+	if code, _ := e.browser().Login("bob", "bob password 1"); code != http.StatusSeeOther {
 		t.Fatalf("bob while ann is locked: %d", code)
 	}
 }

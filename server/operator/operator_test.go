@@ -8,9 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/custodyhq/custody/server/password"
 	"github.com/custodyhq/custody/server/serialdigest"
 	"github.com/custodyhq/custody/server/sitetest"
+	"github.com/custodyhq/custody/server/webui/webuitest"
 	"github.com/custodyhq/custody/shared/epcis"
 	"github.com/custodyhq/custody/shared/event"
 	"github.com/custodyhq/custody/shared/hlc"
@@ -124,75 +123,13 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) poll() { e.op.poller.round(context.Background()) }
 
-type browser struct {
-	e       *env
-	cookies map[string]string
-}
+type browser = webuitest.Browser
 
-func (e *env) browser() *browser { return &browser{e: e, cookies: map[string]string{}} }
-
-func (b *browser) do(method, path string, form url.Values) (int, http.Header, string) {
-	b.e.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req := httptest.NewRequest(method, path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for k, v := range b.cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	resp, err := b.e.app.Test(req, -1)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	for _, c := range resp.Cookies() {
-		if c.Value == "" || !c.Expires.IsZero() && c.Expires.Before(time.Unix(10, 0)) {
-			delete(b.cookies, c.Name)
-		} else {
-			b.cookies[c.Name] = c.Value
-		}
-	}
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(out)
-}
-
-var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-
-func csrfOf(t *testing.T, page string) string {
-	t.Helper()
-	m := csrfRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no CSRF token in %.300s", page)
-	}
-	return m[1]
-}
-
-func (b *browser) login(user, pw string) (int, string) {
-	b.e.t.Helper()
-	_, _, page := b.do("GET", "/login", nil)
-	code, h, body := b.do("POST", "/login", url.Values{"csrf": {csrfOf(b.e.t, page)}, "user": {user}, "password": {pw}, "next": {"/"}})
-	if code == http.StatusSeeOther {
-		return code, h.Get("Location")
-	}
-	return code, body
-}
-
-func (b *browser) page(path string) string {
-	b.e.t.Helper()
-	code, _, page := b.do("GET", path, nil)
-	if code != http.StatusOK {
-		b.e.t.Fatalf("%s: %d %.800s", path, code, page)
-	}
-	return page
-}
+func (e *env) browser() *browser { return webuitest.New(e.t, e.app) }
 
 func signedIn(t *testing.T, e *env, user, pw string) *browser {
 	b := e.browser()
-	if code, loc := b.login(user, pw); code != http.StatusSeeOther || loc != "/" {
+	if code, loc := b.Login(user, pw); code != http.StatusSeeOther || loc != "/" {
 		t.Fatalf("%s signs in: %d %s", user, code, loc)
 	}
 	return b
@@ -216,11 +153,11 @@ func TestNetworkQueueAndDown(t *testing.T) {
 	e.poll()
 
 	all := signedIn(t, e, "all", "all password 1")
-	p := all.page("/")
+	p := all.Page("/")
 	if strings.Count(p, "● up") != 2 || !strings.Contains(p, "North DC") || !strings.Contains(p, "South DC") {
 		t.Fatalf("overview: both sites up expected: %.3000s", p)
 	}
-	q := all.page("/exceptions")
+	q := all.Page("/exceptions")
 	for _, want := range []string{"XA1", "XB1", "XA2"} {
 		if !strings.Contains(q, want) {
 			t.Errorf("queue lacks %s", want)
@@ -234,14 +171,14 @@ func TestNetworkQueueAndDown(t *testing.T) {
 	}
 
 	bob := signedIn(t, e, "bob", "bob password 1")
-	q = bob.page("/exceptions")
+	q = bob.Page("/exceptions")
 	if !strings.Contains(q, "XB1") || strings.Contains(q, "XA1") || strings.Contains(q, "XA2") {
 		t.Fatalf("bob (client b) sees: %.3000s", q)
 	}
-	if p := bob.page("/"); strings.Contains(p, "South DC") {
+	if p := bob.Page("/"); strings.Contains(p, "South DC") {
 		t.Error("bob sees south, where the operator sees no client of his")
 	}
-	q = all.page("/exceptions?site=south")
+	q = all.Page("/exceptions?site=south")
 	if strings.Contains(q, "XA1") || !strings.Contains(q, "XA2") {
 		t.Error("the site filter does not filter")
 	}
@@ -249,11 +186,11 @@ func TestNetworkQueueAndDown(t *testing.T) {
 	// South stops: it is shown down, with its last known exceptions.
 	south.site.StopAll()
 	e.poll()
-	p = all.page("/")
+	p = all.Page("/")
 	if !strings.Contains(p, "▼ down") || !strings.Contains(p, "showing its last known state") {
 		t.Fatalf("a stopped site is not shown down: %.4000s", p)
 	}
-	if q := all.page("/exceptions?site=south"); !strings.Contains(q, "XA2") || !strings.Contains(q, "Not answering now") {
+	if q := all.Page("/exceptions?site=south"); !strings.Contains(q, "XA2") || !strings.Contains(q, "Not answering now") {
 		t.Fatalf("the down site's last known exceptions: %.3000s", q)
 	}
 	// A new operator on the same cache shows the last known state
@@ -277,22 +214,22 @@ func TestSearchAndRecall(t *testing.T) {
 	e.poll()
 
 	ann := signedIn(t, e, "ann", "ann password 1")
-	p := ann.page("/search?q=" + url.QueryEscape("(01)"+gtinA+"(21)S3"))
+	p := ann.Page("/search?q=" + url.QueryEscape("(01)"+gtinA+"(21)S3"))
 	if !strings.Contains(p, "found at <strong>1</strong> of 2 sites") {
 		t.Fatalf("serial search: %.3000s", p)
 	}
 	if strings.Contains(p, "<b>Pill A</b>") {
 		t.Fatal("unescaped output")
 	}
-	code, h, _ := ann.do("GET", "/search?q="+url.QueryEscape("(01)"+gtinA+"(10)LOT7"), nil)
+	code, h, _ := ann.Do("GET", "/search?q="+url.QueryEscape("(01)"+gtinA+"(10)LOT7"), nil)
 	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/recall?") {
 		t.Fatalf("a lot search goes to the recall: %d %s", code, h.Get("Location"))
 	}
-	p = ann.page("/recall?gtin=" + gtinA + "&lot=LOT7")
+	p = ann.Page("/recall?gtin=" + gtinA + "&lot=LOT7")
 	if !strings.Contains(p, "<strong>3</strong> units across the network") {
 		t.Fatalf("recall: %.3000s", p)
 	}
-	code, hdr, body := ann.do("GET", "/recall.csv?gtin="+gtinA+"&lot=LOT7", nil)
+	code, hdr, body := ann.Do("GET", "/recall.csv?gtin="+gtinA+"&lot=LOT7", nil)
 	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %s", code, hdr.Get("Content-Type"))
 	}
@@ -311,27 +248,27 @@ func TestSearchAndRecall(t *testing.T) {
 		t.Fatalf("csv per site: %v", sites)
 	}
 	// The lead holds the lot at both sites.
-	tok := csrfOf(t, p)
-	if code, _, _ := ann.do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}}); code != http.StatusForbidden {
+	tok := webuitest.CSRF(t, p)
+	if code, _, _ := ann.Do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}}); code != http.StatusForbidden {
 		t.Fatalf("a hold without the CSRF token: %d", code)
 	}
-	code, h, _ = ann.do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}, "csrf": {tok}, "note": {"recall R-1"}})
+	code, h, _ = ann.Do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}, "csrf": {tok}, "note": {"recall R-1"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("hold: %d", code)
 	}
-	p = ann.page(h.Get("Location"))
+	p = ann.Page(h.Get("Location"))
 	if strings.Count(p, "held (RC-") != 2 || !strings.Contains(p, "3 held") {
 		t.Fatalf("recall holds: %.4000s", p)
 	}
 
 	bob := signedIn(t, e, "bob", "bob password 1")
-	if p := bob.page("/search?q=" + url.QueryEscape("(01)"+gtinA+"(21)S1")); !strings.Contains(p, "found at <strong>0</strong>") {
+	if p := bob.Page("/search?q=" + url.QueryEscape("(01)"+gtinA+"(21)S1")); !strings.Contains(p, "found at <strong>0</strong>") {
 		t.Fatalf("bob finds a's unit: %.2000s", p)
 	}
-	if _, _, body := bob.do("GET", "/recall.csv?gtin="+gtinA+"&lot=LOT7", nil); strings.Count(body, "\n") != 1 {
+	if _, _, body := bob.Do("GET", "/recall.csv?gtin="+gtinA+"&lot=LOT7", nil); strings.Count(body, "\n") != 1 {
 		t.Fatalf("bob's recall CSV has a's units: %s", body)
 	}
-	if code, _, _ := bob.do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}, "csrf": {csrfOf(t, bob.page("/recall"))}}); code != http.StatusForbidden {
+	if code, _, _ := bob.Do("POST", "/recall/hold", url.Values{"gtin": {gtinA}, "lot": {"LOT7"}, "csrf": {webuitest.CSRF(t, bob.Page("/recall"))}}); code != http.StatusForbidden {
 		t.Fatalf("a viewer places a hold: %d", code)
 	}
 }
@@ -341,41 +278,41 @@ func TestSearchAndRecall(t *testing.T) {
 func TestSignIn(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	if code, _, _ := b.do("GET", "/", nil); code != http.StatusSeeOther {
+	if code, _, _ := b.Do("GET", "/", nil); code != http.StatusSeeOther {
 		t.Fatalf("signed out: / answered %d", code)
 	}
-	if code, _, _ := b.do("POST", "/login", url.Values{"csrf": {"00"}, "user": {"ann"}, "password": {"ann password 1"}}); code != http.StatusForbidden {
+	if code, _, _ := b.Do("POST", "/login", url.Values{"csrf": {"00"}, "user": {"ann"}, "password": {"ann password 1"}}); code != http.StatusForbidden {
 		t.Fatalf("sign-in without the form's token: %d", code)
 	}
-	if code, _ := b.login("nobody", "whatever pw"); code != http.StatusUnauthorized {
+	if code, _ := b.Login("nobody", "whatever pw"); code != http.StatusUnauthorized {
 		t.Fatalf("unknown user: %d", code)
 	}
 	other := signedIn(t, e, "ann", "ann password 1")
 	for i := 0; i < maxFailures-1; i++ {
-		if code, _ := b.login("ann", "wrong password"); code != http.StatusUnauthorized {
+		if code, _ := b.Login("ann", "wrong password"); code != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d: %d", i, code)
 		}
 	}
-	if code, body := b.login("ann", "wrong password"); code != http.StatusTooManyRequests || !strings.Contains(body, "locked") {
+	if code, body := b.Login("ann", "wrong password"); code != http.StatusTooManyRequests || !strings.Contains(body, "locked") {
 		t.Fatalf("the fifth wrong password: %d", code)
 	}
-	if code, _ := b.login("ann", "ann password 1"); code != http.StatusTooManyRequests {
+	if code, _ := b.Login("ann", "ann password 1"); code != http.StatusTooManyRequests {
 		t.Fatalf("a locked user signs in: %d", code)
 	}
 	// Sign-out ends the user's other sessions too.
 	second := signedIn(t, e, "bob", "bob password 1")
 	third := signedIn(t, e, "bob", "bob password 1")
-	tok := csrfOf(t, second.page("/"))
-	if code, _, _ := second.do("POST", "/logout", url.Values{}); code != http.StatusUnauthorized && code != http.StatusForbidden {
+	tok := webuitest.CSRF(t, second.Page("/"))
+	if code, _, _ := second.Do("POST", "/logout", url.Values{}); code != http.StatusUnauthorized && code != http.StatusForbidden {
 		t.Fatalf("sign-out without a token: %d", code)
 	}
-	if code, _, _ := second.do("POST", "/logout", url.Values{"csrf": {tok}}); code != http.StatusSeeOther {
+	if code, _, _ := second.Do("POST", "/logout", url.Values{"csrf": {tok}}); code != http.StatusSeeOther {
 		t.Fatalf("sign-out: %d", code)
 	}
-	if code, _, _ := third.do("GET", "/", nil); code != http.StatusSeeOther {
+	if code, _, _ := third.Do("GET", "/", nil); code != http.StatusSeeOther {
 		t.Fatalf("another session of a signed-out user: %d", code)
 	}
-	if code, _, _ := other.do("GET", "/", nil); code != http.StatusOK {
+	if code, _, _ := other.Do("GET", "/", nil); code != http.StatusOK {
 		t.Fatalf("ann's session ended with bob's: %d", code)
 	}
 }
@@ -463,11 +400,11 @@ func TestCrossSiteDuplicate(t *testing.T) {
 		_ = s
 	}
 	all := signedIn(t, e, "all", "all password 1")
-	if p := all.page("/duplicates"); !strings.Contains(p, "CLONE1") || strings.Contains(p, ">B1<") || strings.Count(p, "✓ <a href=") != 2 {
+	if p := all.Page("/duplicates"); !strings.Contains(p, "CLONE1") || strings.Contains(p, ">B1<") || strings.Count(p, "✓ <a href=") != 2 {
 		t.Fatalf("duplicates page: %.4000s", p)
 	}
 	// A records request answers both sites' histories as one document.
-	code, hdr, body := all.do("GET", "/search/records?q="+url.QueryEscape(string(dup)), nil)
+	code, hdr, body := all.Do("GET", "/search/records?q="+url.QueryEscape(string(dup)), nil)
 	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "application/ld+json") {
 		t.Fatalf("records request: %d %s %.300s", code, hdr.Get("Content-Type"), body)
 	}
@@ -476,10 +413,10 @@ func TestCrossSiteDuplicate(t *testing.T) {
 		t.Fatalf("records document: %v, %d events", err, len(doc.Events))
 	}
 	bob := signedIn(t, e, "bob", "bob password 1")
-	if p := bob.page("/duplicates"); strings.Contains(p, "CLONE1") {
+	if p := bob.Page("/duplicates"); strings.Contains(p, "CLONE1") {
 		t.Fatal("bob (client b) sees a's duplicate")
 	}
-	if code, _, _ := bob.do("GET", "/search/records?q="+url.QueryEscape(string(dup)), nil); code != http.StatusNotFound {
+	if code, _, _ := bob.Do("GET", "/search/records?q="+url.QueryEscape(string(dup)), nil); code != http.StatusNotFound {
 		t.Fatalf("bob's records request for a's unit: %d", code)
 	}
 }
@@ -539,12 +476,12 @@ func TestExports(t *testing.T) {
 	north.propose(command.TypeShipment, master.Shipment{ID: "SH-B", Client: "b", Destination: "0300010000015"})
 	e.poll()
 	ann := signedIn(t, e, "ann", "ann password 1")
-	p := ann.page("/exports")
+	p := ann.Page("/exports")
 	if !strings.Contains(p, "SH-A") || strings.Contains(p, "SH-B") || !strings.Contains(p, north.url()+"/outbound/SH-A/epcis") {
 		t.Fatalf("ann's exports: %.3000s", p)
 	}
 	bob := signedIn(t, e, "bob", "bob password 1")
-	if p := bob.page("/exports"); strings.Contains(p, "SH-A") || !strings.Contains(p, "SH-B") {
+	if p := bob.Page("/exports"); strings.Contains(p, "SH-A") || !strings.Contains(p, "SH-B") {
 		t.Fatalf("bob's exports: %.3000s", p)
 	}
 }

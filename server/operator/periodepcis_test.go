@@ -75,7 +75,7 @@ func TestPeriodEPCIS(t *testing.T) {
 	}
 	document := func(b *browser, path string) []string {
 		t.Helper()
-		code, hdr, body := b.do("GET", path, nil)
+		code, hdr, body := b.Do("GET", path, nil)
 		if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "application/ld+json") {
 			t.Fatalf("%s: %d %s %.500s", path, code, hdr.Get("Content-Type"), body)
 		}
@@ -97,7 +97,7 @@ func TestPeriodEPCIS(t *testing.T) {
 	}
 
 	ann := signedIn(t, e, "ann", "ann password 1")
-	if p := ann.page("/exports"); !strings.Contains(p, `action="/exports/epcis"`) || !strings.Contains(p, `<option value="a">`) {
+	if p := ann.Page("/exports"); !strings.Contains(p, `action="/exports/epcis"`) || !strings.Contains(p, `<option value="a">`) {
 		t.Fatalf("ann's exports page has no period form: %.3000s", p)
 	}
 	if got, want := document(ann, day), ids(n1, s1, n2, both); !slices.Equal(got, want) {
@@ -108,7 +108,7 @@ func TestPeriodEPCIS(t *testing.T) {
 		t.Fatalf("ann's 01:00 to 03:00 of a: %v, want %v", got, want)
 	}
 	// The same in EPCIS 1.2 XML.
-	code, hdr, body := ann.do("GET", day+"&format=xml", nil)
+	code, hdr, body := ann.Do("GET", day+"&format=xml", nil)
 	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "application/xml") {
 		t.Fatalf("ann's day of a in XML: %d %.300s", code, body)
 	}
@@ -120,7 +120,7 @@ func TestPeriodEPCIS(t *testing.T) {
 		t.Fatalf("b's day (north only): %v, want %v", got, want)
 	}
 	bob := signedIn(t, e, "bob", "bob password 1")
-	if code, _, _ := bob.do("GET", day, nil); code != http.StatusNotFound {
+	if code, _, _ := bob.Do("GET", day, nil); code != http.StatusNotFound {
 		t.Fatalf("bob asking for a's events: %d", code)
 	}
 	for _, c := range []struct {
@@ -132,7 +132,7 @@ func TestPeriodEPCIS(t *testing.T) {
 		{"to before from", period("a", "2026-02-02T00:00", "2026-02-01T00:00"), "to: must be after from"},
 		{"longer than the sites take", period("a", "2026-01-01T00:00", "2026-03-01T00:00"), "North DC: to: at most 31 days"},
 	} {
-		code, _, body := ann.do("GET", c.path, nil)
+		code, _, body := ann.Do("GET", c.path, nil)
 		if code != http.StatusBadRequest || !strings.Contains(body, c.says) {
 			t.Errorf("%s: %d %.300s", c.name, code, body)
 		}
@@ -142,7 +142,7 @@ func TestPeriodEPCIS(t *testing.T) {
 	// does not hold b for the operator).
 	m := south.site.Members[0]
 	south.site.Stop(m)
-	code, _, body = ann.do("GET", day, nil)
+	code, _, body = ann.Do("GET", day, nil)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "South DC") {
 		t.Fatalf("a's day with south down: %d %.500s", code, body)
 	}

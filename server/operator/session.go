@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/custodyhq/custody/server/password"
-	"github.com/custodyhq/custody/server/state"
 	"github.com/custodyhq/custody/server/webui"
 )
 
@@ -132,6 +131,11 @@ func (o *Operator) showLogin(x *fiber.Ctx, msg, user string, status int) error {
 		Next: safeNext(x.Query("next", x.FormValue("next"))), User: user, Message: msg})
 }
 
+// showLocked answers a sign-in of a user locked until until.
+func (o *Operator) showLocked(x *fiber.Ctx, id string, until time.Time) error {
+	return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(until)), id, fiber.StatusTooManyRequests)
+}
+
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
 		return "/"
@@ -156,10 +160,10 @@ func (o *Operator) login(x *fiber.Ctx) error {
 		return err
 	}
 	if now.Before(f.Until) {
-		return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(f.Until)), id, fiber.StatusTooManyRequests)
+		return o.showLocked(x, id, f.Until)
 	}
 	u := o.users[id]
-	v := &dummyVerifier
+	v := password.Dummy()
 	if u != nil {
 		v = &u.Pass
 	}
@@ -175,7 +179,7 @@ func (o *Operator) login(x *fiber.Ctx) error {
 			}
 		}
 		if now.Before(f.Until) {
-			return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(f.Until)), id, fiber.StatusTooManyRequests)
+			return o.showLocked(x, id, f.Until)
 		}
 		return o.showLogin(x, wrong, id, fiber.StatusUnauthorized)
 	}
@@ -191,7 +195,7 @@ func (o *Operator) login(x *fiber.Ctx) error {
 		return err
 	}
 	if now.Before(f.Until) {
-		return o.showLogin(x, fmt.Sprintf("Too many wrong passwords: %s is locked until %s.", id, o.times.Clock(f.Until)), id, fiber.StatusTooManyRequests)
+		return o.showLocked(x, id, f.Until)
 	}
 	e, err := o.cache.epoch(id)
 	if err != nil {
@@ -220,10 +224,6 @@ func (o *Operator) failed(id string, now time.Time) (failures, error) {
 	}
 	return f, o.cache.putFailures(id, f)
 }
-
-// dummyVerifier keeps an unknown user's sign-in as slow as a known one's.
-var dummyVerifier = state.PasswordVerifier{Salt: make([]byte, password.SaltLen), Time: password.Time,
-	Memory: password.Memory, Threads: password.Threads, Hash: make([]byte, password.KeyLen)}
 
 func (o *Operator) logout(x *fiber.Ctx) error {
 	if err := o.cache.bumpEpoch(currentUser(x).ID); err != nil {

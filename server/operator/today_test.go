@@ -111,7 +111,7 @@ func TestReceivedAndShippedToday(t *testing.T) {
 		{"all", "all password 1", "3", "1", "1", "3", "1", "1"},
 	} {
 		t.Run(tc.user, func(t *testing.T) {
-			p := signedIn(t, e, tc.user, tc.pw).page("/")
+			p := signedIn(t, e, tc.user, tc.pw).Page("/")
 			for _, c := range []struct{ name, row, class, want string }{
 				{"north received", `data-site="north"`, "today-received", tc.north},
 				{"north shipped", `data-site="north"`, "today-shipped", tc.northShipped},
@@ -132,7 +132,7 @@ func TestReceivedAndShippedToday(t *testing.T) {
 
 	// The next day the figures read yesterday are not shown as today's.
 	now = now.Add(24 * time.Hour)
-	p := signedIn(t, e, "all", "all password 1").page("/")
+	p := signedIn(t, e, "all", "all password 1").Page("/")
 	if got := unitsIn(t, p, `data-site="north"`, "today-received"); got != "none" {
 		t.Errorf("a day later, before a read: north shows %s units received today", got)
 	}
