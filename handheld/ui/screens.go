@@ -214,8 +214,28 @@ func (u *UI) start(call func() (engine.Step, error), then func(engine.Step) *scr
 // ---- receive
 
 func (u *UI) showReceiveList() {
+	u.showWorkList("receive-list", "Receive: choose the ASN", "No ASN is waiting to be received.", func(w engine.Work) []choice {
+		var cs []choice
+		for _, a := range w.ASNs {
+			cs = append(cs, choice{fmt.Sprintf("%s · from %s · %d items", a.ID, a.Supplier, a.Items), theme.DownloadIcon(), func() { u.startReceive(a.ID) }})
+		}
+		return cs
+	})
+}
+
+// choice is one entry of a work list: its label, icon and what it opens.
+type choice struct {
+	label string
+	icon  fyne.Resource
+	open  func()
+}
+
+// showWorkList is a home-level list of the work of one kind waiting on
+// this device (the engine's Work), a big button each, or empty when none
+// waits; it reads the work again each time it is shown.
+func (u *UI) showWorkList(name, title, empty string, choices func(engine.Work) []choice) {
 	box := container.NewVBox()
-	s := &screen{name: "receive-list", title: "Receive: choose the ASN", home: true, body: box}
+	s := &screen{name: name, title: title, home: true, body: box}
 	s.refresh = func() func() {
 		w, err := u.eng.Work()
 		return func() {
@@ -224,13 +244,12 @@ func (u *UI) showReceiveList() {
 				return
 			}
 			box.Objects = nil
-			if len(w.ASNs) == 0 {
-				box.Add(bigText("No ASN is waiting to be received."))
+			cs := choices(w)
+			if len(cs) == 0 {
+				box.Add(bigText(empty))
 			}
-			for _, a := range w.ASNs {
-				a := a
-				box.Add(action(fmt.Sprintf("%s · from %s · %d items", a.ID, a.Supplier, a.Items), theme.DownloadIcon(), widget.HighImportance,
-					func() { u.startReceive(a.ID) }))
+			for _, c := range cs {
+				box.Add(action(c.label, c.icon, widget.HighImportance, c.open))
 			}
 			box.Refresh()
 		}

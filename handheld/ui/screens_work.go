@@ -45,28 +45,14 @@ func dateText(yymmdd string) string {
 // ---- pick
 
 func (u *UI) showPickList() {
-	box := container.NewVBox()
-	s := &screen{name: "pick-list", title: "Pick: choose the order", home: true, body: box}
-	s.refresh = func() func() {
-		w, err := u.eng.Work()
-		return func() {
-			if err != nil {
-				u.banner.set(refusal(err.Error()))
-				return
-			}
-			box.Objects = nil
-			if len(w.Orders) == 0 {
-				box.Add(bigText("No order is waiting to be picked."))
-			}
-			for _, o := range w.Orders {
-				o := o
-				box.Add(action(fmt.Sprintf("%s · for %s · %d of %d lines done", o.ID, o.Customer, o.LinesDone, o.Lines),
-					theme.ContentCutIcon(), widget.HighImportance, func() { u.startPick(o.ID) }))
-			}
-			box.Refresh()
+	u.showWorkList("pick-list", "Pick: choose the order", "No order is waiting to be picked.", func(w engine.Work) []choice {
+		var cs []choice
+		for _, o := range w.Orders {
+			cs = append(cs, choice{fmt.Sprintf("%s · for %s · %d of %d lines done", o.ID, o.Customer, o.LinesDone, o.Lines),
+				theme.ContentCutIcon(), func() { u.startPick(o.ID) }})
 		}
-	}
-	u.show(s)
+		return cs
+	})
 }
 
 func (u *UI) startPick(order string) {
@@ -208,44 +194,30 @@ func (u *UI) showPack() {
 // ---- ship
 
 func (u *UI) showShipList() {
-	box := container.NewVBox()
-	s := &screen{name: "ship-list", title: "Ship: choose the shipment", home: true, body: box}
-	s.refresh = func() func() {
-		w, err := u.eng.Work()
-		return func() {
-			if err != nil {
-				u.banner.set(refusal(err.Error()))
-				return
-			}
-			box.Objects = nil
-			if len(w.Shipments) == 0 {
-				box.Add(bigText("No shipment is waiting to be loaded."))
-			}
-			for _, sh := range w.Shipments {
-				sh := sh
-				box.Add(action(fmt.Sprintf("%s · to %s", sh.ID, sh.Destination), theme.UploadIcon(), widget.HighImportance, func() {
-					u.start(func() (engine.Step, error) { return u.eng.StartShip(sh.ID, "") }, func(engine.Step) *screen {
-						loaded := para("")
-						n := 0
-						s := u.taskScreen("ship", "Ship "+sh.ID, "Scan each container as it is loaded",
-							bigText("Loading for "+sh.Destination+": scan each container as it goes on the truck."), loaded,
-							action("Finish loading", theme.ConfirmIcon(), widget.WarningImportance, func() { u.step(u.eng.Close, func(engine.Step) { u.showShipList() }) }))
-						s.after = func(st engine.Step) {
-							{
-								if st.Action == "ship" && st.Subject != "" && st.Verdict != engine.Refused {
-									n++
-									loaded.SetText(count(n, "container", "containers") + " loaded")
-								}
-							}
-						}
-						return s
-					})
-				}))
-			}
-			box.Refresh()
+	u.showWorkList("ship-list", "Ship: choose the shipment", "No shipment is waiting to be loaded.", func(w engine.Work) []choice {
+		var cs []choice
+		for _, sh := range w.Shipments {
+			cs = append(cs, choice{fmt.Sprintf("%s · to %s", sh.ID, sh.Destination), theme.UploadIcon(), func() { u.startShip(sh.ID, sh.Destination) }})
 		}
-	}
-	u.show(s)
+		return cs
+	})
+}
+
+func (u *UI) startShip(id, destination string) {
+	u.start(func() (engine.Step, error) { return u.eng.StartShip(id, "") }, func(engine.Step) *screen {
+		loaded := para("")
+		n := 0
+		s := u.taskScreen("ship", "Ship "+id, "Scan each container as it is loaded",
+			bigText("Loading for "+destination+": scan each container as it goes on the truck."), loaded,
+			action("Finish loading", theme.ConfirmIcon(), widget.WarningImportance, func() { u.step(u.eng.Close, func(engine.Step) { u.showShipList() }) }))
+		s.after = func(st engine.Step) {
+			if st.Action == "ship" && st.Subject != "" && st.Verdict != engine.Refused {
+				n++
+				loaded.SetText(count(n, "container", "containers") + " loaded")
+			}
+		}
+		return s
+	})
 }
 
 // ---- quarantine
