@@ -298,18 +298,26 @@ func borderScore(g *grayView, q [4]pt, c, r int) float64 {
 
 // refine moves the corners to maximise borderScore, coarse to fine.
 func refine(g *grayView, q [4]pt, c, r int) ([4]pt, float64) {
+	return climbCorners(q, c, r, [3]float64{0.5, 0.25, 0.1}, 0.2, 6, func(t [4]pt) float64 { return borderScore(g, t, c, r) })
+}
+
+// climbCorners moves one corner at a time by a step in eight directions
+// while score improves, the step a fraction of a module (each of steps,
+// at least minStep pixels), at most iters rounds a step. It returns the
+// corners and their score.
+func climbCorners(q [4]pt, c, r int, steps [3]float64, minStep float64, iters int, score func([4]pt) float64) ([4]pt, float64) {
 	mod := (q[0].dist(q[1])/float64(c) + q[1].dist(q[2])/float64(r)) / 2
-	best := borderScore(g, q, c, r)
+	best := score(q)
 	dirs := [8]pt{{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {0.7, 0.7}, {-0.7, -0.7}, {0.7, -0.7}, {-0.7, 0.7}}
-	for _, stepF := range [...]float64{0.5, 0.25, 0.1} {
-		step := math.Max(stepF*mod, 0.2)
-		for iter := 0; iter < 6; iter++ {
+	for _, stepF := range steps {
+		step := math.Max(stepF*mod, minStep)
+		for iter := 0; iter < iters; iter++ {
 			improved := false
 			for k := 0; k < 4; k++ {
 				for _, d := range dirs {
 					t := q
 					t[k] = t[k].add(d.scale(step))
-					if s := borderScore(g, t, c, r); s > best {
+					if s := score(t); s > best {
 						best, q, improved = s, t, true
 					}
 				}

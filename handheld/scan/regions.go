@@ -77,27 +77,7 @@ func regionScore(g *grayView, q [4]pt, pc, pr int) float64 {
 // refineRegion moves a region's corners to maximise regionScore, within
 // about a module of where the whole symbol's homography put them.
 func refineRegion(g *grayView, q [4]pt, pc, pr int) [4]pt {
-	mod := (q[0].dist(q[1])/float64(pc) + q[1].dist(q[2])/float64(pr)) / 2
-	best := regionScore(g, q, pc, pr)
-	dirs := [8]pt{{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {0.7, 0.7}, {-0.7, -0.7}, {0.7, -0.7}, {-0.7, 0.7}}
-	for _, stepF := range [...]float64{0.3, 0.15, 0.07} {
-		step := math.Max(stepF*mod, 0.15)
-		for iter := 0; iter < 8; iter++ {
-			improved := false
-			for k := 0; k < 4; k++ {
-				for _, d := range dirs {
-					t := q
-					t[k] = t[k].add(d.scale(step))
-					if s := regionScore(g, t, pc, pr); s > best {
-						best, q, improved = s, t, true
-					}
-				}
-			}
-			if !improved {
-				break
-			}
-		}
-	}
+	q, _ = climbCorners(q, pc, pr, [3]float64{0.3, 0.15, 0.07}, 0.15, 8, func(t [4]pt) float64 { return regionScore(g, t, pc, pr) })
 	return q
 }
 
