@@ -19,14 +19,7 @@ import (
 func newID() (event.ID, error) { return event.NewID(time.Now(), rand.Reader) }
 
 func (s *Server) listASNs(c *fiber.Ctx) error {
-	see := sees(c)
-	var out []master.ASN
-	err := s.read(c, func(r *state.Reader) error {
-		var err error
-		out, err = r.ASNs(func(a *master.ASN) bool { return see(a.Client) })
-		return err
-	})
-	return respond(c, err, func() any { return items(out) })
+	return listGranted(s, c, (*state.Reader).ASNs, func(x *master.ASN) string { return x.Client })
 }
 
 func (s *Server) getASN(c *fiber.Ctx) error {
@@ -97,14 +90,7 @@ func (s *Server) proposeASN(c *fiber.Ctx, a master.ASN) error {
 }
 
 func (s *Server) listOrders(c *fiber.Ctx) error {
-	see := sees(c)
-	var out []master.Order
-	err := s.read(c, func(r *state.Reader) error {
-		var err error
-		out, err = r.Orders(func(o *master.Order) bool { return see(o.Client) })
-		return err
-	})
-	return respond(c, err, func() any { return items(out) })
+	return listGranted(s, c, (*state.Reader).Orders, func(x *master.Order) string { return x.Client })
 }
 
 func (s *Server) getOrder(c *fiber.Ctx) error {
@@ -143,14 +129,7 @@ func (s *Server) putOrder(c *fiber.Ctx) error {
 }
 
 func (s *Server) listShipments(c *fiber.Ctx) error {
-	see := sees(c)
-	var out []master.Shipment
-	err := s.read(c, func(r *state.Reader) error {
-		var err error
-		out, err = r.Shipments(func(x *master.Shipment) bool { return see(x.Client) })
-		return err
-	})
-	return respond(c, err, func() any { return items(out) })
+	return listGranted(s, c, (*state.Reader).Shipments, func(x *master.Shipment) string { return x.Client })
 }
 
 func (s *Server) getShipment(c *fiber.Ctx) error {

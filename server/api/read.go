@@ -156,3 +156,16 @@ func (p *proxy) toLeader(c *fiber.Ctx, node Cluster) error {
 	}
 	return c.Status(resp.StatusCode).Send(body)
 }
+
+// listGranted answers a list of records: those list reads that belong to
+// the request user's clients.
+func listGranted[T any](s *Server, c *fiber.Ctx, list func(*state.Reader, func(*T) bool) ([]T, error), client func(*T) string) error {
+	see := sees(c)
+	var out []T
+	err := s.read(c, func(r *state.Reader) error {
+		var err error
+		out, err = list(r, func(x *T) bool { return see(client(x)) })
+		return err
+	})
+	return respond(c, err, func() any { return items(out) })
+}

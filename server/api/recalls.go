@@ -101,14 +101,7 @@ func (s *Server) openRecall(c *fiber.Ctx) error {
 }
 
 func (s *Server) listRecalls(c *fiber.Ctx) error {
-	see := sees(c)
-	var out []state.Recall
-	err := s.read(c, func(r *state.Reader) error {
-		var err error
-		out, err = r.Recalls(func(x *state.Recall) bool { return see(x.Client) })
-		return err
-	})
-	return respond(c, err, func() any { return items(out) })
+	return listGranted(s, c, (*state.Reader).Recalls, func(x *state.Recall) string { return x.Client })
 }
 
 // getRecall answers a recall's report: ?format=json (default) or csv
