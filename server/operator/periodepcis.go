@@ -67,18 +67,16 @@ func (o *Operator) periodEPCIS(x *fiber.Ctx) error {
 	if !to.After(from) {
 		return fmt.Errorf("%w: to: must be after from", ErrBadRequest)
 	}
-	format := epcis.FormatJSONLD
-	if f := x.Query("format"); f != "" {
-		if format, err = epcis.ParseFormat(f); err != nil {
-			return fmt.Errorf("%w: format: want jsonld or xml", ErrBadRequest)
-		}
+	format, err := formatOf(x)
+	if err != nil {
+		return err
 	}
 	if !u.Sees(client) {
 		return fmt.Errorf("%w: client %s", ErrNotFound, client)
 	}
 	q := url.Values{"client": {client}, "from": {from.Format(time.RFC3339Nano)}, "to": {to.Format(time.RFC3339Nano)}, "format": {"jsonld"}}
-	var mu sync.Mutex // guards docs and refused, written by each site's reader
-	docs := make(map[string]*epcis.Document)
+	var docs siteDocs
+	var mu sync.Mutex // guards refused, written by each site's reader
 	var refused []string
 	answers := o.eachSiteWithin(x.UserContext(), u, 3*o.cfg.Timeout, func(ctx context.Context, c *siteClient, a *siteAnswer) error {
 		if !sees(u, c, client) {
@@ -107,26 +105,16 @@ func (o *Operator) periodEPCIS(x *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		doc, err := epcis.DecodeJSON(raw)
-		if err != nil {
-			return fmt.Errorf("%w: EPCIS: %v", ErrAnswer, err)
-		}
-		a.Found = true
-		mu.Lock()
-		docs[c.site.ID] = doc
-		mu.Unlock()
-		return nil
+		return docs.add(c.site.ID, a, raw)
 	})
-	var down []string
+	if err := incomplete(answers); err != nil {
+		return err
+	}
 	var held int
 	var events []epcis.Event
 	seen := map[string]bool{}
 	for _, a := range answers {
-		if a.Error != "" {
-			down = append(down, a.SiteName+" ("+a.Error+")")
-			continue
-		}
-		d := docs[a.SiteID]
+		d := docs.get(a.SiteID)
 		if d == nil {
 			continue
 		}
@@ -138,9 +126,6 @@ func (o *Operator) periodEPCIS(x *fiber.Ctx) error {
 			seen[e.EventID] = true
 			events = append(events, e)
 		}
-	}
-	if len(down) > 0 {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "the answer would be incomplete: not answering: "+strings.Join(down, ", "))
 	}
 	if len(refused) > 0 {
 		sort.Strings(refused)
@@ -157,19 +142,8 @@ func (o *Operator) periodEPCIS(x *fiber.Ctx) error {
 		return a.EventID < b.EventID
 	})
 	out := &epcis.Document{Type: epcis.TypeDocument, SchemaVersion: "2.0", CreationDate: o.cfg.Now().UTC(), Events: events}
-	b, err := epcis.Encode(out, format)
-	if err != nil {
-		return err
-	}
-	ct, ext := "application/ld+json", "jsonld"
-	if format == epcis.FormatXML12 {
-		ct, ext = "application/xml", "xml"
-	}
-	x.Set(fiber.HeaderContentType, ct)
-	x.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="epcis-%s-%s-%s.%s"`, safeFile(client),
-		from.UTC().Format("20060102T1504Z"), to.UTC().Format("20060102T1504Z"), ext))
-	x.Set(fiber.HeaderCacheControl, "no-store")
-	return x.Send(b)
+	return sendDocument(x, out, format, fmt.Sprintf("epcis-%s-%s-%s", safeFile(client),
+		from.UTC().Format("20060102T1504Z"), to.UTC().Format("20060102T1504Z")))
 }
 
 // periodTime reads a time of the period form: RFC 3339, or a

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strings"
-	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -29,14 +27,11 @@ func (o *Operator) recordsRequest(x *fiber.Ctx) error {
 	if err != nil || p.Key == "" {
 		return fmt.Errorf("%w: give one serial (or SSCC)", ErrBadRequest)
 	}
-	format := epcis.FormatJSONLD
-	if f := x.Query("format"); f != "" {
-		if format, err = epcis.ParseFormat(f); err != nil {
-			return fmt.Errorf("%w: format: want jsonld or xml", ErrBadRequest)
-		}
+	format, err := formatOf(x)
+	if err != nil {
+		return err
 	}
-	var mu sync.Mutex // guards docs, written by each site's reader
-	docs := make(map[string]*epcis.Document)
+	var docs siteDocs
 	u := currentUser(x)
 	answers := o.eachSiteWithin(x.UserContext(), u, 3*o.cfg.Timeout, func(ctx context.Context, c *siteClient, a *siteAnswer) error {
 		// The unit's client first: the site answers what its operator
@@ -64,49 +59,25 @@ func (o *Operator) recordsRequest(x *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		doc, err := epcis.DecodeJSON(raw)
-		if err != nil {
-			return fmt.Errorf("%w: EPCIS: %v", ErrAnswer, err)
-		}
-		a.Found = true
-		mu.Lock()
-		docs[c.site.ID] = doc
-		mu.Unlock()
-		return nil
+		return docs.add(c.site.ID, a, raw)
 	})
-	var down []string
+	if err := incomplete(answers); err != nil {
+		return err
+	}
 	var out *epcis.Document
 	var events []epcis.Event
 	for _, a := range answers {
-		if a.Error != "" {
-			down = append(down, a.SiteName+" ("+a.Error+")")
-			continue
-		}
-		if d := docs[a.SiteID]; d != nil {
+		if d := docs.get(a.SiteID); d != nil {
 			if out == nil {
 				out = d
 			}
 			events = append(events, d.Events...)
 		}
 	}
-	if len(down) > 0 {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "the answer would be incomplete: not answering: "+strings.Join(down, ", "))
-	}
 	if out == nil {
 		return fmt.Errorf("%w: no site has a record of %s", ErrNotFound, p.Key)
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].EventTime.Before(events[j].EventTime) })
 	out.Events = events
-	b, err := epcis.Encode(out, format)
-	if err != nil {
-		return err
-	}
-	ct, ext := "application/ld+json", "jsonld"
-	if format == epcis.FormatXML12 {
-		ct, ext = "application/xml", "xml"
-	}
-	x.Set(fiber.HeaderContentType, ct)
-	x.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="records-%s.%s"`, safeFile(string(p.Key)), ext))
-	x.Set(fiber.HeaderCacheControl, "no-store")
-	return x.Send(b)
+	return sendDocument(x, out, format, "records-"+safeFile(string(p.Key)))
 }
