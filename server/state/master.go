@@ -68,7 +68,10 @@ func (r *Reader) Products(keep func(*master.Product) bool) ([]master.Product, er
 }
 
 // PutProduct stores a product.
-func (t *Tx) PutProduct(p master.Product) error { return t.putMaster(mProduct, p.GTIN, p) }
+func (t *Tx) PutProduct(p master.Product) error {
+	delete(t.prodClient, p.GTIN)
+	return t.putMaster(mProduct, p.GTIN, p)
+}
 
 // Location returns one location.
 func (r *Reader) Location(id string) (master.Location, error) {

@@ -224,17 +224,18 @@ type Tx struct {
 	writes int
 	// Read-through caches for the records every event touches. All
 	// writes to these records go through this Tx, so they stay exact.
-	units     map[event.Key]unit.State
-	enc       map[event.Key][]byte // records read from Badger or written, for the cache at Commit
-	inherited map[string]event.Holds
-	marks     map[string]uint64         // device mark key → mark, written at Commit
-	excs      map[string]unit.Exception // exception id → exception as stored
-	active    map[string]string         // active index key → exception id ("" when none)
-	lotc      map[string]int64          // lot counter key → change, written at Commit (lotcount.go)
-	act       map[actGroup][]byte       // activity index records by key, written at Commit (activity.go)
-	feed      feedState                 // the change feed's position (feed.go)
-	applied   uint64                    // written by Commit, last (SetApplied)
-	hasApp    bool
+	units      map[event.Key]unit.State
+	enc        map[event.Key][]byte // records read from Badger or written, for the cache at Commit
+	inherited  map[string]event.Holds
+	marks      map[string]uint64         // device mark key → mark, written at Commit
+	excs       map[string]unit.Exception // exception id → exception as stored
+	active     map[string]string         // active index key → exception id ("" when none)
+	lotc       map[string]int64          // lot counter key → change, written at Commit (lotcount.go)
+	act        map[actGroup][]byte       // activity index records by key, written at Commit (activity.go)
+	prodClient map[string]productClient  // products' owners read this transaction (workflow.go)
+	feed       feedState                 // the change feed's position (feed.go)
+	applied    uint64                    // written by Commit, last (SetApplied)
+	hasApp     bool
 }
 
 // Writes is how many keys the transaction set or deleted so far.

@@ -15,15 +15,31 @@ import (
 const mShortPick byte = 'Y'
 
 // ProductClient implements unit.Catalog: the client owning product gtin.
+// Apply asks it for every unit received, mostly of a few products: the
+// answer is kept for the transaction (PutProduct forgets it).
 func (t *Tx) ProductClient(gtin string) (string, bool, error) {
-	p, err := t.Product(gtin)
-	if errors.Is(err, ErrNotFound) {
-		return "", false, nil
+	if pc, ok := t.prodClient[gtin]; ok {
+		return pc.client, pc.known, nil
 	}
-	if err != nil {
+	pc := productClient{}
+	p, err := t.Product(gtin)
+	switch {
+	case err == nil:
+		pc = productClient{client: p.Client, known: true}
+	case !errors.Is(err, ErrNotFound):
 		return "", false, err
 	}
-	return p.Client, true, nil
+	if t.prodClient == nil {
+		t.prodClient = map[string]productClient{}
+	}
+	t.prodClient[gtin] = pc
+	return pc.client, pc.known, nil
+}
+
+// productClient is a product's owner as ProductClient answered it.
+type productClient struct {
+	client string
+	known  bool
 }
 
 // ASNAnnounces implements unit.Catalog: whether ASN asn announces
